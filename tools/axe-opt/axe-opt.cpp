@@ -1,0 +1,25 @@
+//===- axe-opt.cpp - the axe optimizer driver -----------------------------===//
+//
+// Parses axe IR (with the upstream dialects the importer and the lowerings use), runs passes and
+// prints the result: the tool behind every lit test of the compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/axe/AxeDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::registerTransformsPasses(); // canonicalize, cse, ...
+
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::axe::AxeDialect, mlir::arith::ArithDialect, mlir::func::FuncDialect,
+                  mlir::tensor::TensorDialect>();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "axe optimizer driver\n", registry));
+}

@@ -527,13 +527,28 @@ LogicalResult MoeExpertsOp::verify() {
     return ruleError(*this, "experts.scales")
            << (fp8 ? "f8E4M3FN expert weights need per-channel scales for gate_up and down"
                    : "float expert weights take no scales");
+  std::optional<ArrayRef<int64_t>> block = getWeightBlock();
+  if (block && (!fp8 || block->size() != 2 || (*block)[0] <= 0 || (*block)[1] <= 0 ||
+                inter % (*block)[0] != 0 || inter % (*block)[1] != 0 ||
+                ShapedType::isDynamic(dn.getDimSize(1)) || dn.getDimSize(1) % (*block)[0] != 0 ||
+                dn.getDimSize(1) % (*block)[1] != 0))
+    return ruleError(*this, "experts.weight_block")
+           << "weight_block must be two positive sizes [bn, bk] dividing I = " << inter
+           << " and H = " << dn.getDimSize(1) << ", for f8E4M3FN weights only";
   if (fp8) {
     RankedTensorType sgu = tensorOf(getGateUpScale()), sdn = tensorOf(getDownScale());
-    if (!sgu.getElementType().isF32() || sgu.getShape() != ArrayRef<int64_t>{experts, 2 * inter} ||
-        !sdn.getElementType().isF32() || sdn.getRank() != 2 || sdn.getDimSize(0) != experts ||
-        sdn.getDimSize(1) != dn.getDimSize(1))
+    int64_t h = dn.getDimSize(1);
+    SmallVector<int64_t> wantGu{experts, 2 * inter}, wantDn{experts, h};
+    if (block) {
+      int64_t bn = (*block)[0], bk = (*block)[1];
+      wantGu = {experts, 2 * inter / bn, h / bk};
+      wantDn = {experts, h / bn, inter / bk};
+    }
+    if (!sgu.getElementType().isF32() || sgu.getShape() != ArrayRef<int64_t>(wantGu) ||
+        !sdn.getElementType().isF32() || sdn.getShape() != ArrayRef<int64_t>(wantDn))
       return ruleError(*this, "experts.scales")
-             << "scales must be f32 [E, 2I] and [E, H], got " << sgu << " and " << sdn;
+             << "scales must be f32 " << (block ? "[E, 2I/bn, H/bk] and [E, H/bn, I/bk]" : "[E, 2I] and [E, H]")
+             << ", got " << sgu << " and " << sdn;
   }
   if (!shapesMatch(in, res) || !isComputeFloat(res.getElementType()))
     return ruleError(*this, "experts.result")

@@ -425,13 +425,16 @@ def Axe_MoeExpertsOp : Axe_Op<"moe_experts", [AttrSizedOperandSegments]> {
     `y[t] = Σ_i weights[t,i] · down[e] · (silu(gate[e] · x[t]) ⊙ (up[e] · x[t]))` with
     `e = ids[t,i]`, where `gate_up[e]` holds the gate rows first, then the up rows (the fused
     checkpoint layout [E, 2I, H]) and `down` is [E, H, I]. With f8E4M3FN weights, `scaled %s`
-    gives each weight's per-channel f32 scales ([E, 2I] and [E, H]) and activations are quantized
-    per token, as in `axe.fp8_linear`.
+    gives each weight's f32 scales and activations are quantized dynamically, as in
+    `axe.fp8_linear`: per channel ([E, 2I] and [E, H]) with per-token activations, or with
+    `weight_block = [bn, bk]` per block ([E, 2I/bn, H/bk] and [E, H/bn, I/bk]) with 1 x bk
+    activation groups.
 
     Rules: `experts.input` ([T, H] float), `experts.routing` (i32 ids and f32 weights, [T, k]),
     `experts.gate_up` ([E, 2I, H]), `experts.down` ([E, H, I], same E and I),
     `experts.dtype` (bf16/f16/f32 or f8E4M3FN, one kind for both), `experts.scales` (present
-    exactly for f8 weights, f32 of the right shape), `experts.result` (input's shape, float).
+    exactly for f8 weights, f32 of the right shape), `experts.weight_block` (two positive sizes
+    dividing I and H, f8 weights only), `experts.result` (input's shape, float).
 
     ```mlir
     %r = axe.moe_experts %x, %ids, %w, %gu, %dn
@@ -442,7 +445,8 @@ def Axe_MoeExpertsOp : Axe_Op<"moe_experts", [AttrSizedOperandSegments]> {
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$expert_ids,
                        AnyRankedTensor:$expert_weights, AnyRankedTensor:$gate_up,
                        Optional<AnyRankedTensor>:$gate_up_scale, AnyRankedTensor:$down,
-                       Optional<AnyRankedTensor>:$down_scale);
+                       Optional<AnyRankedTensor>:$down_scale,
+                       OptionalAttr<DenseI64ArrayAttr>:$weight_block);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `,` $expert_ids `,` $expert_weights `,` $gate_up (`scaled` $gate_up_scale^)? `,`

@@ -1,0 +1,290 @@
+//===- ModelConfig.cpp - Qwen3.5-MoE config.json reader -------------------===//
+
+#include "models/ModelConfig.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace axe {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Reads typed fields of one JSON object, naming the file and the field in every error.
+class FieldReader {
+public:
+  FieldReader(const json &object, std::string origin, std::string scope)
+      : object_(object), origin_(std::move(origin)), scope_(std::move(scope)) {}
+
+  [[noreturn]] void fail(const std::string &field, const std::string &what) const {
+    throw Error(origin_ + ": field '" + scope_ + field + "' " + what);
+  }
+
+  const json *find(const std::string &field) const {
+    auto it = object_.find(field);
+    return it == object_.end() || it->is_null() ? nullptr : &*it;
+  }
+
+  void positive(const std::string &field, int64_t &out) const {
+    if (const json *v = find(field)) {
+      if (!v->is_number_integer() || v->get<int64_t>() <= 0)
+        fail(field, "must be a positive integer, got " + v->dump());
+      out = v->get<int64_t>();
+    }
+  }
+
+  void number(const std::string &field, double &out) const {
+    if (const json *v = find(field)) {
+      if (!v->is_number())
+        fail(field, "must be a number, got " + v->dump());
+      out = v->get<double>();
+    }
+  }
+
+  void boolean(const std::string &field, bool &out) const {
+    if (const json *v = find(field)) {
+      if (!v->is_boolean())
+        fail(field, "must be true or false, got " + v->dump());
+      out = v->get<bool>();
+    }
+  }
+
+  std::string string(const std::string &field, const std::string &fallback) const {
+    const json *v = find(field);
+    if (!v)
+      return fallback;
+    if (!v->is_string())
+      fail(field, "must be a string, got " + v->dump());
+    return v->get<std::string>();
+  }
+
+private:
+  const json &object_;
+  std::string origin_, scope_;
+};
+
+void readTextFields(const json &text, const std::string &origin, const std::string &scope,
+                    ModelConfig &c) {
+  FieldReader r(text, origin, scope);
+  r.positive("vocab_size", c.vocabSize);
+  r.positive("hidden_size", c.hiddenSize);
+  r.positive("num_hidden_layers", c.numLayers);
+  r.positive("num_attention_heads", c.numHeads);
+  r.positive("num_key_value_heads", c.numKvHeads);
+  r.positive("head_dim", c.headDim);
+  r.positive("linear_num_key_heads", c.linearNumKeyHeads);
+  r.positive("linear_num_value_heads", c.linearNumValueHeads);
+  r.positive("linear_key_head_dim", c.linearKeyHeadDim);
+  r.positive("linear_value_head_dim", c.linearValueHeadDim);
+  r.positive("linear_conv_kernel_dim", c.linearConvKernel);
+  r.positive("num_experts", c.numExperts);
+  r.positive("num_experts_per_tok", c.numExpertsPerTok);
+  r.positive("moe_intermediate_size", c.moeIntermediate);
+  r.positive("shared_expert_intermediate_size", c.sharedIntermediate);
+  r.positive("max_position_embeddings", c.maxPositionEmbeddings);
+  r.number("rms_norm_eps", c.rmsNormEps);
+  r.boolean("tie_word_embeddings", c.tieWordEmbeddings);
+  r.boolean("attn_output_gate", c.attnOutputGate);
+  r.boolean("norm_topk_prob", c.normTopkProb);
+
+  // RoPE: `rope_parameters` (transformers 5) or the older top-level fields.
+  r.number("rope_theta", c.ropeTheta);
+  r.number("partial_rotary_factor", c.partialRotaryFactor);
+  if (const json *rope = r.find("rope_parameters")) {
+    if (!rope->is_object())
+      r.fail("rope_parameters", "must be an object");
+    FieldReader rr(*rope, origin, scope + "rope_parameters.");
+    rr.number("rope_theta", c.ropeTheta);
+    rr.number("partial_rotary_factor", c.partialRotaryFactor);
+    std::string type = rr.string("rope_type", "default");
+    if (type != "default")
+      rr.fail("rope_type", "is '" + type + "'; only 'default' RoPE is supported (no scaling)");
+  }
+
+  if (r.string("hidden_act", "silu") != "silu")
+    r.fail("hidden_act", "must be 'silu' (the only activation of this family)");
+  bool bias = false;
+  r.boolean("attention_bias", bias);
+  if (bias)
+    r.fail("attention_bias", "is true; Qwen3.5-MoE has no biases and axe supports none");
+  if (const json *v = r.find("mlp_only_layers"))
+    if (!v->is_array() || !v->empty())
+      r.fail("mlp_only_layers", "must be empty: every Qwen3.5-MoE layer is sparse");
+  if (const json *v = r.find("decoder_sparse_step"))
+    if (!v->is_number_integer() || v->get<int64_t>() != 1)
+      r.fail("decoder_sparse_step", "must be 1: every Qwen3.5-MoE layer is sparse");
+
+  int64_t interval = 4;
+  r.positive("full_attention_interval", interval);
+  if (const json *types = r.find("layer_types")) {
+    if (!types->is_array())
+      r.fail("layer_types", "must be a list of 'linear_attention' / 'full_attention'");
+    for (const json &t : *types) {
+      if (t == "linear_attention")
+        c.layerTypes.push_back(LayerType::LinearAttention);
+      else if (t == "full_attention")
+        c.layerTypes.push_back(LayerType::FullAttention);
+      else
+        r.fail("layer_types", "has unknown entry " + t.dump() +
+                                  " (expected 'linear_attention' or 'full_attention')");
+    }
+    if (static_cast<int64_t>(c.layerTypes.size()) != c.numLayers)
+      r.fail("layer_types", "lists " + std::to_string(c.layerTypes.size()) + " layers but num_hidden_layers is " +
+                                std::to_string(c.numLayers));
+  } else {
+    for (int64_t i = 0; i < c.numLayers; ++i)
+      c.layerTypes.push_back((i + 1) % interval == 0 ? LayerType::FullAttention
+                                                      : LayerType::LinearAttention);
+  }
+
+  if (const json *eos = r.find("eos_token_id")) {
+    if (eos->is_number_integer())
+      c.eosTokenIds.push_back(eos->get<int64_t>());
+    else if (eos->is_array())
+      for (const json &e : *eos)
+        if (e.is_number_integer())
+          c.eosTokenIds.push_back(e.get<int64_t>());
+  }
+}
+
+void readQuantization(const json &top, const std::string &origin, ModelConfig &c) {
+  auto it = top.find("quantization_config");
+  if (it == top.end() || it->is_null())
+    return;
+  if (!it->is_object())
+    throw Error(origin + ": field 'quantization_config' must be an object");
+  FieldReader q(*it, origin, "quantization_config.");
+  std::string method = q.string("quant_method", "");
+  if (method == "compressed-tensors") {
+    c.quant = CheckpointQuant::CompressedTensors;
+  } else if (method == "fp8") {
+    c.quant = CheckpointQuant::Fp8Block;
+    c.weightBlock = {128, 128};
+    if (const json *b = q.find("weight_block_size")) {
+      if (!b->is_array() || b->size() != 2 || !(*b)[0].is_number_integer() ||
+          !(*b)[1].is_number_integer() || (*b)[0].get<int64_t>() <= 0 ||
+          (*b)[1].get<int64_t>() <= 0)
+        q.fail("weight_block_size", "must be two positive integers");
+      c.weightBlock = {(*b)[0].get<int64_t>(), (*b)[1].get<int64_t>()};
+    }
+    std::string scheme = q.string("activation_scheme", "dynamic");
+    if (scheme != "dynamic")
+      q.fail("activation_scheme", "is '" + scheme + "'; only dynamic activation scales are supported");
+  } else {
+    q.fail("quant_method", "is '" + method +
+                               "'; supported: 'compressed-tensors' (FP8 per channel) and 'fp8' "
+                               "(FP8 128x128 blocks)");
+  }
+}
+
+void validate(const ModelConfig &c, const std::string &origin) {
+  auto fail = [&](const std::string &what) { throw Error(origin + ": " + what); };
+  if (c.numHeads % c.numKvHeads != 0)
+    fail("num_attention_heads (" + std::to_string(c.numHeads) +
+         ") must be a multiple of num_key_value_heads (" + std::to_string(c.numKvHeads) + ")");
+  if (c.linearNumValueHeads % c.linearNumKeyHeads != 0)
+    fail("linear_num_value_heads must be a multiple of linear_num_key_heads");
+  int64_t rot = c.rotaryDim();
+  if (c.partialRotaryFactor <= 0 || c.partialRotaryFactor > 1 || rot <= 0 || rot % 2 != 0)
+    fail("partial_rotary_factor " + std::to_string(c.partialRotaryFactor) + " x head_dim " +
+         std::to_string(c.headDim) + " must give an even rotary dimension in (0, head_dim]");
+  if (c.numExpertsPerTok > c.numExperts)
+    fail("num_experts_per_tok (" + std::to_string(c.numExpertsPerTok) + ") exceeds num_experts (" +
+         std::to_string(c.numExperts) + ")");
+  if (!(c.rmsNormEps > 0))
+    fail("rms_norm_eps must be positive");
+  if (!(c.ropeTheta > 0))
+    fail("rope_theta must be positive");
+  if (!c.attnOutputGate)
+    fail("attn_output_gate is false; axe implements the gated attention of Qwen3.5 only");
+}
+
+} // namespace
+
+const char *supportedModelTypes() { return "qwen3_5_moe, qwen3_5_moe_text"; }
+
+int64_t ModelConfig::numLayersOf(LayerType t) const {
+  int64_t n = 0;
+  for (LayerType l : layerTypes)
+    n += l == t;
+  return n;
+}
+
+ModelConfig parseModelConfig(const std::string &text, const std::string &origin) {
+  json top;
+  try {
+    top = json::parse(text);
+  } catch (const json::parse_error &e) {
+    throw Error(origin + ": malformed JSON: " + e.what());
+  }
+  if (!top.is_object())
+    throw Error(origin + ": a config must be a JSON object");
+  ModelConfig c;
+  FieldReader r(top, origin, "");
+  c.modelType = r.string("model_type", "");
+  if (c.modelType == "qwen3_5_moe") {
+    // Multimodal packaging: text fields under text_config, weights under model.language_model.
+    c.textPrefix = "model.language_model.";
+    const json *text = r.find("text_config");
+    if (text && !text->is_object())
+      r.fail("text_config", "must be an object");
+    static const json empty = json::object();
+    readTextFields(text ? *text : empty, origin, "text_config.", c);
+  } else if (c.modelType == "qwen3_5_moe_text") {
+    c.textPrefix = "model.";
+    readTextFields(top, origin, "", c);
+  } else {
+    throw Error(origin + ": unsupported model_type '" + c.modelType + "' (supported: " +
+                supportedModelTypes() + ")");
+  }
+  readQuantization(top, origin, c);
+  validate(c, origin);
+  return c;
+}
+
+ModelConfig readModelConfig(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw Error(path + ": cannot read the config file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parseModelConfig(buffer.str(), path);
+}
+
+uint64_t ParameterCounts::total() const {
+  return embedding + lmHead + finalNorm + attention + linearAttention + routedExperts +
+         sharedExperts + routers + layerNorms;
+}
+
+ParameterCounts countParameters(const ModelConfig &c) {
+  using u = uint64_t;
+  const u h = c.hiddenSize;
+  ParameterCounts p;
+  p.embedding = u(c.vocabSize) * h;
+  p.lmHead = c.tieWordEmbeddings ? 0 : u(c.vocabSize) * h;
+  p.finalNorm = h;
+
+  const u qWidth = u(c.numHeads) * c.headDim * (c.attnOutputGate ? 2 : 1);
+  const u kvWidth = u(c.numKvHeads) * c.headDim;
+  const u attentionLayer = qWidth * h + 2 * kvWidth * h + u(c.numHeads) * c.headDim * h + 2 * u(c.headDim);
+  const u valueHeads = c.linearNumValueHeads;
+  const u gdnLayer = u(c.convDim()) * h + u(c.linearValueDim()) * h + 2 * valueHeads * h +
+                     u(c.convDim()) * c.linearConvKernel + 2 * valueHeads + u(c.linearValueHeadDim) +
+                     u(c.linearValueDim()) * h;
+  const u expert = 3 * u(c.moeIntermediate) * h;
+  const u layers = c.numLayers;
+  p.attention = attentionLayer * c.numLayersOf(LayerType::FullAttention);
+  p.linearAttention = gdnLayer * c.numLayersOf(LayerType::LinearAttention);
+  p.routedExperts = layers * u(c.numExperts) * expert;
+  p.sharedExperts = layers * (3 * u(c.sharedIntermediate) * h);
+  p.routers = layers * (u(c.numExperts) * h + h); // mlp.gate and shared_expert_gate
+  p.layerNorms = layers * 2 * h;
+  p.activePerToken = p.total() - p.embedding -
+                     layers * u(c.numExperts - c.numExpertsPerTok) * expert;
+  return p;
+}
+
+} // namespace axe

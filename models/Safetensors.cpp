@@ -1,0 +1,334 @@
+//===- Safetensors.cpp - strict, zero-copy safetensors reader -------------===//
+
+#include "models/Safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace axe {
+
+namespace {
+
+struct DTypeEntry {
+  DType dtype;
+  const char *name;
+  size_t size;
+};
+
+constexpr DTypeEntry kDTypes[] = {
+    {DType::BF16, "BF16", 2}, {DType::F16, "F16", 2},         {DType::F32, "F32", 4},
+    {DType::F64, "F64", 8},   {DType::F8_E4M3, "F8_E4M3", 1}, {DType::I8, "I8", 1},
+    {DType::U8, "U8", 1},     {DType::I16, "I16", 2},         {DType::I32, "I32", 4},
+    {DType::I64, "I64", 8},   {DType::BOOL, "BOOL", 1},
+};
+
+[[noreturn]] void fail(const std::string &path, const std::string &what) {
+  throw Error(path + ": " + what);
+}
+
+[[noreturn]] void failTensor(const std::string &path, const std::string &tensor,
+                             const std::string &what) {
+  throw Error(path + ": tensor '" + tensor + "': " + what);
+}
+
+bool fileExists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+} // namespace
+
+size_t dtypeSize(DType dtype) {
+  for (const DTypeEntry &e : kDTypes)
+    if (e.dtype == dtype)
+      return e.size;
+  return 0;
+}
+
+const char *dtypeName(DType dtype) {
+  for (const DTypeEntry &e : kDTypes)
+    if (e.dtype == dtype)
+      return e.name;
+  return "?";
+}
+
+bool parseDType(const std::string &name, DType &dtype) {
+  for (const DTypeEntry &e : kDTypes)
+    if (name == e.name) {
+      dtype = e.dtype;
+      return true;
+    }
+  return false;
+}
+
+uint64_t TensorInfo::numElements() const {
+  uint64_t n = 1;
+  for (int64_t d : shape)
+    n *= static_cast<uint64_t>(d); // validated against overflow when the file was opened
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// SafetensorsFile
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
+  std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
+  file->path_ = path;
+
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    fail(path, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    fail(path, std::string("cannot stat: ") + std::strerror(err));
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < 8) {
+    ::close(fd);
+    fail(path, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  }
+  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int mapErr = errno;
+  ::close(fd);
+  if (map == MAP_FAILED)
+    fail(path, std::string("cannot mmap: ") + std::strerror(mapErr));
+  file->map_ = static_cast<const uint8_t *>(map);
+  file->mapBytes_ = size;
+
+  uint64_t headerBytes = 0;
+  std::memcpy(&headerBytes, file->map_, 8); // little-endian, as is every supported host
+  if (headerBytes > kMaxHeaderBytes)
+    fail(path, "header length " + std::to_string(headerBytes) + " exceeds the " +
+                   std::to_string(kMaxHeaderBytes) + "-byte cap");
+  if (headerBytes > size - 8)
+    fail(path, "truncated: header length " + std::to_string(headerBytes) + " runs past the end of the " +
+                   std::to_string(size) + "-byte file");
+  file->data_ = file->map_ + 8 + headerBytes;
+  file->dataBytes_ = size - 8 - headerBytes;
+  file->parseHeader(reinterpret_cast<const char *>(file->map_ + 8), headerBytes);
+  file->validateLayout();
+  return file;
+}
+
+SafetensorsFile::~SafetensorsFile() {
+  if (map_)
+    ::munmap(const_cast<uint8_t *>(map_), mapBytes_);
+}
+
+void SafetensorsFile::parseHeader(const char *json, size_t length) {
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(json, json + length);
+  } catch (const nlohmann::json::parse_error &e) {
+    fail(path_, std::string("malformed JSON header: ") + e.what());
+  }
+  if (!header.is_object())
+    fail(path_, "the JSON header must be an object of tensors");
+
+  for (auto &[name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object())
+        fail(path_, "__metadata__ must be an object of strings");
+      for (auto &[key, value] : entry.items()) {
+        if (!value.is_string())
+          fail(path_, "__metadata__ entry '" + key + "' must be a string");
+        metadata_[key] = value.get<std::string>();
+      }
+      continue;
+    }
+    if (!entry.is_object())
+      failTensor(path_, name, "entry must be an object with dtype, shape and data_offsets");
+    TensorInfo info;
+    info.name = name;
+
+    auto dtype = entry.find("dtype");
+    if (dtype == entry.end() || !dtype->is_string())
+      failTensor(path_, name, "missing or non-string 'dtype'");
+    if (!parseDType(dtype->get<std::string>(), info.dtype))
+      failTensor(path_, name, "unsupported dtype '" + dtype->get<std::string>() +
+                                  "' (supported: BF16, F16, F32, F64, F8_E4M3, I8, U8, I16, I32, "
+                                  "I64, BOOL)");
+
+    auto shape = entry.find("shape");
+    if (shape == entry.end() || !shape->is_array())
+      failTensor(path_, name, "missing or non-array 'shape'");
+    uint64_t elements = 1;
+    for (const auto &dim : *shape) {
+      if (!dim.is_number_unsigned() && !(dim.is_number_integer() && dim.get<int64_t>() >= 0))
+        failTensor(path_, name, "shape entries must be non-negative integers");
+      uint64_t d = dim.get<uint64_t>();
+      if (d > static_cast<uint64_t>(INT64_MAX) ||
+          (d != 0 && elements > UINT64_MAX / d))
+        failTensor(path_, name, "shape element count overflows 64 bits");
+      elements *= d;
+      info.shape.push_back(static_cast<int64_t>(d));
+    }
+    uint64_t elementBytes = dtypeSize(info.dtype);
+    if (elements > UINT64_MAX / elementBytes)
+      failTensor(path_, name, "shape byte size overflows 64 bits");
+    uint64_t bytes = elements * elementBytes;
+
+    auto offsets = entry.find("data_offsets");
+    if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2 ||
+        !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned())
+      failTensor(path_, name, "'data_offsets' must be two non-negative integers [begin, end]");
+    info.begin = (*offsets)[0].get<uint64_t>();
+    info.end = (*offsets)[1].get<uint64_t>();
+    if (info.begin > info.end)
+      failTensor(path_, name, "data_offsets begin " + std::to_string(info.begin) +
+                                  " is after end " + std::to_string(info.end));
+    if (info.end > dataBytes_)
+      failTensor(path_, name, "data_offsets end " + std::to_string(info.end) +
+                                  " is outside the " + std::to_string(dataBytes_) +
+                                  "-byte data section (truncated file?)");
+    if (info.end - info.begin != bytes)
+      failTensor(path_, name, "holds " + std::to_string(info.end - info.begin) +
+                                  " bytes but its shape and dtype need " + std::to_string(bytes));
+    index_[name] = tensors_.size();
+    tensors_.push_back(std::move(info));
+  }
+}
+
+void SafetensorsFile::validateLayout() {
+  // Byte ranges must tile the data section exactly: no overlap, no hole, nothing left over.
+  std::vector<const TensorInfo *> order;
+  for (const TensorInfo &t : tensors_)
+    order.push_back(&t);
+  std::sort(order.begin(), order.end(), [](const TensorInfo *a, const TensorInfo *b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t covered = 0;
+  const TensorInfo *previous = nullptr;
+  for (const TensorInfo *t : order) {
+    if (t->begin < covered)
+      failTensor(path_, t->name, "bytes [" + std::to_string(t->begin) + ", " +
+                                     std::to_string(t->end) + ") overlap tensor '" +
+                                     previous->name + "'");
+    if (t->begin > covered)
+      failTensor(path_, t->name, "a hole of " + std::to_string(t->begin - covered) +
+                                     " bytes precedes it in the data section");
+    covered = t->end;
+    previous = t;
+  }
+  if (covered != dataBytes_)
+    fail(path_, std::to_string(dataBytes_ - covered) +
+                    " bytes at the end of the data section belong to no tensor");
+}
+
+const TensorInfo *SafetensorsFile::find(const std::string &name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+TensorView SafetensorsFile::view(const TensorInfo &info) const {
+  return TensorView{&info, data_ + info.begin, &path_};
+}
+
+//===----------------------------------------------------------------------===//
+// Checkpoint
+//===----------------------------------------------------------------------===//
+
+void Checkpoint::add(std::unique_ptr<SafetensorsFile> file) {
+  for (const TensorInfo &t : file->tensors()) {
+    auto [it, inserted] = byName_.emplace(t.name, std::make_pair(file.get(), &t));
+    if (!inserted)
+      failTensor(file->path(), t.name,
+                 "also stored in " + it->second.first->path() + " (duplicate tensor name)");
+  }
+  files_.push_back(std::move(file));
+}
+
+Checkpoint Checkpoint::open(const std::string &dir) {
+  Checkpoint ckpt;
+  ckpt.dir_ = dir;
+  std::string indexPath = dir + "/model.safetensors.index.json";
+  if (fileExists(indexPath)) {
+    std::ifstream in(indexPath);
+    nlohmann::json index;
+    try {
+      index = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error &e) {
+      fail(indexPath, std::string("malformed JSON: ") + e.what());
+    }
+    auto map = index.find("weight_map");
+    if (!index.is_object() || map == index.end() || !map->is_object())
+      fail(indexPath, "missing 'weight_map' object");
+    std::map<std::string, std::vector<std::string>> byFile;
+    for (auto &[name, file] : map->items()) {
+      if (!file.is_string() || file.get<std::string>().find('/') != std::string::npos)
+        fail(indexPath, "tensor '" + name + "' must map to a file name in the same directory");
+      byFile[file.get<std::string>()].push_back(name);
+    }
+    for (auto &[file, names] : byFile) {
+      std::string path = dir + "/" + file;
+      if (!fileExists(path))
+        fail(indexPath, "names shard '" + file + "', which does not exist");
+      auto shard = SafetensorsFile::open(path);
+      for (const std::string &name : names)
+        if (!shard->find(name))
+          fail(indexPath, "maps tensor '" + name + "' to " + file + ", which does not hold it");
+      if (shard->tensors().size() != names.size())
+        fail(path, "holds " + std::to_string(shard->tensors().size()) +
+                       " tensors but the index maps " + std::to_string(names.size()) + " to it");
+      ckpt.add(std::move(shard));
+    }
+    return ckpt;
+  }
+  if (fileExists(dir + "/model.safetensors")) {
+    ckpt.add(SafetensorsFile::open(dir + "/model.safetensors"));
+    return ckpt;
+  }
+  std::vector<std::string> found;
+  if (DIR *d = ::opendir(dir.c_str())) {
+    while (dirent *e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0)
+        found.push_back(name);
+    }
+    ::closedir(d);
+  } else {
+    fail(dir, std::string("cannot open the checkpoint directory: ") + std::strerror(errno));
+  }
+  if (found.empty())
+    fail(dir, "no .safetensors files (and no model.safetensors.index.json)");
+  std::sort(found.begin(), found.end());
+  for (const std::string &name : found)
+    ckpt.add(SafetensorsFile::open(dir + "/" + name));
+  return ckpt;
+}
+
+TensorView Checkpoint::get(const std::string &name) const {
+  auto it = byName_.find(name);
+  if (it == byName_.end())
+    throw Error(dir_ + ": missing tensor '" + name + "'");
+  return it->second.first->view(*it->second.second);
+}
+
+std::vector<std::string> Checkpoint::names() const {
+  std::vector<std::string> out;
+  for (const auto &entry : byName_)
+    out.push_back(entry.first);
+  return out;
+}
+
+uint64_t Checkpoint::totalBytes() const {
+  uint64_t total = 0;
+  for (const auto &entry : byName_)
+    total += entry.second.second->numBytes();
+  return total;
+}
+
+} // namespace axe

@@ -1,0 +1,141 @@
+//===- axe-compile.cpp - the axe compiler driver --------------------------===//
+//
+//   axe-compile MODEL_DIR --emit=axe -o out.mlir     import a checkpoint into axe IR
+//   axe-compile --config-only config.json --summary  examine a config without weights
+//
+// Bad input (a malformed checkpoint or config) ends with one line "axe-compile: error: ..." naming
+// the file and tensor or field, and exit status 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "models/ModelConfig.h"
+#include "models/Qwen35MoeImporter.h"
+#include "models/Safetensors.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+#include <optional>
+
+namespace cl = llvm::cl;
+
+namespace {
+
+cl::OptionCategory category("axe-compile options");
+cl::opt<std::string> modelDir(cl::Positional, cl::desc("<model dir>"), cl::init(""),
+                              cl::cat(category));
+cl::opt<std::string> configOnly("config-only",
+                                cl::desc("Import shapes from this config.json, without weights"),
+                                cl::value_desc("config.json"), cl::init(""), cl::cat(category));
+cl::opt<std::string> emit("emit", cl::desc("What to write: axe (the imported IR)"),
+                          cl::init("axe"), cl::cat(category));
+cl::opt<std::string> output("o", cl::desc("Output file (default: stdout)"),
+                            cl::value_desc("file"), cl::init("-"), cl::cat(category));
+cl::opt<bool> summary("summary",
+                      cl::desc("Print a model summary (layers, parameters by component, active "
+                               "parameters per token); the IR is then written only with -o"),
+                      cl::init(false), cl::cat(category));
+cl::opt<int64_t> kvBlockSize("kv-block-size", cl::desc("Tokens per KV-cache block"), cl::init(16),
+                             cl::cat(category));
+cl::opt<std::string> kvCache("kv-cache", cl::desc("KV-cache element type: bf16 or fp8"),
+                             cl::init("bf16"), cl::cat(category));
+
+std::string withCommas(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+void printSummary(const axe::ModelConfig &c, llvm::raw_ostream &os) {
+  using axe::LayerType;
+  int64_t full = c.numLayersOf(LayerType::FullAttention),
+          linear = c.numLayersOf(LayerType::LinearAttention);
+  os << "model: " << c.modelType << " (text model; MTP and vision not counted)\n";
+  os << "layers: " << c.numLayers << " (" << linear << " linear_attention, " << full
+     << " full_attention)\n  pattern: ";
+  for (LayerType t : c.layerTypes)
+    os << (t == LayerType::FullAttention ? 'F' : 'L');
+  os << "\nexperts: " << c.numExperts << " routed (top-" << c.numExpertsPerTok
+     << ") + 1 shared per layer\n";
+  axe::ParameterCounts p = countParameters(c);
+  auto row = [&](const std::string &what, uint64_t n) {
+    os << llvm::format("  %-28s %18s\n", what.c_str(), withCommas(n).c_str());
+  };
+  os << "parameters:\n";
+  row("embedding", p.embedding);
+  row("lm_head", p.lmHead);
+  row("full attention (" + std::to_string(full) + " layers)", p.attention);
+  row("linear attention (" + std::to_string(linear) + " layers)", p.linearAttention);
+  row("routed experts", p.routedExperts);
+  row("shared experts", p.sharedExperts);
+  row("routers and shared gates", p.routers);
+  row("norms", p.layerNorms + p.finalNorm);
+  os << llvm::format("  %-28s %18s  (%.2f B)\n", "total", withCommas(p.total()).c_str(),
+                     p.total() / 1e9);
+  os << llvm::format("active per token: %s (%.2f B; routed top-%lld + shared expert, all "
+                     "mixers, lm_head; the embedding is a lookup)\n",
+                     withCommas(p.activePerToken).c_str(), p.activePerToken / 1e9,
+                     static_cast<long long>(c.numExpertsPerTok));
+}
+
+int run() {
+  if (modelDir.empty() == configOnly.empty())
+    throw axe::Error("give exactly one of MODEL_DIR or --config-only config.json");
+  if (emit != "axe")
+    throw axe::Error("--emit=" + emit + " is not supported (supported: axe)");
+  if (kvCache != "bf16" && kvCache != "fp8")
+    throw axe::Error("--kv-cache=" + kvCache + " is not supported (supported: bf16, fp8)");
+  if (kvBlockSize <= 0)
+    throw axe::Error("--kv-block-size must be positive");
+
+  std::string configPath = configOnly.empty() ? modelDir + "/config.json" : configOnly;
+  axe::ModelConfig config = axe::readModelConfig(configPath);
+  std::optional<axe::Checkpoint> checkpoint;
+  if (!modelDir.empty())
+    checkpoint = axe::Checkpoint::open(modelDir);
+
+  if (summary)
+    printSummary(config, llvm::outs());
+  if (summary && output == "-")
+    return 0;
+
+  mlir::MLIRContext context;
+  axe::ImportOptions options;
+  options.kvBlockSize = kvBlockSize;
+  options.kvCacheFp8 = kvCache == "fp8";
+  auto module = axe::importQwen35Moe(context, config, checkpoint ? &*checkpoint : nullptr, options);
+  if (mlir::failed(mlir::verify(*module))) {
+    llvm::errs() << "axe-compile: internal error: the imported IR does not verify\n";
+    return 2;
+  }
+  std::string error;
+  auto out = mlir::openOutputFile(output, &error);
+  if (!out)
+    throw axe::Error(output + ": " + error);
+  module->print(out->os());
+  out->keep();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "axe compiler: Qwen3.5-MoE checkpoint -> artifact\n");
+  try {
+    return run();
+  } catch (const axe::Error &e) {
+    llvm::errs() << "axe-compile: error: " << e.what() << "\n";
+    return 1;
+  }
+}

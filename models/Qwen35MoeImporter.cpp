@@ -102,7 +102,7 @@ private:
   Value param(const std::string &name, ArrayRef<int64_t> shape) {
     const TensorInfo *info = lookup(name, shape);
     Type elem = info ? elementTypeOf(info->dtype, name) : bf16;
-    return ir::ParamOp::create(b, loc, tensor(shape, elem), name, ArrayAttr()).getResult();
+    return ir::ParamOp::create(b, loc, tensor(shape, elem), name).getResult();
   }
 
   // A param assembled from checkpoint `parts` (row-major concatenation), all of `partShape`.
@@ -122,7 +122,8 @@ private:
     SmallVector<Attribute> names;
     for (const std::string &part : parts)
       names.push_back(b.getStringAttr(part));
-    return ir::ParamOp::create(b, loc, tensor(shape, elem), name, b.getArrayAttr(names))
+    return ir::ParamOp::create(b, loc, tensor(shape, elem), b.getStringAttr(name),
+                               b.getArrayAttr(names), ir::EncodingAttr())
         .getResult();
   }
 
@@ -144,8 +145,7 @@ private:
         throw Error(*s.file + ": tensor '" + module + ".weight_scale' has shape " +
                     shapeString(s.info->shape) + " but an FP8 weight of " + std::to_string(n) +
                     " rows needs [" + std::to_string(n) + ", 1]");
-      w.scale = ir::ParamOp::create(b, loc, tensor({n}, f32), module + ".weight_scale",
-                                     ArrayAttr())
+      w.scale = ir::ParamOp::create(b, loc, tensor({n}, f32), module + ".weight_scale")
                     .getResult();
     } else if (ckpt->has(module + ".weight_scale_inv")) { // "fp8" 2-D blocks
       if (c.weightBlock.empty())
@@ -154,8 +154,7 @@ private:
                     "with weight_block_size");
       SmallVector<int64_t, 2> grid = blockGrid(n, k);
       lookup(module + ".weight_scale_inv", grid);
-      w.scale = ir::ParamOp::create(b, loc, tensor(grid, f32), module + ".weight_scale_inv",
-                                     ArrayAttr())
+      w.scale = ir::ParamOp::create(b, loc, tensor(grid, f32), module + ".weight_scale_inv")
                     .getResult();
       w.block.assign(c.weightBlock.begin(), c.weightBlock.end());
     } else {

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -130,11 +131,23 @@ SafetensorsFile::~SafetensorsFile() {
 
 void SafetensorsFile::parseHeader(const char *json, size_t length) {
   nlohmann::json header;
+  // JSON objects may repeat a key (the parser keeps the last); a repeated tensor name is an error.
+  std::set<std::string> names;
+  std::string duplicate;
+  auto noDuplicateNames = [&](int depth, nlohmann::json::parse_event_t event,
+                              nlohmann::json &parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key &&
+        !names.insert(parsed.get<std::string>()).second && duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
   try {
-    header = nlohmann::json::parse(json, json + length);
+    header = nlohmann::json::parse(json, json + length, noDuplicateNames);
   } catch (const nlohmann::json::parse_error &e) {
     fail(path_, std::string("malformed JSON header: ") + e.what());
   }
+  if (!duplicate.empty())
+    failTensor(path_, duplicate, "appears twice in the header (duplicate tensor name)");
   if (!header.is_object())
     fail(path_, "the JSON header must be an object of tensors");
 

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds axe and runs every test suite: lit (compiler), GoogleTest (C++ units)
-# and pytest (end to end against transformers). Exits non-zero when any test fails.
+# Sets up the machine, builds axe and runs every test suite: lit (compiler), lit again on hostile
+# and imported inputs with an ASan+UBSan build, GoogleTest (C++ units) and pytest (test-model
+# makers; end to end against transformers). Exits non-zero when any test fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+lit=/usr/lib/llvm-22/bin/lit
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
+"$root/scripts/make-test-models.sh"
 
 status=0
 echo "== lit"
-/usr/lib/llvm-22/bin/lit -sv "$root/build/test" || status=1
+$lit -sv "$root/build/test" || status=1
+
+echo "== lit under ASan+UBSan (readers and importer on hostile and real checkpoints)"
+AXE_SANITIZE=1 "$root/scripts/build.sh" axe-compile axe-opt
+AXE_TOOLS_DIR="$root/build-asan/bin" $lit -sv "$root/build/test" --filter 'errors|import' || status=1
+
 echo "== GoogleTest"
 ctest --test-dir "$root/build" --output-on-failure || status=1
-if [ -d "$root/test/e2e" ]; then
-  echo "== pytest"
-  "$root/.venv/bin/python" -m pytest -q "$root/test/e2e" || status=1
-fi
+
+echo "== pytest"
+AXE_TEST_MODELS="$root/build/test-models" AXE_BUILD="$root/build" \
+  "$root/.venv/bin/python" -m pytest -q "$root/test" || status=1
 exit $status

@@ -15,6 +15,9 @@ config.test_exec_root = os.path.join(config.axe_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "e2e", "data"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%models", config.axe_test_models))
+config.substitutions.append(("%bad", config.axe_test_bad))
+config.substitutions.append(("%python", config.python_executable))
 llvm_config.use_default_substitutions()
 
 # FileCheck, not and count come from the LLVM 22 tools directory, never from PATH.

@@ -39,4 +39,20 @@ def Axe_RoleAttr : EnumAttr<Axe_Dialect, Axe_Role, "role"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+// How the artifact writer derives a param from its checkpoint tensor(s), when the precision
+// passes changed its storage. Both a weight and its scales name the same source tensor.
+def Axe_Encoding : I32EnumAttr<"Encoding", "how a param is derived from its checkpoint tensor", [
+  I32EnumAttrCase<"fp8_channel", 0>,       // e4m3 values, one scale per output row
+  I32EnumAttrCase<"fp8_channel_scale", 1>, // those f32 row scales: max|row| / 448
+  I32EnumAttrCase<"fp8_block", 2>,         // e4m3 values, one scale per 128x128 block
+  I32EnumAttrCase<"fp8_block_scale", 3>    // those f32 block scales: max|block| / 448
+]> {
+  let cppNamespace = "::mlir::axe";
+  let genSpecializedAttr = 0;
+}
+
+def Axe_EncodingAttr : EnumAttr<Axe_Dialect, Axe_Encoding, "encoding"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // AXE_ATTRS_TD

@@ -45,6 +45,18 @@ bool hasRankAnd(RankedTensorType t, int64_t rank, bool (*pred)(Type)) {
   return t.getRank() == rank && pred(t.getElementType());
 }
 
+// Shape of the activation scales for a per-token (groupSize = 0) or 1 x G quantization of a
+// [T, K] tensor; also used by the fused op.
+bool actScaleMatches(RankedTensorType scale, int64_t tokens, int64_t k, int64_t groupSize) {
+  if (!scale.getElementType().isF32())
+    return false;
+  if (groupSize == 0)
+    return scale.getRank() == 1 && dimsMatch(scale.getDimSize(0), tokens);
+  int64_t groups = ShapedType::isDynamic(k) ? ShapedType::kDynamic : k / groupSize;
+  return scale.getRank() == 2 && dimsMatch(scale.getDimSize(0), tokens) &&
+         dimsMatch(scale.getDimSize(1), groups);
+}
+
 // Checks the per-token integer metadata vector [T] shared by the stateful ops.
 LogicalResult verifyTokenIndex(Operation *op, StringRef rule, StringRef name, Value v,
                                int64_t tokens) {
@@ -80,6 +92,13 @@ LogicalResult ParamOp::verify() {
   if (!isComputeFloat(e) && !isF8(e) && !e.isSignlessInteger())
     return ruleError(*this, "param.dtype")
            << "element type must be bf16, f16, f32, f8E4M3FN or a signless integer, got " << e;
+  if (auto encoding = getEncoding()) {
+    bool scale = *encoding == Encoding::fp8_channel_scale || *encoding == Encoding::fp8_block_scale;
+    if (scale ? !e.isF32() : !isF8(e))
+      return ruleError(*this, "param.encoding")
+             << "encoding " << stringifyEncoding(*encoding) << " needs "
+             << (scale ? "f32 scales" : "f8E4M3FN values") << ", got " << e;
+  }
   return success();
 }
 
@@ -97,9 +116,9 @@ LogicalResult EmbedOp::verify() {
            << "the table must be a rank-2 [V, D] float tensor, got " << table;
   if (res.getRank() != 2 || !dimsMatch(res.getDimSize(0), ids.getDimSize(0)) ||
       !dimsMatch(res.getDimSize(1), table.getDimSize(1)) ||
-      res.getElementType() != table.getElementType())
+      !isComputeFloat(res.getElementType()))
     return ruleError(*this, "embed.result")
-           << "result must be [T, D] of the table's element type, got " << res << " for ids "
+           << "result must be a float [T, D] tensor, got " << res << " for ids "
            << ids << " and table " << table;
   return success();
 }
@@ -146,6 +165,42 @@ LogicalResult SiluMulOp::verify() {
     return ruleError(*this, "silu_mul.shapes")
            << "gate, up and result must have one shape, got " << gate << ", " << up << ", " << res;
   return success();
+}
+
+// The per-token FP8 output of the fused prologue ops: f8 [T, K] values and f32 [T] scales.
+static LogicalResult verifyQuantizedOutput(Operation *op, StringRef prefix, RankedTensorType in,
+                                           RankedTensorType q, RankedTensorType scale) {
+  if (!shapesMatch(in, q) || !isF8(q.getElementType()))
+    return ruleError(op, (prefix + ".result").str())
+           << "result must be f8E4M3FN of the input's shape, got " << q;
+  if (!actScaleMatches(scale, in.getDimSize(0), in.getDimSize(1), 0))
+    return ruleError(op, (prefix + ".scale").str()) << "scales must be f32 [T], got " << scale;
+  return success();
+}
+
+LogicalResult RmsNormQuantizeOp::verify() {
+  RankedTensorType in = tensorOf(getInput()), w = tensorOf(getWeight());
+  if (!hasRankAnd(in, 2, isComputeFloat))
+    return ruleError(*this, "rms_norm_quantize.input")
+           << "input must be a float [T, K] tensor, got " << in;
+  if (!hasRankAnd(w, 1, isComputeFloat) || !dimsMatch(w.getDimSize(0), in.getDimSize(1)))
+    return ruleError(*this, "rms_norm_quantize.weight")
+           << "weight must be a float [K] tensor with K = " << in.getDimSize(1) << ", got " << w;
+  if (!(getEps().convertToFloat() > 0.0f))
+    return ruleError(*this, "rms_norm_quantize.eps") << "eps must be positive";
+  return verifyQuantizedOutput(*this, "rms_norm_quantize", in, tensorOf(getResult()),
+                               tensorOf(getScale()));
+}
+
+LogicalResult SiluMulQuantizeOp::verify() {
+  RankedTensorType gate = tensorOf(getGate()), up = tensorOf(getUp());
+  if (!hasRankAnd(gate, 2, isComputeFloat) || !shapesMatch(gate, up) ||
+      !isComputeFloat(up.getElementType()))
+    return ruleError(*this, "silu_mul_quantize.input")
+           << "gate and up must be float [T, K] tensors of one shape, got " << gate << " and "
+           << up;
+  return verifyQuantizedOutput(*this, "silu_mul_quantize", gate, tensorOf(getResult()),
+                               tensorOf(getScale()));
 }
 
 LogicalResult SigmoidGateOp::verify() {
@@ -197,18 +252,6 @@ LogicalResult LinearOp::verify() {
            << "operands must be bf16, f16, f32 or a pair of f8E4M3FN, got " << ie << " x " << we;
   }
   return success();
-}
-
-// Shape of the activation scales for a per-token (groupSize = 0) or 1 x G quantization of a
-// [T, K] tensor; also used by the fused op.
-static bool actScaleMatches(RankedTensorType scale, int64_t tokens, int64_t k, int64_t groupSize) {
-  if (!scale.getElementType().isF32())
-    return false;
-  if (groupSize == 0)
-    return scale.getRank() == 1 && dimsMatch(scale.getDimSize(0), tokens);
-  int64_t groups = ShapedType::isDynamic(k) ? ShapedType::kDynamic : k / groupSize;
-  return scale.getRank() == 2 && dimsMatch(scale.getDimSize(0), tokens) &&
-         dimsMatch(scale.getDimSize(1), groups);
 }
 
 LogicalResult QuantizeOp::verify() {
@@ -351,10 +394,11 @@ LogicalResult GatedAttentionOp::verify() {
            << "the output gate must be a float tensor of q's shape, got " << gate;
   for (RankedTensorType c : {kc, vc}) {
     Type e = c.getElementType();
-    if (c.getRank() != 4 || !(e.isBF16() || isF8(e)) || !dimsMatch(c.getDimSize(2), kvHeads) ||
+    if (c.getRank() != 4 || !(e.isBF16() || e.isF32() || isF8(e)) ||
+        !dimsMatch(c.getDimSize(2), kvHeads) ||
         !dimsMatch(c.getDimSize(3), headDim) || c != kc)
       return ruleError(*this, "attention.cache")
-             << "K and V caches must be one bf16 or f8E4M3FN [blocks, block_size, " << kvHeads
+             << "K and V caches must be one bf16, f32 or f8E4M3FN [blocks, block_size, " << kvHeads
              << ", " << headDim << "] type, got " << kc << " and " << vc;
   }
   if (failed(verifyTokenIndex(*this, "attention.metadata", "positions", getPositions(), tokens)) ||

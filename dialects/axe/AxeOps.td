@@ -27,20 +27,37 @@ def Axe_ParamOp : Axe_Op<"param"> {
     result's element type as the precision decisions say.
 
     `parts` is for tensors that the checkpoint stores in pieces (per-expert layouts): the value is
-    the row-major concatenation of the named parts, in order.
+    the row-major concatenation of the named parts, in order. The element count must be the
+    checkpoint's; the element type is converted (bf16 → f32, [N, 1] scales → [N]).
+
+    `encoding` marks a param that the precision passes derived from the checkpoint tensor:
+    its FP8 values or its scales, per output row (`fp8_channel*`, scales [shape without the last
+    dimension]) or per 128 x 128 block of the last two dimensions (`fp8_block*`).
 
     Rules: `param.name` (non-empty name and parts), `param.static_shape`, `param.dtype` (bf16,
-    f16, f32, f8E4M3FN or a signless integer).
+    f16, f32, f8E4M3FN or a signless integer), `param.encoding` (f8E4M3FN values, f32 scales).
 
     ```mlir
     %w = axe.param "model.language_model.layers.3.self_attn.k_proj.weight" : tensor<512x2048xbf16>
     %gu = axe.param "layers.0.mlp.experts.gate_up" parts ["layers.0.mlp.experts.0.gate_proj.weight",
             "layers.0.mlp.experts.0.up_proj.weight"] : tensor<1x1024x2048xbf16>
+    %w8 = axe.param "k_proj.weight" encoding <fp8_channel> : tensor<512x2048xf8E4M3FN>
+    %ws = axe.param "k_proj.weight" encoding <fp8_channel_scale> : tensor<512xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name, OptionalAttr<StrArrayAttr>:$parts);
+  let arguments = (ins StrAttr:$name, OptionalAttr<StrArrayAttr>:$parts,
+                       OptionalAttr<Axe_EncodingAttr>:$encoding);
   let results = (outs AnyRankedTensor:$result);
-  let assemblyFormat = "$name (`parts` $parts^)? attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $name (`parts` $parts^)? (`encoding` $encoding^)? attr-dict `:` type($result)
+  }];
+  let builders = [
+    // A plain checkpoint tensor.
+    OpBuilder<(ins "::mlir::Type":$result, "::llvm::StringRef":$name), [{
+      build($_builder, $_state, result, $_builder.getStringAttr(name), ::mlir::ArrayAttr(),
+            ::mlir::axe::EncodingAttr());
+    }]>
+  ];
 }
 
 //===----------------------------------------------------------------------===//
@@ -50,10 +67,10 @@ def Axe_ParamOp : Axe_Op<"param"> {
 def Axe_EmbedOp : Axe_Op<"embed"> {
   let summary = "token embedding lookup (spec §3.2)";
   let description = [{
-    `result[t, :] = table[ids[t], :]`. No scaling. Ids outside `[0, V)` are an error at run time.
+    `result[t, :] = table[ids[t], :]`, converted to the result's element type (bf16, or f32
+    under the f32 policy). No scaling. Ids outside `[0, V)` are an error at run time.
 
-    Rules: `embed.ids` (rank-1 integer), `embed.table` (rank 2), `embed.result` ([T, D] with the
-    table's element type).
+    Rules: `embed.ids` (rank-1 integer), `embed.table` (rank 2), `embed.result` (float [T, D]).
 
     ```mlir
     %h = axe.embed %ids, %table : tensor<?xi32>, tensor<248320x2048xbf16> -> tensor<?x2048xbf16>
@@ -125,6 +142,51 @@ def Axe_SiluMulOp : Axe_Op<"silu_mul"> {
   let arguments = (ins AnyRankedTensor:$gate, AnyRankedTensor:$up);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$gate `,` $up attr-dict `:` type($gate) `,` type($up) `->` type($result)";
+}
+
+def Axe_RmsNormQuantizeOp : Axe_Op<"rms_norm_quantize"> {
+  let summary = "RMSNorm with per-token FP8 quantization of its output (a GEMM prologue)";
+  let description = [{
+    `axe.quantize(axe.rms_norm(x, w))` in one op, made by `axe-fuse-quant-gemm` when the norm
+    feeds only FP8 linears: the normalised row never goes to memory in bf16.
+
+    Rules: those of `rms_norm` (`rms_norm_quantize.input` [T, K] float,
+    `rms_norm_quantize.weight`, `rms_norm_quantize.eps`) and of a per-token `quantize`
+    (`rms_norm_quantize.result` f8E4M3FN [T, K], `rms_norm_quantize.scale` f32 [T]).
+
+    ```mlir
+    %q, %s = axe.rms_norm_quantize %x, %w {eps = 1.0e-6 : f32, zero_centered}
+               : tensor<?x2048xbf16>, tensor<2048xbf16> -> tensor<?x2048xf8E4M3FN>, tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight, F32Attr:$eps,
+                       UnitAttr:$zero_centered);
+  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$scale);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result) `,`
+    type($scale)
+  }];
+}
+
+def Axe_SiluMulQuantizeOp : Axe_Op<"silu_mul_quantize"> {
+  let summary = "SwiGLU with per-token FP8 quantization of its output (a GEMM prologue)";
+  let description = [{
+    `axe.quantize(axe.silu_mul(gate, up))` in one op, made by `axe-fuse-quant-gemm` when the
+    product feeds only an FP8 linear.
+
+    Rules: `silu_mul_quantize.input` (gate and up float [T, K] of one shape),
+    `silu_mul_quantize.result` (f8E4M3FN [T, K]), `silu_mul_quantize.scale` (f32 [T]).
+
+    ```mlir
+    %q, %s = axe.silu_mul_quantize %g, %u
+               : tensor<?x512xbf16>, tensor<?x512xbf16> -> tensor<?x512xf8E4M3FN>, tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$gate, AnyRankedTensor:$up);
+  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$scale);
+  let assemblyFormat = [{
+    $gate `,` $up attr-dict `:` type($gate) `,` type($up) `->` type($result) `,` type($scale)
+  }];
 }
 
 def Axe_SigmoidGateOp : Axe_Op<"sigmoid_gate"> {
@@ -297,7 +359,7 @@ def Axe_GatedAttentionOp : Axe_Op<"gated_attention"> {
 
     Rules: `attention.q` ([T, H, d] float), `attention.kv` ([T, Hkv, d]),
     `attention.gqa` (H divisible by Hkv), `attention.gate` (q's shape),
-    `attention.cache` ([blocks, B, Hkv, d], bf16 or f8E4M3FN, K and V alike),
+    `attention.cache` ([blocks, B, Hkv, d], bf16, f32 or f8E4M3FN, K and V alike),
     `attention.metadata` (integer positions [T] and seq_ids [T], i32 block table [S, M]),
     `attention.result` ([T, H·d] float, caches returned with their types), `attention.scale` (> 0).
 

@@ -19,9 +19,9 @@ BLOCK = 128
 CHANNEL_IGNORE = ["re:.*lm_head", "re:visual.*", "re:model.visual.*", r"re:.*mlp.gate$", "re:.*embed_tokens$",
                   "re:.*shared_expert_gate$", r"re:.*mlp\.shared_expert$", "re:.*linear_attn.*"]
 
-# Kept BF16 in the block format besides what CHANNEL_IGNORE-like rules cover (spec §5.3): the 1x128
-# activation groups need every quantized dim to be a multiple of 128, which in_proj_a/b (one row per
-# v-head) never are; routers are always BF16 in vLLM (§5.4).
+# Linears the block format keeps BF16 besides the vision tower (spec §5.3, Qwen's FP8 layout): lm_head,
+# the routers (always BF16 in vLLM, §5.4) and in_proj_a/b, whose one row per v-head is never a
+# multiple of 128.
 BLOCK_BF16_SUFFIXES = ("lm_head", "mlp.gate", "mlp.shared_expert_gate", "linear_attn.in_proj_a",
                        "linear_attn.in_proj_b")
 # Short generic names for HF's suffix matching; vLLM needs the exact full names (spec §5.4 point 4).
@@ -88,12 +88,6 @@ def quantize_block(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return to_fp8(w, full), scale
 
 
-def dequantize_block(q: torch.Tensor, scale_inv: torch.Tensor) -> torch.Tensor:
-    rows, cols = q.shape
-    full = scale_inv.float().repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1)[:rows, :cols]
-    return q.float() * full
-
-
 def _read_bf16(src: Path) -> dict[str, torch.Tensor]:
     tensors = {}
     for f in sorted(src.glob("*.safetensors")):
@@ -157,6 +151,6 @@ def write_block_fp8(src: Path, dst: Path) -> list[str]:
         "fmt": "e4m3",
         "activation_scheme": "dynamic",
         "weight_block_size": [BLOCK, BLOCK],
-        "modules_to_not_convert": BLOCK_GENERIC_NAMES + not_converted,
+        "modules_to_not_convert": BLOCK_GENERIC_NAMES + [m for m in not_converted if m not in BLOCK_GENERIC_NAMES],
     })
     return quantized

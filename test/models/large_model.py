@@ -9,11 +9,11 @@ import struct
 from pathlib import Path
 
 import torch
-from transformers import Qwen3_5MoeForCausalLM
+from transformers import GenerationConfig, Qwen3_5MoeForCausalLM
 
 from random_models import init_tensor, text_config, text_only_config
 
-# 8 layers (linear x3, full) x 2, hidden 1024; 104 experts of 512 bring the BF16 total to ~3.0 GB.
+# 8 layers (linear x3, full) x 2, hidden 1024, 104 experts of 512, vocab 64K: 1.51 B params, 3.03 GB BF16.
 LARGE = text_config(hidden_size=1024, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=2,
                     head_dim=128, linear_num_key_heads=8, linear_num_value_heads=16, linear_key_head_dim=128,
                     linear_value_head_dim=128, num_experts=104, num_experts_per_tok=8, moe_intermediate_size=512,
@@ -74,7 +74,9 @@ def _write_shard(path: Path, names: list[str], shapes, std: float, gen: torch.Ge
 
 def write_large(dst: Path, seed: int = 4) -> None:
     shapes = parameter_shapes(LARGE)
-    text_only_config(LARGE).save_pretrained(dst)
+    config = text_only_config(LARGE)
+    config.save_pretrained(dst)
+    GenerationConfig.from_model_config(config).save_pretrained(dst)  # as save_pretrained of a model does
     gen = torch.Generator().manual_seed(seed)
     shards = plan_shards(shapes, SHARD_BYTES)
     weight_map = {}

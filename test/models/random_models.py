@@ -38,7 +38,6 @@ def text_config(*, hidden_size, num_hidden_layers, num_attention_heads, num_key_
         moe_intermediate_size=moe_intermediate_size,
         shared_expert_intermediate_size=shared_expert_intermediate_size,
         hidden_act="silu", rms_norm_eps=1e-6, tie_word_embeddings=False, max_position_embeddings=4096,
-        partial_rotary_factor=0.25,
         rope_parameters=dict(rope_type="default", rope_theta=10000000.0, partial_rotary_factor=0.25,
                              mrope_interleaved=True, mrope_section=list(mrope_section)),
         mamba_ssm_dtype="float32", router_aux_loss_coef=0.001,

@@ -31,7 +31,7 @@ protected:
 
   Value param(StringRef name, ArrayRef<int64_t> shape, Type elem) {
     return axe::ParamOp::create(builder, builder.getUnknownLoc(),
-                                RankedTensorType::get(shape, elem), name, ArrayAttr())
+                                RankedTensorType::get(shape, elem), name)
         .getResult();
   }
 

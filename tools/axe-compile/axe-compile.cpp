@@ -22,6 +22,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -43,6 +44,10 @@ cl::opt<bool> summary("summary",
                       cl::desc("Print a model summary (layers, parameters by component, active "
                                "parameters per token); the IR is then written only with -o"),
                       cl::init(false), cl::cat(category));
+cl::opt<bool> listTensors("list-tensors",
+                          cl::desc("List the tensors of MODEL (a checkpoint directory or one "
+                                   ".safetensors file) after validating it"),
+                          cl::init(false), cl::cat(category));
 cl::opt<int64_t> kvBlockSize("kv-block-size", cl::desc("Tokens per KV-cache block"), cl::init(16),
                              cl::cat(category));
 cl::opt<std::string> kvCache("kv-cache", cl::desc("KV-cache element type: bf16 or fp8"),
@@ -87,7 +92,46 @@ void printSummary(const axe::ModelConfig &c, llvm::raw_ostream &os) {
                      static_cast<long long>(c.numExpertsPerTok));
 }
 
+void printTensors(const std::vector<const axe::TensorInfo *> &tensors, uint64_t bytes,
+                  size_t files, llvm::raw_ostream &os) {
+  for (const axe::TensorInfo *t : tensors) {
+    os << t->name << " " << axe::dtypeName(t->dtype) << " [";
+    for (size_t i = 0; i < t->shape.size(); ++i)
+      os << (i ? ", " : "") << t->shape[i];
+    os << "]\n";
+  }
+  os << tensors.size() << " tensors, " << withCommas(bytes) << " bytes in " << files
+     << " file(s)\n";
+}
+
+int listCheckpoint() {
+  llvm::StringRef path(modelDir);
+  std::vector<const axe::TensorInfo *> tensors;
+  if (path.ends_with(".safetensors")) {
+    auto file = axe::SafetensorsFile::open(modelDir);
+    uint64_t bytes = 0;
+    for (const axe::TensorInfo &t : file->tensors()) {
+      tensors.push_back(&t);
+      bytes += t.numBytes();
+    }
+    std::sort(tensors.begin(), tensors.end(),
+              [](const axe::TensorInfo *a, const axe::TensorInfo *b) { return a->name < b->name; });
+    printTensors(tensors, bytes, 1, llvm::outs());
+    return 0;
+  }
+  axe::Checkpoint ckpt = axe::Checkpoint::open(modelDir);
+  for (const std::string &name : ckpt.names())
+    tensors.push_back(ckpt.get(name).info);
+  printTensors(tensors, ckpt.totalBytes(), ckpt.numFiles(), llvm::outs());
+  return 0;
+}
+
 int run() {
+  if (listTensors) {
+    if (modelDir.empty())
+      throw axe::Error("--list-tensors needs MODEL (a checkpoint directory or a .safetensors file)");
+    return listCheckpoint();
+  }
   if (modelDir.empty() == configOnly.empty())
     throw axe::Error("give exactly one of MODEL_DIR or --config-only config.json");
   if (emit != "axe")

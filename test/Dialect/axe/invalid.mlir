@@ -41,7 +41,87 @@ func.func @case4() {
 
 // -----
 
-func.func @case5(%i: tensor<?xf32>, %t: tensor<100x8xbf16>) {
+func.func @case5() {
+  // expected-error@+1 {{rule 'param.encoding'}}
+  %0 = axe.param "w" encoding <fp8_channel> : tensor<4x8xbf16>
+  return
+}
+
+// -----
+
+func.func @case6() {
+  // expected-error@+1 {{rule 'param.encoding'}}
+  %0 = axe.param "w" encoding <fp8_block_scale> : tensor<4xf8E4M3FN>
+  return
+}
+
+// -----
+
+func.func @case7(%x: tensor<?x4x8xbf16>, %w: tensor<8xbf16>) {
+  // expected-error@+1 {{rule 'rms_norm_quantize.input'}}
+  %q, %s = axe.rms_norm_quantize %x, %w {eps = 1.0e-6 : f32} : tensor<?x4x8xbf16>, tensor<8xbf16> -> tensor<?x4x8xf8E4M3FN>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @case8(%x: tensor<?x8xbf16>, %w: tensor<4xbf16>) {
+  // expected-error@+1 {{rule 'rms_norm_quantize.weight'}}
+  %q, %s = axe.rms_norm_quantize %x, %w {eps = 1.0e-6 : f32} : tensor<?x8xbf16>, tensor<4xbf16> -> tensor<?x8xf8E4M3FN>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @case9(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
+  // expected-error@+1 {{rule 'rms_norm_quantize.eps'}}
+  %q, %s = axe.rms_norm_quantize %x, %w {eps = 0.0 : f32} : tensor<?x8xbf16>, tensor<8xbf16> -> tensor<?x8xf8E4M3FN>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @case10(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
+  // expected-error@+1 {{rule 'rms_norm_quantize.result'}}
+  %q, %s = axe.rms_norm_quantize %x, %w {eps = 1.0e-6 : f32} : tensor<?x8xbf16>, tensor<8xbf16> -> tensor<?x8xbf16>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @case11(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
+  // expected-error@+1 {{rule 'rms_norm_quantize.scale'}}
+  %q, %s = axe.rms_norm_quantize %x, %w {eps = 1.0e-6 : f32} : tensor<?x8xbf16>, tensor<8xbf16> -> tensor<?x8xf8E4M3FN>, tensor<?x1xf32>
+  return
+}
+
+// -----
+
+func.func @case12(%g: tensor<?x8xbf16>, %u: tensor<?x4xbf16>) {
+  // expected-error@+1 {{rule 'silu_mul_quantize.input'}}
+  %q, %s = axe.silu_mul_quantize %g, %u : tensor<?x8xbf16>, tensor<?x4xbf16> -> tensor<?x8xf8E4M3FN>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @case13(%g: tensor<?x8xbf16>, %u: tensor<?x8xbf16>) {
+  // expected-error@+1 {{rule 'silu_mul_quantize.result'}}
+  %q, %s = axe.silu_mul_quantize %g, %u : tensor<?x8xbf16>, tensor<?x8xbf16> -> tensor<?x4xf8E4M3FN>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @case14(%g: tensor<?x8xbf16>, %u: tensor<?x8xbf16>) {
+  // expected-error@+1 {{rule 'silu_mul_quantize.scale'}}
+  %q, %s = axe.silu_mul_quantize %g, %u : tensor<?x8xbf16>, tensor<?x8xbf16> -> tensor<?x8xf8E4M3FN>, tensor<?xbf16>
+  return
+}
+
+// -----
+
+func.func @case15(%i: tensor<?xf32>, %t: tensor<100x8xbf16>) {
   // expected-error@+1 {{rule 'embed.ids'}}
   %0 = axe.embed %i, %t : tensor<?xf32>, tensor<100x8xbf16> -> tensor<?x8xbf16>
   return
@@ -49,7 +129,7 @@ func.func @case5(%i: tensor<?xf32>, %t: tensor<100x8xbf16>) {
 
 // -----
 
-func.func @case6(%i: tensor<?xi32>, %t: tensor<100xbf16>) {
+func.func @case16(%i: tensor<?xi32>, %t: tensor<100xbf16>) {
   // expected-error@+1 {{rule 'embed.table'}}
   %0 = axe.embed %i, %t : tensor<?xi32>, tensor<100xbf16> -> tensor<?x8xbf16>
   return
@@ -57,7 +137,7 @@ func.func @case6(%i: tensor<?xi32>, %t: tensor<100xbf16>) {
 
 // -----
 
-func.func @case7(%i: tensor<?xi32>, %t: tensor<100x8xbf16>) {
+func.func @case17(%i: tensor<?xi32>, %t: tensor<100x8xbf16>) {
   // expected-error@+1 {{rule 'embed.result'}}
   %0 = axe.embed %i, %t : tensor<?xi32>, tensor<100x8xbf16> -> tensor<?x16xbf16>
   return
@@ -65,15 +145,15 @@ func.func @case7(%i: tensor<?xi32>, %t: tensor<100x8xbf16>) {
 
 // -----
 
-func.func @case8(%i: tensor<?xi32>, %t: tensor<100x8xbf16>) {
+func.func @case18(%i: tensor<?xi32>, %t: tensor<100x8xbf16>) {
   // expected-error@+1 {{rule 'embed.result'}}
-  %0 = axe.embed %i, %t : tensor<?xi32>, tensor<100x8xbf16> -> tensor<?x8xf32>
+  %0 = axe.embed %i, %t : tensor<?xi32>, tensor<100x8xbf16> -> tensor<?x8xi32>
   return
 }
 
 // -----
 
-func.func @case9(%x: tensor<?x8xi32>, %w: tensor<8xbf16>) {
+func.func @case19(%x: tensor<?x8xi32>, %w: tensor<8xbf16>) {
   // expected-error@+1 {{rule 'rms_norm.input'}}
   %0 = axe.rms_norm %x, %w {eps = 1.0e-6 : f32} : tensor<?x8xi32>, tensor<8xbf16> -> tensor<?x8xbf16>
   return
@@ -81,7 +161,7 @@ func.func @case9(%x: tensor<?x8xi32>, %w: tensor<8xbf16>) {
 
 // -----
 
-func.func @case10(%x: tensor<?x8xbf16>, %w: tensor<16xbf16>) {
+func.func @case20(%x: tensor<?x8xbf16>, %w: tensor<16xbf16>) {
   // expected-error@+1 {{rule 'rms_norm.weight'}}
   %0 = axe.rms_norm %x, %w {eps = 1.0e-6 : f32} : tensor<?x8xbf16>, tensor<16xbf16> -> tensor<?x8xbf16>
   return
@@ -89,7 +169,7 @@ func.func @case10(%x: tensor<?x8xbf16>, %w: tensor<16xbf16>) {
 
 // -----
 
-func.func @case11(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
+func.func @case21(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
   // expected-error@+1 {{rule 'rms_norm.result'}}
   %0 = axe.rms_norm %x, %w {eps = 1.0e-6 : f32} : tensor<?x8xbf16>, tensor<8xbf16> -> tensor<?x4xbf16>
   return
@@ -97,7 +177,7 @@ func.func @case11(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
 
 // -----
 
-func.func @case12(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
+func.func @case22(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
   // expected-error@+1 {{rule 'rms_norm.eps'}}
   %0 = axe.rms_norm %x, %w {eps = 0.0 : f32, zero_centered} : tensor<?x8xbf16>, tensor<8xbf16> -> tensor<?x8xbf16>
   return
@@ -105,7 +185,7 @@ func.func @case12(%x: tensor<?x8xbf16>, %w: tensor<8xbf16>) {
 
 // -----
 
-func.func @case13(%x: tensor<?x4x8xf32>, %z: tensor<?x4x4xbf16>, %w: tensor<8xf32>) {
+func.func @case23(%x: tensor<?x4x8xf32>, %z: tensor<?x4x4xbf16>, %w: tensor<8xf32>) {
   // expected-error@+1 {{rule 'gated_rms_norm.gate'}}
   %0 = axe.gated_rms_norm %x, %z, %w {eps = 1.0e-6 : f32} : tensor<?x4x8xf32>, tensor<?x4x4xbf16>, tensor<8xf32> -> tensor<?x4x8xbf16>
   return
@@ -113,7 +193,7 @@ func.func @case13(%x: tensor<?x4x8xf32>, %z: tensor<?x4x4xbf16>, %w: tensor<8xf3
 
 // -----
 
-func.func @case14(%x: tensor<?x4x8xi8>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf32>) {
+func.func @case24(%x: tensor<?x4x8xi8>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf32>) {
   // expected-error@+1 {{rule 'gated_rms_norm.input'}}
   %0 = axe.gated_rms_norm %x, %z, %w {eps = 1.0e-6 : f32} : tensor<?x4x8xi8>, tensor<?x4x8xbf16>, tensor<8xf32> -> tensor<?x4x8xbf16>
   return
@@ -121,7 +201,7 @@ func.func @case14(%x: tensor<?x4x8xi8>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf32
 
 // -----
 
-func.func @case15(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<4x8xf32>) {
+func.func @case25(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<4x8xf32>) {
   // expected-error@+1 {{rule 'gated_rms_norm.weight'}}
   %0 = axe.gated_rms_norm %x, %z, %w {eps = 1.0e-6 : f32} : tensor<?x4x8xf32>, tensor<?x4x8xbf16>, tensor<4x8xf32> -> tensor<?x4x8xbf16>
   return
@@ -129,7 +209,7 @@ func.func @case15(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<4x8x
 
 // -----
 
-func.func @case16(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf32>) {
+func.func @case26(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf32>) {
   // expected-error@+1 {{rule 'gated_rms_norm.result'}}
   %0 = axe.gated_rms_norm %x, %z, %w {eps = 1.0e-6 : f32} : tensor<?x4x8xf32>, tensor<?x4x8xbf16>, tensor<8xf32> -> tensor<?x32xbf16>
   return
@@ -137,7 +217,7 @@ func.func @case16(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf3
 
 // -----
 
-func.func @case17(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf32>) {
+func.func @case27(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf32>) {
   // expected-error@+1 {{rule 'gated_rms_norm.eps'}}
   %0 = axe.gated_rms_norm %x, %z, %w {eps = -1.0 : f32} : tensor<?x4x8xf32>, tensor<?x4x8xbf16>, tensor<8xf32> -> tensor<?x4x8xbf16>
   return
@@ -145,7 +225,7 @@ func.func @case17(%x: tensor<?x4x8xf32>, %z: tensor<?x4x8xbf16>, %w: tensor<8xf3
 
 // -----
 
-func.func @case18(%g: tensor<?x8xi32>, %u: tensor<?x8xi32>) {
+func.func @case28(%g: tensor<?x8xi32>, %u: tensor<?x8xi32>) {
   // expected-error@+1 {{rule 'silu_mul.dtype'}}
   %0 = axe.silu_mul %g, %u : tensor<?x8xi32>, tensor<?x8xi32> -> tensor<?x8xbf16>
   return
@@ -153,7 +233,7 @@ func.func @case18(%g: tensor<?x8xi32>, %u: tensor<?x8xi32>) {
 
 // -----
 
-func.func @case19(%g: tensor<?x8xbf16>, %u: tensor<?x4xbf16>) {
+func.func @case29(%g: tensor<?x8xbf16>, %u: tensor<?x4xbf16>) {
   // expected-error@+1 {{rule 'silu_mul.shapes'}}
   %0 = axe.silu_mul %g, %u : tensor<?x8xbf16>, tensor<?x4xbf16> -> tensor<?x8xbf16>
   return
@@ -161,7 +241,7 @@ func.func @case19(%g: tensor<?x8xbf16>, %u: tensor<?x4xbf16>) {
 
 // -----
 
-func.func @case20(%x: tensor<?x2x8xbf16>, %g: tensor<?x1xbf16>) {
+func.func @case30(%x: tensor<?x2x8xbf16>, %g: tensor<?x1xbf16>) {
   // expected-error@+1 {{rule 'sigmoid_gate.input'}}
   %0 = axe.sigmoid_gate %x, %g : tensor<?x2x8xbf16>, tensor<?x1xbf16> -> tensor<?x2x8xbf16>
   return
@@ -169,7 +249,7 @@ func.func @case20(%x: tensor<?x2x8xbf16>, %g: tensor<?x1xbf16>) {
 
 // -----
 
-func.func @case21(%x: tensor<?x8xbf16>, %g: tensor<?x2xbf16>) {
+func.func @case31(%x: tensor<?x8xbf16>, %g: tensor<?x2xbf16>) {
   // expected-error@+1 {{rule 'sigmoid_gate.gate'}}
   %0 = axe.sigmoid_gate %x, %g : tensor<?x8xbf16>, tensor<?x2xbf16> -> tensor<?x8xbf16>
   return
@@ -177,7 +257,7 @@ func.func @case21(%x: tensor<?x8xbf16>, %g: tensor<?x2xbf16>) {
 
 // -----
 
-func.func @case22(%x: tensor<?x8xbf16>, %g: tensor<?x8xbf16>) {
+func.func @case32(%x: tensor<?x8xbf16>, %g: tensor<?x8xbf16>) {
   // expected-error@+1 {{rule 'sigmoid_gate.result'}}
   %0 = axe.sigmoid_gate %x, %g : tensor<?x8xbf16>, tensor<?x8xbf16> -> tensor<?x8xi8>
   return
@@ -185,7 +265,7 @@ func.func @case22(%x: tensor<?x8xbf16>, %g: tensor<?x8xbf16>) {
 
 // -----
 
-func.func @case23(%x: tensor<8xbf16>, %w: tensor<4x8xbf16>) {
+func.func @case33(%x: tensor<8xbf16>, %w: tensor<4x8xbf16>) {
   // expected-error@+1 {{rule 'linear.input'}}
   %0 = axe.linear %x, %w {role = #axe.role<attn_k>} : tensor<8xbf16>, tensor<4x8xbf16> -> tensor<?x4xbf16>
   return
@@ -193,7 +273,7 @@ func.func @case23(%x: tensor<8xbf16>, %w: tensor<4x8xbf16>) {
 
 // -----
 
-func.func @case24(%x: tensor<?x8xbf16>, %w: tensor<2x4x8xbf16>) {
+func.func @case34(%x: tensor<?x8xbf16>, %w: tensor<2x4x8xbf16>) {
   // expected-error@+1 {{rule 'linear.weight'}}
   %0 = axe.linear %x, %w {role = #axe.role<attn_k>} : tensor<?x8xbf16>, tensor<2x4x8xbf16> -> tensor<?x4xbf16>
   return
@@ -201,7 +281,7 @@ func.func @case24(%x: tensor<?x8xbf16>, %w: tensor<2x4x8xbf16>) {
 
 // -----
 
-func.func @case25(%x: tensor<?x8xbf16>, %w: tensor<4x16xbf16>) {
+func.func @case35(%x: tensor<?x8xbf16>, %w: tensor<4x16xbf16>) {
   // expected-error@+1 {{rule 'linear.k_match'}}
   %0 = axe.linear %x, %w {role = #axe.role<attn_k>} : tensor<?x8xbf16>, tensor<4x16xbf16> -> tensor<?x4xbf16>
   return
@@ -209,7 +289,7 @@ func.func @case25(%x: tensor<?x8xbf16>, %w: tensor<4x16xbf16>) {
 
 // -----
 
-func.func @case26(%x: tensor<?x8xbf16>, %w: tensor<4x8xbf16>) {
+func.func @case36(%x: tensor<?x8xbf16>, %w: tensor<4x8xbf16>) {
   // expected-error@+1 {{rule 'linear.result'}}
   %0 = axe.linear %x, %w {role = #axe.role<attn_k>} : tensor<?x8xbf16>, tensor<4x8xbf16> -> tensor<?x8xbf16>
   return
@@ -217,7 +297,7 @@ func.func @case26(%x: tensor<?x8xbf16>, %w: tensor<4x8xbf16>) {
 
 // -----
 
-func.func @case27(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>) {
+func.func @case37(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>) {
   // expected-error@+1 {{rule 'linear.dtype'}}
   %0 = axe.linear %x, %w {role = #axe.role<attn_k>} : tensor<?x8xbf16>, tensor<4x8xf8E4M3FN> -> tensor<?x4xf32>
   return
@@ -225,7 +305,7 @@ func.func @case27(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>) {
 
 // -----
 
-func.func @case28(%x: tensor<?x8xf8E4M3FN>, %w: tensor<4x8xf8E4M3FN>) {
+func.func @case38(%x: tensor<?x8xf8E4M3FN>, %w: tensor<4x8xf8E4M3FN>) {
   // expected-error@+1 {{rule 'linear.dtype'}}
   %0 = axe.linear %x, %w {role = #axe.role<attn_k>} : tensor<?x8xf8E4M3FN>, tensor<4x8xf8E4M3FN> -> tensor<?x4xbf16>
   return
@@ -233,7 +313,7 @@ func.func @case28(%x: tensor<?x8xf8E4M3FN>, %w: tensor<4x8xf8E4M3FN>) {
 
 // -----
 
-func.func @case29(%x: tensor<?x8xi8>, %w: tensor<4x8xi8>) {
+func.func @case39(%x: tensor<?x8xi8>, %w: tensor<4x8xi8>) {
   // expected-error@+1 {{rule 'linear.dtype'}}
   %0 = axe.linear %x, %w {role = #axe.role<attn_k>} : tensor<?x8xi8>, tensor<4x8xi8> -> tensor<?x4xf32>
   return
@@ -241,7 +321,7 @@ func.func @case29(%x: tensor<?x8xi8>, %w: tensor<4x8xi8>) {
 
 // -----
 
-func.func @case30(%x: tensor<?x8x2xbf16>) {
+func.func @case40(%x: tensor<?x8x2xbf16>) {
   // expected-error@+1 {{rule 'quantize.input'}}
   %q, %s = axe.quantize %x : tensor<?x8x2xbf16> -> tensor<?x8x2xf8E4M3FN>, tensor<?xf32>
   return
@@ -249,7 +329,7 @@ func.func @case30(%x: tensor<?x8x2xbf16>) {
 
 // -----
 
-func.func @case31(%x: tensor<?x96xbf16>) {
+func.func @case41(%x: tensor<?x96xbf16>) {
   // expected-error@+1 {{rule 'quantize.group_size'}}
   %q, %s = axe.quantize %x {group_size = 64 : i64} : tensor<?x96xbf16> -> tensor<?x96xf8E4M3FN>, tensor<?x1xf32>
   return
@@ -257,7 +337,7 @@ func.func @case31(%x: tensor<?x96xbf16>) {
 
 // -----
 
-func.func @case32(%x: tensor<?x96xbf16>) {
+func.func @case42(%x: tensor<?x96xbf16>) {
   // expected-error@+1 {{rule 'quantize.group_size'}}
   %q, %s = axe.quantize %x {group_size = 0 : i64} : tensor<?x96xbf16> -> tensor<?x96xf8E4M3FN>, tensor<?x1xf32>
   return
@@ -265,7 +345,7 @@ func.func @case32(%x: tensor<?x96xbf16>) {
 
 // -----
 
-func.func @case33(%x: tensor<?x8xbf16>) {
+func.func @case43(%x: tensor<?x8xbf16>) {
   // expected-error@+1 {{rule 'quantize.result'}}
   %q, %s = axe.quantize %x : tensor<?x8xbf16> -> tensor<?x8xbf16>, tensor<?xf32>
   return
@@ -273,7 +353,7 @@ func.func @case33(%x: tensor<?x8xbf16>) {
 
 // -----
 
-func.func @case34(%x: tensor<?x8xbf16>) {
+func.func @case44(%x: tensor<?x8xbf16>) {
   // expected-error@+1 {{rule 'quantize.scale'}}
   %q, %s = axe.quantize %x : tensor<?x8xbf16> -> tensor<?x8xf8E4M3FN>, tensor<?x1xf32>
   return
@@ -281,7 +361,7 @@ func.func @case34(%x: tensor<?x8xbf16>) {
 
 // -----
 
-func.func @case35(%x: tensor<?x256xbf16>) {
+func.func @case45(%x: tensor<?x256xbf16>) {
   // expected-error@+1 {{rule 'quantize.scale'}}
   %q, %s = axe.quantize %x {group_size = 128 : i64} : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x4xf32>
   return
@@ -289,7 +369,7 @@ func.func @case35(%x: tensor<?x256xbf16>) {
 
 // -----
 
-func.func @case36(%a: tensor<?x4xbf16>, %st: tensor<?xf32>, %sw: tensor<4xf32>) {
+func.func @case46(%a: tensor<?x4xbf16>, %st: tensor<?xf32>, %sw: tensor<4xf32>) {
   // expected-error@+1 {{rule 'dequantize.acc'}}
   %0 = axe.dequantize %a, %st, %sw : tensor<?x4xbf16>, tensor<?xf32>, tensor<4xf32> -> tensor<?x4xbf16>
   return
@@ -297,7 +377,7 @@ func.func @case36(%a: tensor<?x4xbf16>, %st: tensor<?xf32>, %sw: tensor<4xf32>) 
 
 // -----
 
-func.func @case37(%a: tensor<?x4xf32>, %st: tensor<?x1xf32>, %sw: tensor<4xf32>) {
+func.func @case47(%a: tensor<?x4xf32>, %st: tensor<?x1xf32>, %sw: tensor<4xf32>) {
   // expected-error@+1 {{rule 'dequantize.act_scale'}}
   %0 = axe.dequantize %a, %st, %sw : tensor<?x4xf32>, tensor<?x1xf32>, tensor<4xf32> -> tensor<?x4xbf16>
   return
@@ -305,7 +385,7 @@ func.func @case37(%a: tensor<?x4xf32>, %st: tensor<?x1xf32>, %sw: tensor<4xf32>)
 
 // -----
 
-func.func @case38(%a: tensor<?x4xf32>, %st: tensor<?xf32>, %sw: tensor<8xf32>) {
+func.func @case48(%a: tensor<?x4xf32>, %st: tensor<?xf32>, %sw: tensor<8xf32>) {
   // expected-error@+1 {{rule 'dequantize.weight_scale'}}
   %0 = axe.dequantize %a, %st, %sw : tensor<?x4xf32>, tensor<?xf32>, tensor<8xf32> -> tensor<?x4xbf16>
   return
@@ -313,7 +393,7 @@ func.func @case38(%a: tensor<?x4xf32>, %st: tensor<?xf32>, %sw: tensor<8xf32>) {
 
 // -----
 
-func.func @case39(%a: tensor<?x4xf32>, %st: tensor<?xf32>, %sw: tensor<4xf32>) {
+func.func @case49(%a: tensor<?x4xf32>, %st: tensor<?xf32>, %sw: tensor<4xf32>) {
   // expected-error@+1 {{rule 'dequantize.result'}}
   %0 = axe.dequantize %a, %st, %sw : tensor<?x4xf32>, tensor<?xf32>, tensor<4xf32> -> tensor<?x8xbf16>
   return
@@ -321,7 +401,7 @@ func.func @case39(%a: tensor<?x4xf32>, %st: tensor<?xf32>, %sw: tensor<4xf32>) {
 
 // -----
 
-func.func @case40(%x: tensor<?x8xi32>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
+func.func @case50(%x: tensor<?x8xi32>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.input'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>} : (tensor<?x8xi32>, tensor<4x8xf8E4M3FN>, tensor<4xf32>) -> tensor<?x4xbf16>
   return
@@ -329,7 +409,7 @@ func.func @case40(%x: tensor<?x8xi32>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf3
 
 // -----
 
-func.func @case41(%x: tensor<?x8xbf16>, %w: tensor<4x8xbf16>, %s: tensor<4xf32>) {
+func.func @case51(%x: tensor<?x8xbf16>, %w: tensor<4x8xbf16>, %s: tensor<4xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.weight'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>} : (tensor<?x8xbf16>, tensor<4x8xbf16>, tensor<4xf32>) -> tensor<?x4xbf16>
   return
@@ -337,7 +417,7 @@ func.func @case41(%x: tensor<?x8xbf16>, %w: tensor<4x8xbf16>, %s: tensor<4xf32>)
 
 // -----
 
-func.func @case42(%x: tensor<?x16xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
+func.func @case52(%x: tensor<?x16xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.k_match'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>} : (tensor<?x16xbf16>, tensor<4x8xf8E4M3FN>, tensor<4xf32>) -> tensor<?x4xbf16>
   return
@@ -345,7 +425,7 @@ func.func @case42(%x: tensor<?x16xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4x
 
 // -----
 
-func.func @case43(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4x1xf32>) {
+func.func @case53(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4x1xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.weight_scale'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>} : (tensor<?x8xbf16>, tensor<4x8xf8E4M3FN>, tensor<4x1xf32>) -> tensor<?x4xbf16>
   return
@@ -353,7 +433,7 @@ func.func @case43(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4x1
 
 // -----
 
-func.func @case44(%x: tensor<?x256xbf16>, %w: tensor<200x256xf8E4M3FN>, %s: tensor<1x2xf32>) {
+func.func @case54(%x: tensor<?x256xbf16>, %w: tensor<200x256xf8E4M3FN>, %s: tensor<1x2xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.weight_scale'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>, weight_block = array<i64: 128, 128>} : (tensor<?x256xbf16>, tensor<200x256xf8E4M3FN>, tensor<1x2xf32>) -> tensor<?x200xbf16>
   return
@@ -361,7 +441,7 @@ func.func @case44(%x: tensor<?x256xbf16>, %w: tensor<200x256xf8E4M3FN>, %s: tens
 
 // -----
 
-func.func @case45(%x: tensor<?x256xbf16>, %w: tensor<256x256xf8E4M3FN>, %s: tensor<2x2xf32>) {
+func.func @case55(%x: tensor<?x256xbf16>, %w: tensor<256x256xf8E4M3FN>, %s: tensor<2x2xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.weight_block'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>, weight_block = array<i64: 128>} : (tensor<?x256xbf16>, tensor<256x256xf8E4M3FN>, tensor<2x2xf32>) -> tensor<?x256xbf16>
   return
@@ -369,7 +449,7 @@ func.func @case45(%x: tensor<?x256xbf16>, %w: tensor<256x256xf8E4M3FN>, %s: tens
 
 // -----
 
-func.func @case46(%x: tensor<?x200xbf16>, %w: tensor<256x200xf8E4M3FN>, %s: tensor<2x2xf32>) {
+func.func @case56(%x: tensor<?x200xbf16>, %w: tensor<256x200xf8E4M3FN>, %s: tensor<2x2xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.weight_block'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>, weight_block = array<i64: 128, 128>} : (tensor<?x200xbf16>, tensor<256x200xf8E4M3FN>, tensor<2x2xf32>) -> tensor<?x256xbf16>
   return
@@ -377,7 +457,7 @@ func.func @case46(%x: tensor<?x200xbf16>, %w: tensor<256x200xf8E4M3FN>, %s: tens
 
 // -----
 
-func.func @case47(%x: tensor<?x8xf8E4M3FN>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
+func.func @case57(%x: tensor<?x8xf8E4M3FN>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.input_scale'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>} : (tensor<?x8xf8E4M3FN>, tensor<4x8xf8E4M3FN>, tensor<4xf32>) -> tensor<?x4xbf16>
   return
@@ -385,7 +465,7 @@ func.func @case47(%x: tensor<?x8xf8E4M3FN>, %w: tensor<4x8xf8E4M3FN>, %s: tensor
 
 // -----
 
-func.func @case48(%x: tensor<?x8xbf16>, %xs: tensor<?xf32>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
+func.func @case58(%x: tensor<?x8xbf16>, %xs: tensor<?xf32>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.input_scale'}}
   %0 = axe.fp8_linear %x scaled %xs, %w, %s {role = #axe.role<attn_q>} : (tensor<?x8xbf16>, tensor<?xf32>, tensor<4x8xf8E4M3FN>, tensor<4xf32>) -> tensor<?x4xbf16>
   return
@@ -393,7 +473,7 @@ func.func @case48(%x: tensor<?x8xbf16>, %xs: tensor<?xf32>, %w: tensor<4x8xf8E4M
 
 // -----
 
-func.func @case49(%x: tensor<?x8xf8E4M3FN>, %xs: tensor<?x2xf32>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
+func.func @case59(%x: tensor<?x8xf8E4M3FN>, %xs: tensor<?x2xf32>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.input_scale'}}
   %0 = axe.fp8_linear %x scaled %xs, %w, %s {role = #axe.role<attn_q>} : (tensor<?x8xf8E4M3FN>, tensor<?x2xf32>, tensor<4x8xf8E4M3FN>, tensor<4xf32>) -> tensor<?x4xbf16>
   return
@@ -401,7 +481,7 @@ func.func @case49(%x: tensor<?x8xf8E4M3FN>, %xs: tensor<?x2xf32>, %w: tensor<4x8
 
 // -----
 
-func.func @case50(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
+func.func @case60(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf32>) {
   // expected-error@+1 {{rule 'fp8_linear.result'}}
   %0 = axe.fp8_linear %x, %w, %s {role = #axe.role<attn_q>} : (tensor<?x8xbf16>, tensor<4x8xf8E4M3FN>, tensor<4xf32>) -> tensor<?x4xf8E4M3FN>
   return
@@ -409,7 +489,7 @@ func.func @case50(%x: tensor<?x8xbf16>, %w: tensor<4x8xf8E4M3FN>, %s: tensor<4xf
 
 // -----
 
-func.func @case51(%x: tensor<?x64xbf16>, %p: tensor<?xi32>) {
+func.func @case61(%x: tensor<?x64xbf16>, %p: tensor<?xi32>) {
   // expected-error@+1 {{rule 'rope.input'}}
   %0 = axe.rope %x, %p {rotary_dim = 16 : i64, theta = 1.0e4 : f64} : tensor<?x64xbf16>, tensor<?xi32> -> tensor<?x64xbf16>
   return
@@ -417,7 +497,7 @@ func.func @case51(%x: tensor<?x64xbf16>, %p: tensor<?xi32>) {
 
 // -----
 
-func.func @case52(%x: tensor<?x2x64xbf16>, %p: tensor<?xf32>) {
+func.func @case62(%x: tensor<?x2x64xbf16>, %p: tensor<?xf32>) {
   // expected-error@+1 {{rule 'rope.positions'}}
   %0 = axe.rope %x, %p {rotary_dim = 16 : i64, theta = 1.0e4 : f64} : tensor<?x2x64xbf16>, tensor<?xf32> -> tensor<?x2x64xbf16>
   return
@@ -425,7 +505,7 @@ func.func @case52(%x: tensor<?x2x64xbf16>, %p: tensor<?xf32>) {
 
 // -----
 
-func.func @case53(%x: tensor<5x2x64xbf16>, %p: tensor<4xi32>) {
+func.func @case63(%x: tensor<5x2x64xbf16>, %p: tensor<4xi32>) {
   // expected-error@+1 {{rule 'rope.positions'}}
   %0 = axe.rope %x, %p {rotary_dim = 16 : i64, theta = 1.0e4 : f64} : tensor<5x2x64xbf16>, tensor<4xi32> -> tensor<5x2x64xbf16>
   return
@@ -433,7 +513,7 @@ func.func @case53(%x: tensor<5x2x64xbf16>, %p: tensor<4xi32>) {
 
 // -----
 
-func.func @case54(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
+func.func @case64(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
   // expected-error@+1 {{rule 'rope.rotary_dim'}}
   %0 = axe.rope %x, %p {rotary_dim = 15 : i64, theta = 1.0e4 : f64} : tensor<?x2x64xbf16>, tensor<?xi32> -> tensor<?x2x64xbf16>
   return
@@ -441,7 +521,7 @@ func.func @case54(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
 
 // -----
 
-func.func @case55(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
+func.func @case65(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
   // expected-error@+1 {{rule 'rope.rotary_dim'}}
   %0 = axe.rope %x, %p {rotary_dim = 128 : i64, theta = 1.0e4 : f64} : tensor<?x2x64xbf16>, tensor<?xi32> -> tensor<?x2x64xbf16>
   return
@@ -449,7 +529,7 @@ func.func @case55(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
 
 // -----
 
-func.func @case56(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
+func.func @case66(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
   // expected-error@+1 {{rule 'rope.theta'}}
   %0 = axe.rope %x, %p {rotary_dim = 16 : i64, theta = 0.0 : f64} : tensor<?x2x64xbf16>, tensor<?xi32> -> tensor<?x2x64xbf16>
   return
@@ -457,7 +537,7 @@ func.func @case56(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
 
 // -----
 
-func.func @case57(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
+func.func @case67(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
   // expected-error@+1 {{rule 'rope.result'}}
   %0 = axe.rope %x, %p {rotary_dim = 16 : i64, theta = 1.0e4 : f64} : tensor<?x2x64xbf16>, tensor<?xi32> -> tensor<?x2x64xf32>
   return
@@ -465,7 +545,7 @@ func.func @case57(%x: tensor<?x2x64xbf16>, %p: tensor<?xi32>) {
 
 // -----
 
-func.func @case58(%q: tensor<?x4xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case68(%q: tensor<?x4xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.q'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -473,7 +553,7 @@ func.func @case58(%q: tensor<?x4xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x
 
 // -----
 
-func.func @case59(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x32xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case69(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x32xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.kv'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x32xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -481,7 +561,7 @@ func.func @case59(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x32xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case60(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x1x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case70(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x1x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.kv'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x1x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -489,7 +569,7 @@ func.func @case60(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case61(%q: tensor<?x4x64xbf16>, %k: tensor<?x3x64xbf16>, %v: tensor<?x3x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x3x64xbf16>, %vc: tensor<8x16x3x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case71(%q: tensor<?x4x64xbf16>, %k: tensor<?x3x64xbf16>, %v: tensor<?x3x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x3x64xbf16>, %vc: tensor<8x16x3x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.gqa'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x3x64xbf16>, tensor<?x3x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x3x64xbf16>, tensor<8x16x3x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x3x64xbf16>, tensor<8x16x3x64xbf16>)
   return
@@ -497,7 +577,7 @@ func.func @case61(%q: tensor<?x4x64xbf16>, %k: tensor<?x3x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case62(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x256xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case72(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x256xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.gate'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -505,15 +585,15 @@ func.func @case62(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case63(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xf32>, %vc: tensor<8x16x2x64xf32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case73(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xf16>, %vc: tensor<8x16x2x64xf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.cache'}}
-  %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xf32>, tensor<8x16x2x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xf32>, tensor<8x16x2x64xf32>)
+  %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xf16>, tensor<8x16x2x64xf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xf16>, tensor<8x16x2x64xf16>)
   return
 }
 
 // -----
 
-func.func @case64(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xf8E4M3FN>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case74(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xf8E4M3FN>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.cache'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xf8E4M3FN>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xf8E4M3FN>)
   return
@@ -521,7 +601,7 @@ func.func @case64(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case65(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xf32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case75(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xf32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.metadata'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xf32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -529,7 +609,7 @@ func.func @case65(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case66(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi64>) {
+func.func @case76(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi64>) {
   // expected-error@+1 {{rule 'attention.metadata'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi64>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -537,7 +617,7 @@ func.func @case66(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case67(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case77(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.result'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -545,7 +625,7 @@ func.func @case67(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case68(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case78(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.result'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<4x16x2x64xbf16>)
   return
@@ -553,7 +633,7 @@ func.func @case68(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case69(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
+func.func @case79(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %g: tensor<?x4x64xbf16>, %kc: tensor<8x16x2x64xbf16>, %vc: tensor<8x16x2x64xbf16>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x4xi32>) {
   // expected-error@+1 {{rule 'attention.scale'}}
   %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %vc), positions %pos, seqs %seq, blocks %bt {scale = 0.0 : f32} : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x4x64xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x4xi32>) -> (tensor<?x256xbf16>, tensor<8x16x2x64xbf16>, tensor<8x16x2x64xbf16>)
   return
@@ -561,7 +641,7 @@ func.func @case69(%q: tensor<?x4x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case70(%x: tensor<?x64xi32>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case80(%x: tensor<?x64xi32>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'conv.input'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xi32>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
   return
@@ -569,7 +649,7 @@ func.func @case70(%x: tensor<?x64xi32>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3
 
 // -----
 
-func.func @case71(%x: tensor<?x64xbf16>, %w: tensor<64x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case81(%x: tensor<?x64xbf16>, %w: tensor<64x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'conv.weight'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
   return
@@ -577,7 +657,7 @@ func.func @case71(%x: tensor<?x64xbf16>, %w: tensor<64x4xbf16>, %st: tensor<?x3x
 
 // -----
 
-func.func @case72(%x: tensor<?x64xbf16>, %w: tensor<32x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case82(%x: tensor<?x64xbf16>, %w: tensor<32x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'conv.weight'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<32x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
   return
@@ -585,7 +665,7 @@ func.func @case72(%x: tensor<?x64xbf16>, %w: tensor<32x1x4xbf16>, %st: tensor<?x
 
 // -----
 
-func.func @case73(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x4x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case83(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x4x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'conv.state'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x4x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x4x64xbf16>)
   return
@@ -593,7 +673,7 @@ func.func @case73(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x
 
 // -----
 
-func.func @case74(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?x2xi32>, %slots: tensor<?xi32>) {
+func.func @case84(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?x2xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'conv.metadata'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?x2xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
   return
@@ -601,7 +681,7 @@ func.func @case74(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x
 
 // -----
 
-func.func @case75(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xf32>) {
+func.func @case85(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xf32>) {
   // expected-error@+1 {{rule 'conv.metadata'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xf32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
   return
@@ -609,7 +689,7 @@ func.func @case75(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x
 
 // -----
 
-func.func @case76(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case86(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'conv.result'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x32xbf16>, tensor<?x3x64xbf16>)
   return
@@ -617,7 +697,7 @@ func.func @case76(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x
 
 // -----
 
-func.func @case77(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case87(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'conv.result'}}
   %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<4x3x64xbf16>)
   return
@@ -625,7 +705,7 @@ func.func @case77(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x
 
 // -----
 
-func.func @case78(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x8xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case88(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x8xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.qk'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x8xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x16xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x16xf32>)
   return
@@ -633,7 +713,7 @@ func.func @case78(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x8xbf16>, %v: tensor<?x
 
 // -----
 
-func.func @case79(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x64xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case89(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x64xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.v'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x64xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x16xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x16xf32>)
   return
@@ -641,7 +721,7 @@ func.func @case79(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case80(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x3x16xbf16>, %a: tensor<?x3xbf16>, %b: tensor<?x3xbf16>, %alog: tensor<3xf32>, %dtb: tensor<3xf32>, %s: tensor<?x3x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case90(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x3x16xbf16>, %a: tensor<?x3xbf16>, %b: tensor<?x3xbf16>, %alog: tensor<3xf32>, %dtb: tensor<3xf32>, %s: tensor<?x3x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.heads'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x3x16xbf16>, tensor<?x3xbf16>, tensor<?x3xbf16>, tensor<3xf32>, tensor<3xf32>, tensor<?x3x16x16xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x3x16xf32>, tensor<?x3x16x16xf32>)
   return
@@ -649,7 +729,7 @@ func.func @case80(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case81(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x2xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case91(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x2xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.gates'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x2xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x16xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x16xf32>)
   return
@@ -657,7 +737,7 @@ func.func @case81(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case82(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<2xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case92(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<2xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.decay'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<2xf32>, tensor<4xf32>, tensor<?x4x16x16xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x16xf32>)
   return
@@ -665,7 +745,7 @@ func.func @case82(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case83(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case93(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.state'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x16xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x16xbf16>)
   return
@@ -673,7 +753,7 @@ func.func @case83(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case84(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x8xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case94(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x8xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.state'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x8xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x8xf32>)
   return
@@ -681,7 +761,7 @@ func.func @case84(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case85(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xf32>, %slots: tensor<?xi32>) {
+func.func @case95(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xf32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.metadata'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x16xf32>, tensor<?xf32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x16xf32>)
   return
@@ -689,7 +769,7 @@ func.func @case85(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case86(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case96(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.result'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x16xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x8xf32>, tensor<?x4x16x16xf32>)
   return
@@ -697,7 +777,7 @@ func.func @case86(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case87(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+func.func @case97(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?x4x16xbf16>, %a: tensor<?x4xbf16>, %b: tensor<?x4xbf16>, %alog: tensor<4xf32>, %dtb: tensor<4xf32>, %s: tensor<?x4x16x16xf32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
   // expected-error@+1 {{rule 'gdn.scale'}}
   %o, %s1 = axe.gated_delta_rule %q, %k, %v, gates(%a, %b), decay(%alog, %dtb), state %s, seqs %seq, slots %slots {scale = -1.0 : f32} : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x4x16xbf16>, tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, tensor<?x4x16x16xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16x16xf32>)
   return
@@ -705,7 +785,7 @@ func.func @case87(%q: tensor<?x2x16xbf16>, %k: tensor<?x2x16xbf16>, %v: tensor<?
 
 // -----
 
-func.func @case88(%l: tensor<?x8x2xf32>) {
+func.func @case98(%l: tensor<?x8x2xf32>) {
   // expected-error@+1 {{rule 'route.logits'}}
   %i, %w = axe.moe_route %l {top_k = 2 : i64} : tensor<?x8x2xf32> -> tensor<?x2xi32>, tensor<?x2xf32>
   return
@@ -713,7 +793,7 @@ func.func @case88(%l: tensor<?x8x2xf32>) {
 
 // -----
 
-func.func @case89(%l: tensor<?x?xf32>) {
+func.func @case99(%l: tensor<?x?xf32>) {
   // expected-error@+1 {{rule 'route.logits'}}
   %i, %w = axe.moe_route %l {top_k = 2 : i64} : tensor<?x?xf32> -> tensor<?x2xi32>, tensor<?x2xf32>
   return
@@ -721,7 +801,7 @@ func.func @case89(%l: tensor<?x?xf32>) {
 
 // -----
 
-func.func @case90(%l: tensor<?x8xf32>) {
+func.func @case100(%l: tensor<?x8xf32>) {
   // expected-error@+1 {{rule 'route.top_k'}}
   %i, %w = axe.moe_route %l {top_k = 9 : i64} : tensor<?x8xf32> -> tensor<?x9xi32>, tensor<?x9xf32>
   return
@@ -729,7 +809,7 @@ func.func @case90(%l: tensor<?x8xf32>) {
 
 // -----
 
-func.func @case91(%l: tensor<?x8xf32>) {
+func.func @case101(%l: tensor<?x8xf32>) {
   // expected-error@+1 {{rule 'route.top_k'}}
   %i, %w = axe.moe_route %l {top_k = 0 : i64} : tensor<?x8xf32> -> tensor<?x0xi32>, tensor<?x0xf32>
   return
@@ -737,7 +817,7 @@ func.func @case91(%l: tensor<?x8xf32>) {
 
 // -----
 
-func.func @case92(%l: tensor<?x8xf32>) {
+func.func @case102(%l: tensor<?x8xf32>) {
   // expected-error@+1 {{rule 'route.result'}}
   %i, %w = axe.moe_route %l {top_k = 2 : i64, renormalize} : tensor<?x8xf32> -> tensor<?x2xi64>, tensor<?x2xf32>
   return
@@ -745,7 +825,7 @@ func.func @case92(%l: tensor<?x8xf32>) {
 
 // -----
 
-func.func @case93(%l: tensor<?x8xf32>) {
+func.func @case103(%l: tensor<?x8xf32>) {
   // expected-error@+1 {{rule 'route.result'}}
   %i, %w = axe.moe_route %l {top_k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xi32>, tensor<?x3xf32>
   return
@@ -753,7 +833,7 @@ func.func @case93(%l: tensor<?x8xf32>) {
 
 // -----
 
-func.func @case94(%x: tensor<64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
+func.func @case104(%x: tensor<64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
   // expected-error@+1 {{rule 'experts.input'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xbf16>, tensor<8x64x16xbf16>) -> tensor<?x64xbf16>
   return
@@ -761,7 +841,7 @@ func.func @case94(%x: tensor<64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>,
 
 // -----
 
-func.func @case95(%x: tensor<?x64xbf16>, %i: tensor<?x2xi64>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
+func.func @case105(%x: tensor<?x64xbf16>, %i: tensor<?x2xi64>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
   // expected-error@+1 {{rule 'experts.routing'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi64>, tensor<?x2xf32>, tensor<8x32x64xbf16>, tensor<8x64x16xbf16>) -> tensor<?x64xbf16>
   return
@@ -769,7 +849,7 @@ func.func @case95(%x: tensor<?x64xbf16>, %i: tensor<?x2xi64>, %w: tensor<?x2xf32
 
 // -----
 
-func.func @case96(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x3xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
+func.func @case106(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x3xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
   // expected-error@+1 {{rule 'experts.routing'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x3xf32>, tensor<8x32x64xbf16>, tensor<8x64x16xbf16>) -> tensor<?x64xbf16>
   return
@@ -777,7 +857,7 @@ func.func @case96(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x3xf32
 
 // -----
 
-func.func @case97(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x31x64xbf16>, %dn: tensor<8x64x16xbf16>) {
+func.func @case107(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x31x64xbf16>, %dn: tensor<8x64x16xbf16>) {
   // expected-error@+1 {{rule 'experts.gate_up'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x31x64xbf16>, tensor<8x64x16xbf16>) -> tensor<?x64xbf16>
   return
@@ -785,7 +865,7 @@ func.func @case97(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32
 
 // -----
 
-func.func @case98(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x32xbf16>, %dn: tensor<8x64x16xbf16>) {
+func.func @case108(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x32xbf16>, %dn: tensor<8x64x16xbf16>) {
   // expected-error@+1 {{rule 'experts.gate_up'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x32xbf16>, tensor<8x64x16xbf16>) -> tensor<?x64xbf16>
   return
@@ -793,7 +873,7 @@ func.func @case98(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32
 
 // -----
 
-func.func @case99(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x32xbf16>) {
+func.func @case109(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x32xbf16>) {
   // expected-error@+1 {{rule 'experts.down'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xbf16>, tensor<8x64x32xbf16>) -> tensor<?x64xbf16>
   return
@@ -801,7 +881,7 @@ func.func @case99(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32
 
 // -----
 
-func.func @case100(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<4x64x16xbf16>) {
+func.func @case110(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<4x64x16xbf16>) {
   // expected-error@+1 {{rule 'experts.down'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xbf16>, tensor<4x64x16xbf16>) -> tensor<?x64xbf16>
   return
@@ -809,7 +889,7 @@ func.func @case100(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf3
 
 // -----
 
-func.func @case101(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xf8E4M3FN>) {
+func.func @case111(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xf8E4M3FN>) {
   // expected-error@+1 {{rule 'experts.dtype'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xbf16>, tensor<8x64x16xf8E4M3FN>) -> tensor<?x64xbf16>
   return
@@ -817,7 +897,7 @@ func.func @case101(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf3
 
 // -----
 
-func.func @case102(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xf8E4M3FN>, %dn: tensor<8x64x16xf8E4M3FN>) {
+func.func @case112(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xf8E4M3FN>, %dn: tensor<8x64x16xf8E4M3FN>) {
   // expected-error@+1 {{rule 'experts.scales'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xf8E4M3FN>, tensor<8x64x16xf8E4M3FN>) -> tensor<?x64xbf16>
   return
@@ -825,7 +905,7 @@ func.func @case102(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf3
 
 // -----
 
-func.func @case103(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xf8E4M3FN>, %sgu: tensor<8x16xf32>, %dn: tensor<8x64x16xf8E4M3FN>, %sdn: tensor<8x64xf32>) {
+func.func @case113(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xf8E4M3FN>, %sgu: tensor<8x16xf32>, %dn: tensor<8x64x16xf8E4M3FN>, %sdn: tensor<8x64xf32>) {
   // expected-error@+1 {{rule 'experts.scales'}}
   %r = axe.moe_experts %x, %i, %w, %gu scaled %sgu, %dn scaled %sdn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xf8E4M3FN>, tensor<8x16xf32>, tensor<8x64x16xf8E4M3FN>, tensor<8x64xf32>) -> tensor<?x64xbf16>
   return
@@ -833,7 +913,7 @@ func.func @case103(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf3
 
 // -----
 
-func.func @case104(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xf8E4M3FN>, %sgu: tensor<8x32xf32>, %dn: tensor<8x64x16xf8E4M3FN>, %sdn: tensor<8x64xbf16>) {
+func.func @case114(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xf8E4M3FN>, %sgu: tensor<8x32xf32>, %dn: tensor<8x64x16xf8E4M3FN>, %sdn: tensor<8x64xbf16>) {
   // expected-error@+1 {{rule 'experts.scales'}}
   %r = axe.moe_experts %x, %i, %w, %gu scaled %sgu, %dn scaled %sdn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xf8E4M3FN>, tensor<8x32xf32>, tensor<8x64x16xf8E4M3FN>, tensor<8x64xbf16>) -> tensor<?x64xbf16>
   return
@@ -841,7 +921,7 @@ func.func @case104(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf3
 
 // -----
 
-func.func @case105(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
+func.func @case115(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %dn: tensor<8x64x16xbf16>) {
   // expected-error@+1 {{rule 'experts.result'}}
   %r = axe.moe_experts %x, %i, %w, %gu, %dn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xbf16>, tensor<8x64x16xbf16>) -> tensor<?x32xbf16>
   return
@@ -849,7 +929,39 @@ func.func @case105(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf3
 
 // -----
 
-func.func @case106(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %sgu: tensor<8x32xf32>, %dn: tensor<8x64x16xbf16>, %sdn: tensor<8x64xf32>) {
+func.func @case116(%x: tensor<?x256xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<4x256x256xf8E4M3FN>, %sgu: tensor<4x2x2xf32>, %dn: tensor<4x256x128xf8E4M3FN>, %sdn: tensor<4x2x1xf32>) {
+  // expected-error@+1 {{rule 'experts.weight_block'}}
+  %r = axe.moe_experts %x, %i, %w, %gu scaled %sgu, %dn scaled %sdn {weight_block = array<i64: 128, 96>} : (tensor<?x256xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<4x256x256xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x1xf32>) -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @case117(%x: tensor<?x256xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<4x256x256xf8E4M3FN>, %sgu: tensor<4x2x2xf32>, %dn: tensor<4x256x128xf8E4M3FN>, %sdn: tensor<4x2x1xf32>) {
+  // expected-error@+1 {{rule 'experts.weight_block'}}
+  %r = axe.moe_experts %x, %i, %w, %gu scaled %sgu, %dn scaled %sdn {weight_block = array<i64: 128>} : (tensor<?x256xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<4x256x256xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x1xf32>) -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @case118(%x: tensor<?x256xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<4x256x256xf8E4M3FN>, %sgu: tensor<4x256xf32>, %dn: tensor<4x256x128xf8E4M3FN>, %sdn: tensor<4x2x1xf32>) {
+  // expected-error@+1 {{rule 'experts.scales'}}
+  %r = axe.moe_experts %x, %i, %w, %gu scaled %sgu, %dn scaled %sdn {weight_block = array<i64: 128, 128>} : (tensor<?x256xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256xf32>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x1xf32>) -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @case119(%x: tensor<?x256xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<4x256x256xf8E4M3FN>, %sgu: tensor<4x2x2xf32>, %dn: tensor<4x256x128xf8E4M3FN>, %sdn: tensor<4x256xf32>) {
+  // expected-error@+1 {{rule 'experts.scales'}}
+  %r = axe.moe_experts %x, %i, %w, %gu scaled %sgu, %dn scaled %sdn {weight_block = array<i64: 128, 128>} : (tensor<?x256xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<4x256x256xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x256x128xf8E4M3FN>, tensor<4x256xf32>) -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @case120(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %gu: tensor<8x32x64xbf16>, %sgu: tensor<8x32xf32>, %dn: tensor<8x64x16xbf16>, %sdn: tensor<8x64xf32>) {
   // expected-error@+1 {{rule 'experts.scales'}}
   %r = axe.moe_experts %x, %i, %w, %gu scaled %sgu, %dn scaled %sdn : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<8x32x64xbf16>, tensor<8x32xf32>, tensor<8x64x16xbf16>, tensor<8x64xf32>) -> tensor<?x64xbf16>
   return
@@ -857,7 +969,7 @@ func.func @case106(%x: tensor<?x64xbf16>, %i: tensor<?x2xi32>, %w: tensor<?x2xf3
 
 // -----
 
-func.func @case107(%h: tensor<?x8xi8>, %w: tensor<100x8xbf16>, %r: tensor<?xi32>) {
+func.func @case121(%h: tensor<?x8xi8>, %w: tensor<100x8xbf16>, %r: tensor<?xi32>) {
   // expected-error@+1 {{rule 'logits.hidden'}}
   %0 = axe.logits %h, %w, rows %r : tensor<?x8xi8>, tensor<100x8xbf16>, tensor<?xi32> -> tensor<?x100xf32>
   return
@@ -865,7 +977,7 @@ func.func @case107(%h: tensor<?x8xi8>, %w: tensor<100x8xbf16>, %r: tensor<?xi32>
 
 // -----
 
-func.func @case108(%h: tensor<?x8xbf16>, %w: tensor<100x16xbf16>, %r: tensor<?xi32>) {
+func.func @case122(%h: tensor<?x8xbf16>, %w: tensor<100x16xbf16>, %r: tensor<?xi32>) {
   // expected-error@+1 {{rule 'logits.weight'}}
   %0 = axe.logits %h, %w, rows %r : tensor<?x8xbf16>, tensor<100x16xbf16>, tensor<?xi32> -> tensor<?x100xf32>
   return
@@ -873,7 +985,7 @@ func.func @case108(%h: tensor<?x8xbf16>, %w: tensor<100x16xbf16>, %r: tensor<?xi
 
 // -----
 
-func.func @case109(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<?x1xi32>) {
+func.func @case123(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<?x1xi32>) {
   // expected-error@+1 {{rule 'logits.rows'}}
   %0 = axe.logits %h, %w, rows %r : tensor<?x8xbf16>, tensor<100x8xbf16>, tensor<?x1xi32> -> tensor<?x100xf32>
   return
@@ -881,7 +993,7 @@ func.func @case109(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<?x1x
 
 // -----
 
-func.func @case110(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<?xi32>) {
+func.func @case124(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<?xi32>) {
   // expected-error@+1 {{rule 'logits.result'}}
   %0 = axe.logits %h, %w, rows %r : tensor<?x8xbf16>, tensor<100x8xbf16>, tensor<?xi32> -> tensor<?x100xbf16>
   return
@@ -889,7 +1001,7 @@ func.func @case110(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<?xi3
 
 // -----
 
-func.func @case111(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<3xi32>) {
+func.func @case125(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<3xi32>) {
   // expected-error@+1 {{rule 'logits.result'}}
   %0 = axe.logits %h, %w, rows %r : tensor<?x8xbf16>, tensor<100x8xbf16>, tensor<3xi32> -> tensor<4x100xf32>
   return

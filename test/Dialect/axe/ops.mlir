@@ -208,3 +208,44 @@ func.func @logits(%h: tensor<?x2048xbf16>, %rows: tensor<?xi32>) -> tensor<?x248
   %l = axe.logits %h, %w, rows %rows : tensor<?x2048xbf16>, tensor<248320x2048xbf16>, tensor<?xi32> -> tensor<?x248320xf32>
   return %l : tensor<?x248320xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @encoded_params
+func.func @encoded_params() -> (tensor<512x2048xf8E4M3FN>, tensor<512xf32>, tensor<4x16xf32>) {
+  // CHECK: axe.param "k_proj.weight" encoding <fp8_channel> : tensor<512x2048xf8E4M3FN>
+  %w = axe.param "k_proj.weight" encoding <fp8_channel> : tensor<512x2048xf8E4M3FN>
+  // CHECK: axe.param "k_proj.weight" encoding <fp8_channel_scale> : tensor<512xf32>
+  %s = axe.param "k_proj.weight" encoding <fp8_channel_scale> : tensor<512xf32>
+  // CHECK: axe.param "k_proj.weight" encoding <fp8_block_scale> : tensor<4x16xf32>
+  %b = axe.param "k_proj.weight" encoding <fp8_block_scale> : tensor<4x16xf32>
+  return %w, %s, %b : tensor<512x2048xf8E4M3FN>, tensor<512xf32>, tensor<4x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @fused_prologues
+func.func @fused_prologues(%x: tensor<?x2048xbf16>, %w: tensor<2048xbf16>, %g: tensor<?x512xbf16>, %u: tensor<?x512xbf16>)
+    -> (tensor<?x2048xf8E4M3FN>, tensor<?xf32>, tensor<?x512xf8E4M3FN>, tensor<?xf32>) {
+  // CHECK: axe.rms_norm_quantize %{{.+}}, %{{.+}} {eps = 9.99999997E-7 : f32, zero_centered} : tensor<?x2048xbf16>, tensor<2048xbf16> -> tensor<?x2048xf8E4M3FN>, tensor<?xf32>
+  %q, %s = axe.rms_norm_quantize %x, %w {eps = 1.0e-6 : f32, zero_centered} : tensor<?x2048xbf16>, tensor<2048xbf16> -> tensor<?x2048xf8E4M3FN>, tensor<?xf32>
+  // CHECK: axe.silu_mul_quantize %{{.+}}, %{{.+}} : tensor<?x512xbf16>, tensor<?x512xbf16> -> tensor<?x512xf8E4M3FN>, tensor<?xf32>
+  %q2, %s2 = axe.silu_mul_quantize %g, %u : tensor<?x512xbf16>, tensor<?x512xbf16> -> tensor<?x512xf8E4M3FN>, tensor<?xf32>
+  return %q, %s, %q2, %s2 : tensor<?x2048xf8E4M3FN>, tensor<?xf32>, tensor<?x512xf8E4M3FN>, tensor<?xf32>
+}
+
+// -----
+
+// Block-scaled FP8 experts (Qwen's FP8 releases): [E, 2I/128, H/128] and [E, H/128, I/128] scales.
+// CHECK-LABEL: func.func @moe_block_fp8
+func.func @moe_block_fp8(%x: tensor<?x2048xbf16>, %ids: tensor<?x8xi32>, %w: tensor<?x8xf32>) -> tensor<?x2048xbf16> {
+  %gu = axe.param "gu" : tensor<256x1024x2048xf8E4M3FN>
+  %sgu = axe.param "sgu" : tensor<256x8x16xf32>
+  %dn = axe.param "dn" : tensor<256x2048x512xf8E4M3FN>
+  %sdn = axe.param "sdn" : tensor<256x16x4xf32>
+  // CHECK: axe.moe_experts {{.+}} {weight_block = array<i64: 128, 128>}
+  %r = axe.moe_experts %x, %ids, %w, %gu scaled %sgu, %dn scaled %sdn {weight_block = array<i64: 128, 128>}
+    : (tensor<?x2048xbf16>, tensor<?x8xi32>, tensor<?x8xf32>, tensor<256x1024x2048xf8E4M3FN>, tensor<256x8x16xf32>,
+       tensor<256x2048x512xf8E4M3FN>, tensor<256x16x4xf32>) -> tensor<?x2048xbf16>
+  return %r : tensor<?x2048xbf16>
+}

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/axe/AxeDialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,6 +17,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses(); // canonicalize, cse, ...
+  mlir::axe::registerAxePasses();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::axe::AxeDialect, mlir::arith::ArithDialect, mlir::func::FuncDialect,

@@ -13,10 +13,6 @@ namespace mlir::axe {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-// Names of the op attributes that record a precision decision.
-inline constexpr const char *kPrecisionAttr = "axe.precision";
-inline constexpr const char *kPrecisionRuleAttr = "axe.precision_rule";
-
 } // namespace mlir::axe
 
 #endif // AXE_PASSES_PASSES_H

@@ -8,4 +8,13 @@
 
 #include "dialects/axe/AxeDialect.h.inc"
 
+namespace mlir::axe {
+// Discardable attributes of a weight-owning op that record its precision decision
+// (axe-assign-precision): "fp8" | "bf16" | "f32", and the rule that decided.
+inline constexpr const char *kPrecisionAttr = "axe.precision";
+inline constexpr const char *kPrecisionRuleAttr = "axe.precision_rule";
+// Names the arguments and results of the step function.
+inline constexpr const char *kNameAttr = "axe.name";
+} // namespace mlir::axe
+
 #endif // AXE_DIALECT_AXEDIALECT_H

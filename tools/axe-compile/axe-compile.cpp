@@ -1,14 +1,22 @@
 //===- axe-compile.cpp - the axe compiler driver --------------------------===//
 //
-//   axe-compile MODEL_DIR --emit=axe -o out.mlir     import a checkpoint into axe IR
-//   axe-compile --config-only config.json --summary  examine a config without weights
+//   axe-compile MODEL_DIR --emit=axe -o out.mlir         import a checkpoint into axe IR
+//   axe-compile MODEL_DIR --emit=axe-fused -o out.mlir   ... and apply the precision map
+//   axe-compile --config-only config.json --summary      examine a config without weights
+//   axe-compile ... --precision-report[=md|json]         what the map did, tensor by tensor
+//   axe-compile MODEL_DIR --export-checkpoint OUT_DIR    the FP8 checkpoint vLLM loads
 //
 // Bad input (a malformed checkpoint or config) ends with one line "axe-compile: error: ..." naming
 // the file and tensor or field, and exit status 1.
 //
 //===----------------------------------------------------------------------===//
 
+#include "models/CheckpointExport.h"
 #include "models/ModelConfig.h"
+#include "models/PrecisionReport.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
 #include "models/Qwen35MoeImporter.h"
 #include "models/Safetensors.h"
 
@@ -36,8 +44,24 @@ cl::opt<std::string> modelDir(cl::Positional, cl::desc("<model dir>"), cl::init(
 cl::opt<std::string> configOnly("config-only",
                                 cl::desc("Import shapes from this config.json, without weights"),
                                 cl::value_desc("config.json"), cl::init(""), cl::cat(category));
-cl::opt<std::string> emit("emit", cl::desc("What to write: axe (the imported IR)"),
+cl::opt<std::string> emit("emit",
+                          cl::desc("What to write: axe (the imported IR) or axe-fused (after "
+                                   "the precision passes)"),
                           cl::init("axe"), cl::cat(category));
+cl::opt<std::string> precision("precision",
+                               cl::desc("Precision policy: default, bf16, f32, or a JSON file"),
+                               cl::init("default"), cl::cat(category));
+cl::opt<std::string> quantScheme("quant-scheme",
+                                 cl::desc("FP8 weight scales: channel (per output row) or block "
+                                          "(128x128)"),
+                                 cl::init("channel"), cl::cat(category));
+cl::opt<std::string> precisionReport("precision-report", cl::ValueOptional,
+                                     cl::desc("Print the precision report: md (default) or json"),
+                                     cl::value_desc("md|json"), cl::cat(category));
+cl::opt<std::string> exportCheckpoint("export-checkpoint",
+                                      cl::desc("Write the FP8 checkpoint (compressed-tensors) "
+                                               "to this new directory"),
+                                      cl::value_desc("dir"), cl::init(""), cl::cat(category));
 cl::opt<std::string> output("o", cl::desc("Output file (default: stdout)"),
                             cl::value_desc("file"), cl::init("-"), cl::cat(category));
 cl::opt<bool> summary("summary",
@@ -134,8 +158,14 @@ int run() {
   }
   if (modelDir.empty() == configOnly.empty())
     throw axe::Error("give exactly one of MODEL_DIR or --config-only config.json");
-  if (emit != "axe")
-    throw axe::Error("--emit=" + emit + " is not supported (supported: axe)");
+  if (emit != "axe" && emit != "axe-fused")
+    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused)");
+  bool report = precisionReport.getNumOccurrences() > 0;
+  std::string reportFormat = precisionReport.empty() ? "md" : std::string(precisionReport);
+  if (report && reportFormat != "md" && reportFormat != "json")
+    throw axe::Error("--precision-report=" + reportFormat + " is not supported (md, json)");
+  if (!exportCheckpoint.empty() && modelDir.empty())
+    throw axe::Error("--export-checkpoint needs MODEL_DIR (the weights to quantize)");
   if (kvCache != "bf16" && kvCache != "fp8")
     throw axe::Error("--kv-cache=" + kvCache + " is not supported (supported: bf16, fp8)");
   if (kvBlockSize <= 0)
@@ -149,7 +179,9 @@ int run() {
 
   if (summary)
     printSummary(config, llvm::outs());
-  if (summary && output == "-")
+  // Without -o, a summary, a report or an export is the product and the IR is not printed.
+  bool writeIR = output.getNumOccurrences() > 0 || !(summary || report || !exportCheckpoint.empty());
+  if (!writeIR && !report && exportCheckpoint.empty())
     return 0;
 
   mlir::MLIRContext context;
@@ -161,6 +193,24 @@ int run() {
     llvm::errs() << "axe-compile: internal error: the imported IR does not verify\n";
     return 2;
   }
+  if (emit == "axe-fused" || report || !exportCheckpoint.empty()) {
+    mlir::PassManager pm(&context);
+    mlir::axe::AssignPrecisionPassOptions assign;
+    assign.policy = precision;
+    mlir::axe::QuantizePassOptions quantize;
+    quantize.scheme = quantScheme;
+    pm.addPass(mlir::axe::createAssignPrecisionPass(assign));
+    pm.addPass(mlir::axe::createQuantizePass(quantize));
+    pm.addPass(mlir::axe::createFuseQuantGemmPass());
+    if (mlir::failed(pm.run(*module)))
+      throw axe::Error("the precision passes failed (policy '" + precision + "'); see above");
+  }
+  if (report)
+    axe::printPrecisionReport(*module, precision, reportFormat, llvm::outs());
+  if (!exportCheckpoint.empty())
+    axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint);
+  if (!writeIR)
+    return 0;
   std::string error;
   auto out = mlir::openOutputFile(output, &error);
   if (!out)
@@ -179,6 +229,9 @@ int main(int argc, char **argv) {
   try {
     return run();
   } catch (const axe::Error &e) {
+    llvm::errs() << "axe-compile: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception &e) { // filesystem and allocation failures
     llvm::errs() << "axe-compile: error: " << e.what() << "\n";
     return 1;
   }

@@ -1,0 +1,51 @@
+//===- SafetensorsWriter.h - streaming safetensors writer -----*- C++ -*-===//
+//
+// Writes a .safetensors file tensor by tensor, so that nothing larger than one chunk of one
+// tensor is ever in memory: declare every tensor first (the header needs all offsets), then
+// stream their bytes in declaration order. The file is written under a temporary name and
+// renamed when finish() has checked that every declared byte arrived.
+//
+// The data section starts at a 64-byte boundary (the header is padded with spaces, which the
+// format allows), so a reader's mmap gives aligned tensors whenever sizes keep them aligned.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_MODELS_SAFETENSORSWRITER_H
+#define AXE_MODELS_SAFETENSORSWRITER_H
+
+#include "models/Safetensors.h"
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace axe {
+
+class SafetensorsWriter {
+public:
+  explicit SafetensorsWriter(std::string path) : path_(std::move(path)) {}
+  ~SafetensorsWriter(); // an unfinished file is removed
+  SafetensorsWriter(const SafetensorsWriter &) = delete;
+  SafetensorsWriter &operator=(const SafetensorsWriter &) = delete;
+
+  void declare(const std::string &name, DType dtype, std::vector<int64_t> shape);
+  void setMetadata(const std::string &key, const std::string &value) { metadata_[key] = value; }
+  // Writes the header; then write() streams the declared tensors' bytes in order.
+  void begin();
+  void write(const void *data, size_t bytes);
+  // Checks the byte count, flushes, renames into place. Throws axe::Error on any failure.
+  void finish();
+
+  uint64_t dataBytes() const { return total_; }
+
+private:
+  std::string path_, tmpPath_;
+  std::vector<TensorInfo> tensors_;
+  std::map<std::string, std::string> metadata_;
+  uint64_t total_ = 0, written_ = 0;
+  std::FILE *file_ = nullptr;
+};
+
+} // namespace axe
+
+#endif // AXE_MODELS_SAFETENSORSWRITER_H

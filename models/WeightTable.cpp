@@ -1,0 +1,154 @@
+//===- WeightTable.cpp - the weights of a compiled step -------------------===//
+
+#include "models/WeightTable.h"
+
+#include "dialects/axe/AxeOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+#include <set>
+
+namespace axe {
+
+namespace {
+
+namespace ir = mlir::axe;
+
+ParamEncoding encodingOf(ir::ParamOp p) {
+  auto e = p.getEncoding();
+  if (!e)
+    return ParamEncoding::None;
+  switch (*e) {
+  case ir::Encoding::fp8_channel: return ParamEncoding::Fp8Channel;
+  case ir::Encoding::fp8_channel_scale: return ParamEncoding::Fp8ChannelScale;
+  case ir::Encoding::fp8_block: return ParamEncoding::Fp8Block;
+  case ir::Encoding::fp8_block_scale: return ParamEncoding::Fp8BlockScale;
+  }
+  return ParamEncoding::None;
+}
+
+std::vector<std::string> partsOf(ir::ParamOp p) {
+  std::vector<std::string> out;
+  if (auto parts = p.getParts())
+    for (mlir::Attribute a : *parts)
+      out.push_back(mlir::cast<mlir::StringAttr>(a).getValue().str());
+  return out;
+}
+
+// The role of `use` in its op: the linear's role, the experts' operand, the table of a lookup.
+std::string roleOf(mlir::OpOperand &use) {
+  mlir::Operation *op = use.getOwner();
+  if (auto l = mlir::dyn_cast<ir::LinearOp>(op))
+    return ir::stringifyRole(l.getRole()).str();
+  if (auto l = mlir::dyn_cast<ir::Fp8LinearOp>(op))
+    return ir::stringifyRole(l.getRole()).str();
+  if (auto e = mlir::dyn_cast<ir::MoeExpertsOp>(op)) {
+    unsigned n = use.getOperandNumber();
+    bool gateUp = n == e.getGateUpMutable().getOperandNumber() ||
+                  (e.getGateUpScale() && n == e.getGateUpScaleMutable()[0].getOperandNumber());
+    return gateUp ? "expert_gate_up" : "expert_down";
+  }
+  if (mlir::isa<ir::EmbedOp>(op))
+    return "embedding";
+  if (mlir::isa<ir::LogitsOp>(op))
+    return "lm_head";
+  return op->getName().stripDialect().str();
+}
+
+} // namespace
+
+DType dtypeOf(mlir::Type t) {
+  if (t.isBF16()) return DType::BF16;
+  if (t.isF16()) return DType::F16;
+  if (t.isF32()) return DType::F32;
+  if (mlir::isa<mlir::Float8E4M3FNType>(t)) return DType::F8_E4M3;
+  if (t.isInteger(32)) return DType::I32;
+  if (t.isInteger(64)) return DType::I64;
+  if (t.isInteger(8)) return DType::I8;
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  throw Error("a weight of element type " + s + " cannot be stored");
+}
+
+std::vector<WeightEntry> collectWeights(mlir::ModuleOp module) {
+  std::vector<ir::ParamOp> params;
+  module.walk([&](ir::ParamOp p) { params.push_back(p); });
+
+  // Scales need the shape of the weight they derive from: its FP8 values' param.
+  std::map<std::pair<std::string, std::vector<std::string>>, std::vector<int64_t>> valueShapes;
+  for (ir::ParamOp p : params) {
+    ParamEncoding e = encodingOf(p);
+    if (e == ParamEncoding::Fp8Channel || e == ParamEncoding::Fp8Block) {
+      auto shape = p.getType().getShape();
+      valueShapes[{p.getName().str(), partsOf(p)}] = {shape.begin(), shape.end()};
+    }
+  }
+
+  std::vector<WeightEntry> table;
+  std::set<std::tuple<std::string, std::vector<std::string>, int, std::vector<int64_t>, int>> seen;
+  for (ir::ParamOp p : params) {
+    WeightEntry w;
+    w.desc.name = p.getName().str();
+    w.desc.parts = partsOf(p);
+    w.desc.encoding = encodingOf(p);
+    w.desc.dtype = dtypeOf(p.getType().getElementType());
+    w.desc.shape.assign(p.getType().getShape().begin(), p.getType().getShape().end());
+    w.desc.weightShape = w.desc.shape;
+    if (w.isScale()) {
+      auto it = valueShapes.find({w.desc.name, w.desc.parts});
+      if (it == valueShapes.end())
+        throw Error("param '" + w.desc.name + "' holds FP8 scales but its FP8 values are not in the IR");
+      w.desc.weightShape = it->second;
+    }
+    auto key = std::make_tuple(w.desc.name, w.desc.parts, static_cast<int>(w.desc.encoding),
+                               w.desc.shape, static_cast<int>(w.desc.dtype));
+    if (!seen.insert(key).second)
+      continue;
+
+    w.precision = llvm::StringRef(dtypeName(w.desc.dtype)).lower();
+    w.rule = "not a policy weight: kept as the checkpoint stores it, computed in f32";
+    for (mlir::OpOperand &use : p->getUses()) {
+      w.role = roleOf(use);
+      mlir::Operation *user = use.getOwner();
+      if (auto prec = user->getAttrOfType<mlir::StringAttr>(mlir::axe::kPrecisionAttr)) {
+        w.precision = prec.getValue().str();
+        if (auto rule = user->getAttrOfType<mlir::StringAttr>(mlir::axe::kPrecisionRuleAttr))
+          w.rule = rule.getValue().str();
+        break;
+      }
+    }
+    if (w.isScale())
+      w.precision = "fp8-scale";
+    table.push_back(std::move(w));
+  }
+  return table;
+}
+
+StateSizes collectStateSizes(mlir::ModuleOp module) {
+  StateSizes s;
+  module.walk([&](mlir::func::FuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      auto name = func.getArgAttrOfType<mlir::StringAttr>(i, mlir::axe::kNameAttr);
+      auto type = mlir::dyn_cast<mlir::RankedTensorType>(func.getArgument(i).getType());
+      if (!name || !type)
+        continue;
+      llvm::StringRef n = name.getValue();
+      uint64_t perEntry = 1; // elements per token (caches) or per sequence (states)
+      for (int64_t d : type.getShape().drop_front(n.ends_with("_cache") ? 2 : 1))
+        perEntry *= static_cast<uint64_t>(d);
+      uint64_t elem = dtypeSize(dtypeOf(type.getElementType()));
+      if (n.ends_with("_cache")) {
+        s.kvBytesPerTokenBf16 += perEntry * 2;
+        s.kvBytesPerTokenFp8 += perEntry;
+        s.kvBytesPerToken += perEntry * elem;
+      } else if (n.ends_with("_state")) {
+        s.recurrentBytesPerSequence += perEntry * elem;
+      }
+    }
+  });
+  return s;
+}
+
+} // namespace axe

@@ -3,6 +3,7 @@
 #include "models/CheckpointExport.h"
 
 #include "models/ParamMaterializer.h"
+#include "models/TempDir.h"
 #include "models/SafetensorsWriter.h"
 #include "models/WeightTable.h"
 
@@ -140,7 +141,11 @@ void Exporter::planIgnoreList() {
       names.insert(endsWith(w, ".weight") ? w.substr(0, w.size() - 7) : w);
     } else if (auto e = mlir::dyn_cast<ir::MoeExpertsOp>(op)) {
       std::string w = e.getGateUp().getDefiningOp<ir::ParamOp>().getName().str();
-      names.insert("re:" + regexEscape(w.substr(0, w.rfind("experts.") + 8)) + ".*");
+      // vLLM matches regexes against its own module names (spec §5.2): start with ".*".
+      std::string layer = w.substr(0, w.rfind("mlp.experts."));
+      size_t at = layer.rfind("layers.");
+      names.insert("re:.*" + regexEscape(at == std::string::npos ? layer : layer.substr(at)) +
+                   "mlp\\.experts.*");
     } else if (mlir::isa<ir::LogitsOp>(op)) {
       names.insert("lm_head");
     }
@@ -205,6 +210,7 @@ void Exporter::writeShards(const fs::path &dir) {
     if (!job.copyOf.empty()) {
       TensorView v = ckpt.get(job.copyOf);
       sink(v.data, v.info->numBytes());
+      ckpt.release(job.copyOf);
     } else {
       materializeParam(ckpt, job.param, sink);
     }
@@ -233,8 +239,6 @@ void Exporter::writeConfig(const fs::path &dir) {
   } catch (const nlohmann::json::parse_error &e) {
     throw Error(srcPath + ": malformed JSON: " + e.what());
   }
-  if (config.contains("quantization_config"))
-    throw Error(srcPath + ": the checkpoint is already quantized; export from its BF16 weights");
   nlohmann::ordered_json scheme = {{"num_bits", 8}, {"type", "float"}, {"symmetric", true},
                                    {"group_size", nullptr}, {"block_structure", nullptr},
                                    {"actorder", nullptr}, {"observer_kwargs", nlohmann::json::object()}};
@@ -268,6 +272,13 @@ void Exporter::run(const std::string &outDirName) {
   if (fs::exists(outDir))
     throw Error(outDirName + ": already exists; axe does not overwrite a checkpoint");
 
+  {
+    std::ifstream in(ckpt.dir() + "/config.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("\"quantization_config\"") != std::string::npos)
+      throw Error(ckpt.dir() + "/config.json: the checkpoint is already quantized; export from "
+                  "its BF16 weights");
+  }
   std::vector<WeightEntry> weights = collectWeights(module);
   std::map<std::pair<std::string, std::vector<std::string>>, const WeightEntry *> scales;
   for (const WeightEntry &w : weights) {
@@ -290,10 +301,7 @@ void Exporter::run(const std::string &outDirName) {
   planIgnoreList();
   assignShards();
 
-  fs::path tmp = outDir;
-  tmp += ".tmp";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+  fs::path tmp = makeTempDir(outDir);
   try {
     writeShards(tmp);
     writeConfig(tmp);

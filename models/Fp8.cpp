@@ -78,7 +78,10 @@ float f16ToFloat(uint16_t h) {
   return floatOf(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
 
-float weightScale(float amax) { return amax > 0.0f ? amax / kE4M3Max : 1.0f; }
+float weightScale(float amax) {
+  float scale = amax / kE4M3Max;
+  return scale > 0.0f ? scale : 1.0f; // all zeros, or so tiny that the scale underflows
+}
 
 } // namespace axe
 
@@ -98,4 +101,11 @@ extern "C" void axe_quantize_rows(const float *w, int64_t rows, int64_t cols, ui
     for (int64_t c = 0; c < cols; ++c)
       values[r * cols + c] = axe::quantizeE4M3(row[c], scales[r]);
   }
+}
+
+extern "C" void axe_dequantize_rows(const uint8_t *values, const float *scales, int64_t rows,
+                                    int64_t cols, float *out) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out[r * cols + c] = axe::e4m3ToFloat(values[r * cols + c]) * scales[r];
 }

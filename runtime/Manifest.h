@@ -1,0 +1,138 @@
+//===- Manifest.h - the schema of model.axe/manifest.json -----*- C++ -*-===//
+//
+// The step program, buffer plan and kernel table that axe-compile writes (docs/artifact.md), parsed
+// into plain structs and validated before anything is mapped or called: every field's type, dense
+// buffer ids, the six inputs and the logits output, kernel indices and argument counts, and that
+// every view stays inside its buffer for every value of the symbols. A defect throws axe::Error
+// with one line naming the file and the field.
+//
+// No file other than manifest.json is read here; Artifact checks the files the manifest names.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_RUNTIME_MANIFEST_H
+#define AXE_RUNTIME_MANIFEST_H
+
+#include "models/Safetensors.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace axe {
+
+// Sizes that change from step to step (T, S, R, MB) or are fixed at load (NB, P).
+enum class Symbol { T, S, R, MB, NB, P };
+constexpr int kNumSymbols = 6;
+const char *symbolName(Symbol symbol);
+
+// The value of every symbol, indexed by Symbol.
+using SymbolValues = std::array<int64_t, kNumSymbols>;
+
+// A shape entry, stride, scalar or workgroup count: an integer or one symbol.
+struct SymInt {
+  int64_t value = 0;
+  int symbol = -1; // a Symbol, or -1 for the integer `value`
+
+  bool isSymbol() const { return symbol >= 0; }
+  int64_t eval(const SymbolValues &values) const { return symbol >= 0 ? values[symbol] : value; }
+  std::string str() const;
+};
+
+enum class BufferKind { Input, Weight, State, Temp, Output };
+const char *bufferKindName(BufferKind kind);
+
+// The six inputs the runtime writes before each step, in manifest order.
+enum class InputBuffer { TokenIds, Positions, SeqIds, LogitRows, BlockTable, StateSlots };
+constexpr int kNumInputs = 6;
+
+struct BufferDecl {
+  int64_t id = 0;
+  BufferKind kind = BufferKind::Temp;
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<SymInt> shape; // only dim 0 may be symbolic (the block table: both dims)
+};
+
+struct KernelDecl {
+  std::string name;
+  std::string symbol; // exported by cpu/kernels.so
+  std::string op;
+  int64_t numArgs = 0;    // memref views
+  int64_t numScalars = 0; // int64_t scalars after the views
+};
+
+// A strided view of a buffer, in elements.
+struct ViewArg {
+  int64_t buffer = 0;
+  int64_t offset = 0;
+  std::vector<SymInt> shape;
+  std::vector<SymInt> strides;
+};
+
+struct ProgramEntry {
+  int64_t kernel = 0;
+  std::vector<ViewArg> args;
+  std::vector<SymInt> scalars;
+  SymInt workgroups;
+};
+
+struct ManifestFile {
+  std::string path; // relative to the artifact directory
+  uint64_t bytes = 0;
+  std::string sha256; // 64 lowercase hex digits
+  std::string target; // cpu_kernels only
+};
+
+struct ModelInfo {
+  std::string modelType;
+  int64_t vocabSize = 0;
+  int64_t hiddenSize = 0;
+  int64_t numLayers = 0;
+  std::vector<int64_t> eosTokenIds;
+};
+
+struct PrecisionDecision {
+  std::string name, role, precision, rule;
+};
+
+struct PrecisionInfo {
+  std::string policy;
+  std::string kvCache;
+  std::vector<PrecisionDecision> weights;
+};
+
+struct Manifest {
+  static constexpr int64_t kFormatVersion = 1;
+  // Integers in shapes, strides and offsets, and the element count of a buffer's fixed dims, stay
+  // below this, so that every bound check is exact in 128-bit arithmetic.
+  static constexpr int64_t kMaxInt = int64_t(1) << 48;
+  // Views have rank 0..kMaxViewRank; a kernel takes at most kMaxCallArgs arguments in all
+  // (views, scalars and the two workgroup bounds).
+  static constexpr int kMaxViewRank = 4;
+  static constexpr int kMaxCallArgs = 32;
+
+  ModelInfo model;
+  PrecisionInfo precision;
+  ManifestFile weightsFile;
+  ManifestFile cpuKernelsFile;
+  std::vector<Symbol> symbols;
+  int64_t kvBlockSize = 0;
+  std::vector<BufferDecl> buffers; // indexed by id
+  std::vector<KernelDecl> kernels;
+  std::vector<ProgramEntry> program;
+
+  std::array<int64_t, kNumInputs> inputIds{}; // buffer id of each InputBuffer
+  int64_t logitsId = 0;                       // the output buffer
+
+  // Parses and validates manifest text; `path` names the file in messages.
+  static Manifest parse(const std::string &text, const std::string &path);
+  // Reads and parses the file at `path`.
+  static Manifest load(const std::string &path);
+
+  const BufferDecl &input(InputBuffer which) const { return buffers[inputIds[int(which)]]; }
+};
+
+} // namespace axe
+
+#endif // AXE_RUNTIME_MANIFEST_H

@@ -1,0 +1,107 @@
+//===- ThreadPoolTest.cpp - every workgroup exactly once ------------------===//
+
+#include "runtime/cpu/ThreadPool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using axe::ThreadPool;
+
+TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
+  for (unsigned threads : {1u, 2u, 3u, 4u, 7u}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.numThreads(), threads);
+    for (int64_t W : {0, 1, 2, 3, 5, 7, 8, 16, 100, 1001}) {
+      for (int repeat = 0; repeat < 20; ++repeat) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(W));
+        for (auto &h : hits)
+          h = 0;
+        std::mutex m;
+        std::vector<std::pair<int64_t, int64_t>> ranges;
+        std::set<std::thread::id> ids;
+        pool.parallelFor(W, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i)
+            hits[size_t(i)]++;
+          std::lock_guard<std::mutex> lock(m);
+          ranges.emplace_back(b, e);
+          ids.insert(std::this_thread::get_id());
+        });
+        for (int64_t i = 0; i < W; ++i)
+          ASSERT_EQ(hits[size_t(i)].load(), 1) << "W=" << W << " threads=" << threads << " i=" << i;
+        // One contiguous, non-empty range per thread used.
+        ASSERT_EQ(int64_t(ranges.size()), std::min<int64_t>(W, threads)) << "W=" << W;
+        for (auto [b, e] : ranges)
+          ASSERT_LT(b, e);
+        ASSERT_LE(ids.size(), size_t(threads));
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, SplitRangeIsBalancedAndContiguous) {
+  for (int64_t W : {1, 2, 5, 17, 1000003})
+    for (int64_t parts = 1; parts <= std::min<int64_t>(W, 9); ++parts) {
+      int64_t expectBegin = 0;
+      for (int64_t i = 0; i < parts; ++i) {
+        int64_t b, e;
+        ThreadPool::splitRange(W, parts, i, b, e);
+        EXPECT_EQ(b, expectBegin);
+        EXPECT_TRUE(e - b == W / parts || e - b == W / parts + 1);
+        expectBegin = e;
+      }
+      EXPECT_EQ(expectBegin, W);
+    }
+}
+
+TEST(ThreadPool, UsesWorkerThreadsAndTheCaller) {
+  ThreadPool pool(2);
+  std::mutex m;
+  std::set<std::thread::id> ids;
+  pool.parallelFor(2, [&](int64_t, int64_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::lock_guard<std::mutex> lock(m);
+    ids.insert(std::this_thread::get_id());
+  });
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids.count(std::this_thread::get_id()), 1u);
+}
+
+TEST(ThreadPool, RethrowsAndStaysUsable) {
+  ThreadPool pool(3);
+  EXPECT_THROW(pool.parallelFor(9,
+                                [](int64_t b, int64_t) {
+                                  if (b > 0)
+                                    throw std::runtime_error("boom");
+                                }),
+               std::runtime_error);
+  std::atomic<int64_t> sum{0};
+  pool.parallelFor(10, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      sum += i;
+  });
+  EXPECT_EQ(sum.load(), 45);
+}
+
+TEST(ThreadPool, ConcurrentCallersAreSerialised) {
+  ThreadPool pool(3);
+  std::atomic<int64_t> total{0};
+  auto work = [&] {
+    for (int i = 0; i < 200; ++i)
+      pool.parallelFor(10, [&](int64_t b, int64_t e) { total += e - b; });
+  };
+  std::thread a(work), b(work);
+  a.join();
+  b.join();
+  EXPECT_EQ(total.load(), 2 * 200 * 10);
+}
+
+} // namespace

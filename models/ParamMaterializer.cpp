@@ -191,6 +191,8 @@ void materializeParam(const Checkpoint &checkpoint, const ParamDesc &p,
     materializePlain(src, p, sink);
   else
     materializeFp8(src, p, sink);
+  for (const std::string &name : p.parts.empty() ? std::vector<std::string>{p.name} : p.parts)
+    checkpoint.release(name);
 }
 
 } // namespace axe

@@ -250,6 +250,14 @@ TensorView SafetensorsFile::view(const TensorInfo &info) const {
   return TensorView{&info, data_ + info.begin, &path_};
 }
 
+void SafetensorsFile::release(const TensorInfo &info) const {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  uintptr_t begin = reinterpret_cast<uintptr_t>(data_ + info.begin) & ~(page - 1);
+  uintptr_t end = reinterpret_cast<uintptr_t>(data_ + info.end);
+  if (end > begin)
+    ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+}
+
 //===----------------------------------------------------------------------===//
 // Checkpoint
 //===----------------------------------------------------------------------===//
@@ -328,6 +336,12 @@ TensorView Checkpoint::get(const std::string &name) const {
   if (it == byName_.end())
     throw Error(dir_ + ": missing tensor '" + name + "'");
   return it->second.first->view(*it->second.second);
+}
+
+void Checkpoint::release(const std::string &name) const {
+  auto it = byName_.find(name);
+  if (it != byName_.end())
+    it->second.first->release(*it->second.second);
 }
 
 std::vector<std::string> Checkpoint::names() const {

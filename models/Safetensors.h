@@ -71,6 +71,9 @@ public:
   // nullptr when the file has no tensor of that name.
   const TensorInfo *find(const std::string &name) const;
   TensorView view(const TensorInfo &info) const;
+  // Drops the mapped pages of `info` from memory (they are read again from the file if touched):
+  // streaming writers call it once a tensor is converted, so memory does not grow with the model.
+  void release(const TensorInfo &info) const;
 
 private:
   SafetensorsFile() = default;
@@ -102,6 +105,7 @@ public:
   // Sorted names of every tensor.
   std::vector<std::string> names() const;
   size_t numFiles() const { return files_.size(); }
+  void release(const std::string &name) const;
   uint64_t totalBytes() const;
 
 private:

@@ -87,24 +87,17 @@ std::vector<WeightEntry> collectWeights(mlir::ModuleOp module) {
   }
 
   std::vector<WeightEntry> table;
-  std::set<std::tuple<std::string, std::vector<std::string>, int, std::vector<int64_t>, int>> seen;
+  std::set<std::string> seen;
   for (ir::ParamOp p : params) {
     WeightEntry w;
-    w.desc.name = p.getName().str();
-    w.desc.parts = partsOf(p);
-    w.desc.encoding = encodingOf(p);
-    w.desc.dtype = dtypeOf(p.getType().getElementType());
-    w.desc.shape.assign(p.getType().getShape().begin(), p.getType().getShape().end());
-    w.desc.weightShape = w.desc.shape;
+    w.desc = paramDesc(p);
     if (w.isScale()) {
       auto it = valueShapes.find({w.desc.name, w.desc.parts});
       if (it == valueShapes.end())
         throw Error("param '" + w.desc.name + "' holds FP8 scales but its FP8 values are not in the IR");
       w.desc.weightShape = it->second;
     }
-    auto key = std::make_tuple(w.desc.name, w.desc.parts, static_cast<int>(w.desc.encoding),
-                               w.desc.shape, static_cast<int>(w.desc.dtype));
-    if (!seen.insert(key).second)
+    if (!seen.insert(artifactWeightName(w.desc)).second)
       continue;
 
     w.precision = llvm::StringRef(dtypeName(w.desc.dtype)).lower();
@@ -124,6 +117,29 @@ std::vector<WeightEntry> collectWeights(mlir::ModuleOp module) {
     table.push_back(std::move(w));
   }
   return table;
+}
+
+ParamDesc paramDesc(mlir::Operation *op) {
+  auto p = mlir::cast<ir::ParamOp>(op);
+  ParamDesc d;
+  d.name = p.getName().str();
+  d.parts = partsOf(p);
+  d.encoding = encodingOf(p);
+  d.dtype = dtypeOf(p.getType().getElementType());
+  d.shape.assign(p.getType().getShape().begin(), p.getType().getShape().end());
+  d.weightShape = d.shape;
+  return d;
+}
+
+std::string artifactWeightName(const ParamDesc &d) {
+  static const char *encodings[] = {"", "#fp8_channel", "#fp8_channel_scale", "#fp8_block",
+                                    "#fp8_block_scale"};
+  // The shape is part of the name: the same tensor may be stored whole and as a view.
+  std::string shape;
+  for (int64_t x : d.shape)
+    shape += "x" + std::to_string(x);
+  return d.name + encodings[static_cast<int>(d.encoding)] + "#" + dtypeName(d.dtype) + "#" +
+         shape.substr(1);
 }
 
 StateSizes collectStateSizes(mlir::ModuleOp module) {

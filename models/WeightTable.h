@@ -36,6 +36,10 @@ struct StateSizes {
 
 // Throws axe::Error for a param whose type the artifact cannot store.
 std::vector<WeightEntry> collectWeights(mlir::ModuleOp module);
+// The stored form of one axe.param op (weightShape = shape; scales get theirs from the table).
+ParamDesc paramDesc(mlir::Operation *paramOp);
+// The name of a param's tensor in the artifact's weights file: unique per stored form.
+std::string artifactWeightName(const ParamDesc &desc);
 StateSizes collectStateSizes(mlir::ModuleOp module);
 DType dtypeOf(mlir::Type elementType);
 

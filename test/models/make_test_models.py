@@ -43,6 +43,12 @@ def make_tiny(dst: Path) -> None:
     save_hf(rm.build(rm.TINY, multimodal=True, seed=1), dst, fused_experts=True)
 
 
+def make_tiny_parity(dst: Path) -> None:
+    model = rm.build(rm.TINY_PARITY, multimodal=True, seed=11)
+    rm.sharpen(model, router_gain=16, head_gain=8)
+    save_hf(model, dst, fused_experts=True)
+
+
 def make_tiny_text(dst: Path) -> None:
     # transformers' default save: flat `model.layers.*` names and per-expert tensors, which is what any
     # checkpoint re-saved through transformers 5 looks like.
@@ -78,6 +84,7 @@ class Recipe:
 MODELS = {
     "tiny": Recipe(make_tiny),
     "tiny-text": Recipe(make_tiny_text),
+    "tiny-parity": Recipe(make_tiny_parity),
     "tiny-sharded": Recipe(make_tiny_sharded),
     "tiny-fp8-channel": Recipe(_fp8_from(make_tiny, fp8_checkpoints.write_channel_fp8)),
     "tiny-block-base": Recipe(make_tiny_block_base),

@@ -2,6 +2,7 @@
 //
 //   axe-compile MODEL_DIR --emit=axe -o out.mlir         import a checkpoint into axe IR
 //   axe-compile MODEL_DIR --emit=axe-fused -o out.mlir   ... and apply the precision map
+//   axe-compile MODEL_DIR -o model.axe                   the deployable artifact (docs/artifact.md)
 //   axe-compile --config-only config.json --summary      examine a config without weights
 //   axe-compile ... --precision-report[=md|json]         what the map did, tensor by tensor
 //   axe-compile MODEL_DIR --export-checkpoint OUT_DIR    the FP8 checkpoint vLLM loads
@@ -11,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowering/common/ArtifactWriter.h"
 #include "models/CheckpointExport.h"
 #include "models/ModelConfig.h"
 #include "models/PrecisionReport.h"
@@ -45,9 +47,14 @@ cl::opt<std::string> configOnly("config-only",
                                 cl::desc("Import shapes from this config.json, without weights"),
                                 cl::value_desc("config.json"), cl::init(""), cl::cat(category));
 cl::opt<std::string> emit("emit",
-                          cl::desc("What to write: axe (the imported IR) or axe-fused (after "
-                                   "the precision passes)"),
-                          cl::init("axe"), cl::cat(category));
+                          cl::desc("What to write: axe (the imported IR), axe-fused (after the "
+                                   "precision passes) or artifact (model.axe/; the default when "
+                                   "-o ends in .axe)"),
+                          cl::init(""), cl::cat(category));
+cl::opt<std::string> dumpKernels("dump-kernels",
+                                 cl::desc("Write the CPU kernels' IR (MLIR, LLVM dialect, LLVM IR) "
+                                          "into this directory"),
+                                 cl::value_desc("dir"), cl::init(""), cl::cat(category));
 cl::opt<std::string> precision("precision",
                                cl::desc("Precision policy: default, bf16, f32, or a JSON file"),
                                cl::init("default"), cl::cat(category));
@@ -158,8 +165,12 @@ int run() {
   }
   if (modelDir.empty() == configOnly.empty())
     throw axe::Error("give exactly one of MODEL_DIR or --config-only config.json");
-  if (emit != "axe" && emit != "axe-fused")
-    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused)");
+  if (emit.empty())
+    emit = llvm::StringRef(output).ends_with(".axe") ? "artifact" : "axe";
+  if (emit != "axe" && emit != "axe-fused" && emit != "artifact")
+    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, artifact)");
+  if (emit == "artifact" && (modelDir.empty() || output == "-"))
+    throw axe::Error("--emit=artifact needs MODEL_DIR and -o model.axe");
   bool report = precisionReport.getNumOccurrences() > 0;
   std::string reportFormat = precisionReport.empty() ? "md" : std::string(precisionReport);
   if (report && reportFormat != "md" && reportFormat != "json")
@@ -193,7 +204,7 @@ int run() {
     llvm::errs() << "axe-compile: internal error: the imported IR does not verify\n";
     return 2;
   }
-  if (emit == "axe-fused" || report || !exportCheckpoint.empty()) {
+  if (emit != "axe" || report || !exportCheckpoint.empty()) {
     mlir::PassManager pm(&context);
     mlir::axe::AssignPrecisionPassOptions assign;
     assign.policy = precision;
@@ -209,6 +220,13 @@ int run() {
     axe::printPrecisionReport(*module, precision, reportFormat, llvm::outs());
   if (!exportCheckpoint.empty())
     axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint);
+  if (emit == "artifact") {
+    axe::ArtifactOptions artifact;
+    artifact.policy = precision;
+    artifact.dumpDir = dumpKernels;
+    axe::writeArtifact(*module, config, *checkpoint, output, artifact);
+    return 0;
+  }
   if (!writeIR)
     return 0;
   std::string error;

@@ -1,0 +1,33 @@
+//===- ArtifactWriter.h - writes model.axe/ -------------------*- C++ -*-===//
+//
+// The deployable artifact of docs/artifact.md: the step program and buffer plan (manifest.json),
+// every weight converted as the precision map says (weights.safetensors, streamed tensor by
+// tensor so memory does not grow with the model), the CPU kernels (cpu/kernels.so) and the
+// tokenizer files. Written under model.axe.tmp/ and renamed when complete.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_LOWERING_COMMON_ARTIFACTWRITER_H
+#define AXE_LOWERING_COMMON_ARTIFACTWRITER_H
+
+#include "models/ModelConfig.h"
+#include "models/Safetensors.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace axe {
+
+struct ArtifactOptions {
+  std::string policy = "default";
+  std::string dumpDir; // kernel IR dumps (--dump-kernels)
+};
+
+// `module` has been through the precision passes. Throws axe::Error; leaves nothing behind on
+// failure and refuses to overwrite an existing directory.
+void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint &checkpoint,
+                   const std::string &outDir, const ArtifactOptions &options);
+
+} // namespace axe
+
+#endif // AXE_LOWERING_COMMON_ARTIFACTWRITER_H

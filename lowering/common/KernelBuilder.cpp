@@ -1,0 +1,207 @@
+//===- KernelBuilder.cpp - writing kernel bodies on memrefs ---------------===//
+
+#include "lowering/common/KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace axe {
+
+using namespace mlir;
+
+Value KernelBuilder::idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+Value KernelBuilder::f32(float v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+Value KernelBuilder::i32(int32_t v) {
+  return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+}
+
+Value KernelBuilder::addi(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
+Value KernelBuilder::muli(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
+Value KernelBuilder::divui(Value a, Value c) { return arith::DivUIOp::create(b, loc, a, c); }
+Value KernelBuilder::remui(Value a, Value c) { return arith::RemUIOp::create(b, loc, a, c); }
+Value KernelBuilder::cmpi(arith::CmpIPredicate p, Value a, Value c) {
+  return arith::CmpIOp::create(b, loc, p, a, c);
+}
+Value KernelBuilder::ori(Value a, Value c) { return arith::OrIOp::create(b, loc, a, c); }
+Value KernelBuilder::dim(Value memref, unsigned i) {
+  return memref::DimOp::create(b, loc, memref, i);
+}
+
+Value KernelBuilder::add(Value a, Value c) { return arith::AddFOp::create(b, loc, a, c); }
+Value KernelBuilder::sub(Value a, Value c) { return arith::SubFOp::create(b, loc, a, c); }
+Value KernelBuilder::mul(Value a, Value c) { return arith::MulFOp::create(b, loc, a, c); }
+Value KernelBuilder::div(Value a, Value c) { return arith::DivFOp::create(b, loc, a, c); }
+Value KernelBuilder::neg(Value a) { return arith::NegFOp::create(b, loc, a); }
+Value KernelBuilder::max(Value a, Value c) { return arith::MaximumFOp::create(b, loc, a, c); }
+Value KernelBuilder::min(Value a, Value c) { return arith::MinimumFOp::create(b, loc, a, c); }
+Value KernelBuilder::abs(Value a) { return math::AbsFOp::create(b, loc, a); }
+Value KernelBuilder::exp(Value a) { return math::ExpOp::create(b, loc, a); }
+Value KernelBuilder::log1p(Value a) { return math::Log1pOp::create(b, loc, a); }
+Value KernelBuilder::rsqrt(Value a) { return div(f32(1.0f), sqrt(a)); }
+Value KernelBuilder::sqrt(Value a) { return math::SqrtOp::create(b, loc, a); }
+Value KernelBuilder::sin(Value a) { return math::SinOp::create(b, loc, a); }
+Value KernelBuilder::cos(Value a) { return math::CosOp::create(b, loc, a); }
+Value KernelBuilder::pow(Value a, Value c) { return math::PowFOp::create(b, loc, a, c); }
+Value KernelBuilder::sigmoid(Value a) { return div(f32(1.0f), add(f32(1.0f), exp(neg(a)))); }
+Value KernelBuilder::silu(Value a) { return mul(a, sigmoid(a)); }
+Value KernelBuilder::softplus(Value a) {
+  // log1p(exp(x)) without a log1p: below -15, log(1 + e^x) = e^x to f32 precision (and 1 + e^x
+  // would round to 1); above 20, x itself, as PyTorch does.
+  Value e = exp(a);
+  Value mid = math::LogOp::create(b, loc, add(f32(1.0f), e));
+  Value low = select(cmpf(arith::CmpFPredicate::OLT, a, f32(-15.0f)), e, mid);
+  return select(cmpf(arith::CmpFPredicate::OGT, a, f32(20.0f)), a, low);
+}
+Value KernelBuilder::cmpf(arith::CmpFPredicate p, Value a, Value c) {
+  return arith::CmpFOp::create(b, loc, p, a, c);
+}
+Value KernelBuilder::select(Value cond, Value a, Value c) {
+  return arith::SelectOp::create(b, loc, cond, a, c);
+}
+Value KernelBuilder::indexToF32(Value i) {
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), i);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+}
+
+Value KernelBuilder::decodeE4M3(Value bits) {
+  // e4m3 -> f16 by moving the fields into place: sign to bit 15, exponent and mantissa to
+  // bits 13..7 (a shift by 7 of the sign-extended byte, then clearing bit 14). The f16 then
+  // equals the e4m3 value times 2^-8, subnormals included; scale back by 256 exactly.
+  Type i16 = b.getI16Type();
+  Value wide = arith::ExtSIOp::create(b, loc, i16, bits);
+  Value shifted = arith::ShLIOp::create(b, loc, wide, arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(7)));
+  Value masked = arith::AndIOp::create(b, loc, shifted,
+                                       arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(static_cast<int16_t>(0xBF80))));
+  Value half = arith::BitcastOp::create(b, loc, b.getF16Type(), masked);
+  Value single = arith::ExtFOp::create(b, loc, b.getF32Type(), half);
+  return mul(single, f32(256.0f));
+}
+
+Value KernelBuilder::encodeE4M3(Value value) {
+  // Clamp first (the scheme: the cast is not saturating everywhere), then round to nearest even.
+  Type i32t = b.getI32Type();
+  Value clamped = max(min(value, f32(448.0f)), f32(-448.0f));
+  Value bits = arith::BitcastOp::create(b, loc, i32t, clamped);
+  auto ci = [&](int32_t v) { return i32(v); };
+  Value sign = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bits, ci(24)), ci(0x80));
+  Value magnitudeBits = arith::AndIOp::create(b, loc, bits, ci(0x7fffffff));
+  Value magnitude = arith::BitcastOp::create(b, loc, b.getF32Type(), magnitudeBits);
+  // Subnormals (below 2^-6) are multiples of 2^-9: round magnitude * 512 to an even integer.
+  Value scaled = math::RoundEvenOp::create(b, loc, mul(magnitude, f32(512.0f)));
+  Value subnormal = arith::FPToSIOp::create(b, loc, i32t, scaled);
+  // Normals: keep 3 mantissa bits, round the 20 dropped ones half to even; a carry out of the
+  // mantissa lands in the exponent by plain addition.
+  Value exponent = arith::SubIOp::create(b, loc, arith::ShRUIOp::create(b, loc, magnitudeBits, ci(23)), ci(127));
+  Value mantissa = arith::AndIOp::create(b, loc, magnitudeBits, ci(0x7fffff));
+  Value kept = arith::ShRUIOp::create(b, loc, mantissa, ci(20));
+  Value dropped = arith::AndIOp::create(b, loc, mantissa, ci(0xfffff));
+  Value above = cmpi(arith::CmpIPredicate::ugt, dropped, ci(0x80000));
+  Value tie = cmpi(arith::CmpIPredicate::eq, dropped, ci(0x80000));
+  Value odd = cmpi(arith::CmpIPredicate::ne, arith::AndIOp::create(b, loc, kept, ci(1)), ci(0));
+  Value up = arith::OrIOp::create(b, loc, above, arith::AndIOp::create(b, loc, tie, odd));
+  Value upInt = arith::ExtUIOp::create(b, loc, i32t, up);
+  Value code = arith::AddIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, arith::AddIOp::create(b, loc, exponent, ci(7)), ci(3)),
+      arith::AddIOp::create(b, loc, kept, upInt));
+  Value isSub = cmpf(arith::CmpFPredicate::OLT, magnitude, f32(0.015625f));
+  Value chosen = select(isSub, subnormal, code);
+  Value withSign = arith::OrIOp::create(b, loc, chosen, sign);
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), withSign);
+}
+
+Value KernelBuilder::load(Value memref, ValueRange indices) {
+  Value v = memref::LoadOp::create(b, loc, memref, indices);
+  Type t = v.getType();
+  if (t.isF32())
+    return v;
+  if (t.isBF16() || t.isF16())
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+  if (t.isInteger(8))
+    return decodeE4M3(v);
+  llvm_unreachable("kernel load of an unsupported element type");
+}
+
+Value KernelBuilder::roundTo(Type elementType, Value value) {
+  if (elementType.isF32())
+    return value;
+  if (elementType.isBF16() || elementType.isF16())
+    return arith::ExtFOp::create(b, loc, b.getF32Type(),
+                                 arith::TruncFOp::create(b, loc, elementType, value).getResult());
+  if (elementType.isInteger(8))
+    return decodeE4M3(encodeE4M3(value));
+  llvm_unreachable("rounding to an unsupported element type");
+}
+
+void KernelBuilder::store(Value value, Value memref, ValueRange indices) {
+  Type t = cast<MemRefType>(memref.getType()).getElementType();
+  Value stored = value;
+  if (t.isBF16() || t.isF16())
+    stored = arith::TruncFOp::create(b, loc, t, value);
+  else if (t.isInteger(8))
+    stored = encodeE4M3(value);
+  else if (!t.isF32())
+    llvm_unreachable("kernel store of an unsupported element type");
+  memref::StoreOp::create(b, loc, stored, memref, indices);
+}
+
+void KernelBuilder::storeRaw(Value value, Value memref, ValueRange indices) {
+  memref::StoreOp::create(b, loc, value, memref, indices);
+}
+
+Value KernelBuilder::loadIndex(Value memref, ValueRange indices) {
+  Value v = memref::LoadOp::create(b, loc, memref, indices);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+void KernelBuilder::storeIndex(Value index, Value memref, ValueRange indices) {
+  Type t = cast<MemRefType>(memref.getType()).getElementType();
+  Value v = arith::IndexCastOp::create(b, loc, t, index);
+  memref::StoreOp::create(b, loc, v, memref, indices);
+}
+
+Value KernelBuilder::scratch(ArrayRef<int64_t> shape, Type elementType) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&func.getBody().front());
+  return memref::AllocaOp::create(b, loc, MemRefType::get(shape, elementType));
+}
+
+void KernelBuilder::forLoop(Value lo, Value hi, const std::function<void(Value)> &body) {
+  auto loop = scf::ForOp::create(b, loc, lo, hi, idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  body(loop.getInductionVar());
+}
+
+SmallVector<Value>
+KernelBuilder::reduce(Value lo, Value hi, ArrayRef<Value> init,
+                      const std::function<SmallVector<Value>(Value, ArrayRef<Value>)> &body) {
+  auto loop = scf::ForOp::create(b, loc, lo, hi, idx(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> carried(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
+    SmallVector<Value> next = body(loop.getInductionVar(), carried);
+    scf::YieldOp::create(b, loc, next);
+  }
+  return SmallVector<Value>(loop.getResults().begin(), loop.getResults().end());
+}
+
+Value KernelBuilder::reduce1(Value lo, Value hi, Value init,
+                             const std::function<Value(Value, Value)> &body) {
+  return reduce(lo, hi, {init}, [&](Value iv, ArrayRef<Value> acc) -> SmallVector<Value> {
+    return {body(iv, acc[0])};
+  })[0];
+}
+
+void KernelBuilder::ifThen(Value cond, const std::function<void()> &then) {
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  then();
+}
+
+} // namespace axe

@@ -1,0 +1,102 @@
+//===- KernelBuilder.h - writing kernel bodies on memrefs -----*- C++ -*-===//
+//
+// Small helpers to write a kernel's body as scf loops over memref views, computing in f32:
+// loads decode the stored type (bf16, f16, f32, e4m3 bits in i8) to f32 and stores encode f32
+// back (e4m3 with clamp-then-round-to-nearest-even, written out in integer ops so that no
+// library call or APFloat emulation is on the path).
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_LOWERING_COMMON_KERNELBUILDER_H
+#define AXE_LOWERING_COMMON_KERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include <functional>
+
+namespace axe {
+
+class KernelBuilder {
+public:
+  KernelBuilder(mlir::OpBuilder &b, mlir::func::FuncOp func) : b(b), loc(func.getLoc()), func(func) {}
+
+  mlir::OpBuilder &builder() { return b; }
+
+  // Constants.
+  mlir::Value idx(int64_t v);
+  mlir::Value f32(float v);
+  mlir::Value i32(int32_t v);
+
+  // Index arithmetic.
+  mlir::Value addi(mlir::Value a, mlir::Value c);
+  mlir::Value muli(mlir::Value a, mlir::Value c);
+  mlir::Value divui(mlir::Value a, mlir::Value c);
+  mlir::Value remui(mlir::Value a, mlir::Value c);
+  mlir::Value cmpi(mlir::arith::CmpIPredicate p, mlir::Value a, mlir::Value c);
+  mlir::Value ori(mlir::Value a, mlir::Value c);
+  mlir::Value dim(mlir::Value memref, unsigned i);
+
+  // f32 arithmetic and the activations of the model.
+  mlir::Value add(mlir::Value a, mlir::Value c);
+  mlir::Value sub(mlir::Value a, mlir::Value c);
+  mlir::Value mul(mlir::Value a, mlir::Value c);
+  mlir::Value div(mlir::Value a, mlir::Value c);
+  mlir::Value neg(mlir::Value a);
+  mlir::Value max(mlir::Value a, mlir::Value c);
+  mlir::Value min(mlir::Value a, mlir::Value c);
+  mlir::Value abs(mlir::Value a);
+  mlir::Value exp(mlir::Value a);
+  mlir::Value log1p(mlir::Value a);
+  mlir::Value rsqrt(mlir::Value a);
+  mlir::Value sqrt(mlir::Value a);
+  mlir::Value sin(mlir::Value a);
+  mlir::Value cos(mlir::Value a);
+  mlir::Value pow(mlir::Value a, mlir::Value c);
+  mlir::Value sigmoid(mlir::Value a);
+  mlir::Value silu(mlir::Value a);
+  // PyTorch's softplus: x above 20 passes through.
+  mlir::Value softplus(mlir::Value a);
+  mlir::Value cmpf(mlir::arith::CmpFPredicate p, mlir::Value a, mlir::Value c);
+  mlir::Value select(mlir::Value cond, mlir::Value a, mlir::Value c);
+  mlir::Value indexToF32(mlir::Value i);
+
+  // Memory: f32 in, f32 out, whatever the element type.
+  mlir::Value load(mlir::Value memref, mlir::ValueRange indices);
+  void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
+  // Stores `value` as it is (e.g. e4m3 codes already encoded).
+  void storeRaw(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
+  // An integer element (ids, positions, slots) as an index.
+  mlir::Value loadIndex(mlir::Value memref, mlir::ValueRange indices);
+  void storeIndex(mlir::Value index, mlir::Value memref, mlir::ValueRange indices);
+  // Rounds an f32 the way a store to `elementType` would, keeping it in f32.
+  mlir::Value roundTo(mlir::Type elementType, mlir::Value value);
+  // A per-workgroup scratch array, allocated on the stack once at the kernel's entry.
+  mlir::Value scratch(llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
+
+  // E4M3 (float8_e4m3fn) bits: decode i8 -> f32; encode f32 -> i8 after clamping to ±448.
+  mlir::Value decodeE4M3(mlir::Value bits);
+  mlir::Value encodeE4M3(mlir::Value value);
+
+  // Loops.
+  void forLoop(mlir::Value lo, mlir::Value hi, const std::function<void(mlir::Value)> &body);
+  void forLoop(int64_t lo, int64_t hi, const std::function<void(mlir::Value)> &body) {
+    forLoop(idx(lo), idx(hi), body);
+  }
+  // A loop carrying f32 accumulators; the body returns their next values.
+  llvm::SmallVector<mlir::Value>
+  reduce(mlir::Value lo, mlir::Value hi, llvm::ArrayRef<mlir::Value> init,
+         const std::function<llvm::SmallVector<mlir::Value>(mlir::Value, llvm::ArrayRef<mlir::Value>)> &body);
+  mlir::Value reduce1(mlir::Value lo, mlir::Value hi, mlir::Value init,
+                      const std::function<mlir::Value(mlir::Value, mlir::Value)> &body);
+  void ifThen(mlir::Value cond, const std::function<void()> &then);
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::func::FuncOp func;
+};
+
+} // namespace axe
+
+#endif // AXE_LOWERING_COMMON_KERNELBUILDER_H

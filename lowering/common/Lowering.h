@@ -1,0 +1,78 @@
+//===- Lowering.h - what an op lowering sees while forming dispatches -*- C++ -*-===//
+//
+// The per-op lowerings of a target (lowering/cpu/*Kernels.cpp) get the views of their operands,
+// ask for result buffers, declare kernels (built once per distinct key) and append dispatches.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_LOWERING_COMMON_LOWERING_H
+#define AXE_LOWERING_COMMON_LOWERING_H
+
+#include "lowering/common/StepProgram.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <functional>
+#include <map>
+
+namespace axe {
+
+class KernelBuilder;
+
+// Builds a kernel's body: its memref args, its index scalars and its workgroup range.
+using KernelBody = std::function<void(KernelBuilder &kb, llvm::ArrayRef<mlir::Value> args,
+                                      llvm::ArrayRef<mlir::Value> scalars, mlir::Value wgBegin,
+                                      mlir::Value wgEnd)>;
+
+class Lowering {
+public:
+  Lowering(StepProgram &program, mlir::MLIRContext *ctx);
+
+  // The view of a tensor value defined earlier in the step.
+  const View &view(mlir::Value v) const;
+  bool hasView(mlir::Value v) const { return views_.count(v.getAsOpaquePointer()) != 0; }
+  void setView(mlir::Value v, View view) { views_[v.getAsOpaquePointer()] = std::move(view); }
+  // A new contiguous buffer for result `v`; `dim0` names its dynamic first dimension.
+  const View &result(mlir::Value v, const std::string &dim0 = "T",
+                     BufferKind kind = BufferKind::Temp);
+  // A contiguous temporary not tied to a value (e.g. a GEMM's quantized input).
+  View temp(mlir::RankedTensorType type, const std::string &name, const std::string &dim0 = "T");
+  // `updated` (a state result) lives in the buffer of `state` (its operand): in-place update.
+  void alias(mlir::Value updated, mlir::Value state) { setView(updated, view(state)); }
+
+  // The memref type a kernel takes for a view of `type`: same shape, fully dynamic strides and
+  // offset; f8E4M3FN becomes i8 (kernels decode the bits themselves).
+  mlir::MemRefType memrefType(mlir::RankedTensorType type) const;
+  // The index of the kernel for `key`, built with `body` the first time.
+  int kernel(llvm::StringRef op, const std::string &key, llvm::ArrayRef<mlir::Type> argTypes,
+             unsigned numScalars, const KernelBody &body);
+  void dispatch(int kernel, std::vector<View> args, std::vector<Dim> scalars, Dim workgroups);
+
+  // A key that identifies an op's kernel: its name, types and attributes (not its decision's
+  // wording), plus `extra`.
+  static std::string keyOf(mlir::Operation *op, const std::string &extra = "");
+  mlir::MLIRContext *context() const { return ctx_; }
+
+  int newBuffer(BufferKind kind, const std::string &name, const std::string &dtype,
+                std::vector<Dim> shape);
+
+private:
+
+  StepProgram &program_;
+  mlir::MLIRContext *ctx_;
+  std::map<const void *, View> views_;
+  std::map<std::string, int> kernelsByKey_;
+};
+
+// The dtype name of a tensor element type in the artifact ("bf16", "f8e4m3", ...).
+std::string artifactDType(mlir::Type elementType);
+// A contiguous view of a new buffer of `shape`.
+View contiguousView(int buffer, const std::vector<Dim> &shape);
+
+// Implemented by a target: lowers one op of the step into kernels and dispatches.
+using OpLowering = std::function<mlir::LogicalResult(mlir::Operation *, Lowering &)>;
+StepProgram formDispatches(mlir::ModuleOp module, const OpLowering &lowerOp);
+
+} // namespace axe
+
+#endif // AXE_LOWERING_COMMON_LOWERING_H

@@ -1,0 +1,143 @@
+//===- AttentionKernels.cpp - RoPE and gated attention over a paged KV cache ===//
+//
+// gated_attention becomes two dispatches: the KV-cache write of every token of the step, then
+// attention per token (which reads the positions of its own sequence up to its own, including
+// tokens written by the first dispatch in this same step). Softmax in f32, two passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/cpu/CpuKernels.h"
+
+#include "dialects/axe/AxeOps.h"
+
+#include <cmath>
+
+namespace axe::cpu {
+
+using namespace mlir;
+namespace ir = mlir::axe;
+
+namespace {
+
+LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
+  View x = L.view(op.getInput()), pos = L.view(op.getPositions());
+  View out = L.result(op.getResult());
+  auto t = tensorType(op.getInput());
+  int64_t heads = t.getDimSize(1), d = t.getDimSize(2), rot = op.getRotaryDim(), half = rot / 2;
+  float theta = static_cast<float>(op.getTheta().convertToDouble());
+  int kernel = L.kernel("axe.rope", Lowering::keyOf(op),
+                        {L.memrefType(t), L.memrefType(tensorType(op.getPositions())),
+                         L.memrefType(tensorType(op.getResult()))},
+                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    kb.forLoop(wb, we, [&](Value tok) {
+      Value p = kb.indexToF32(kb.loadIndex(a[1], {tok}));
+      kb.forLoop(0, heads, [&](Value h) {
+        // Rotate-half: channel j < half pairs with j + half, at inv_freq[j] = theta^(-2j/rot).
+        kb.forLoop(0, half, [&](Value j) {
+          Value exponent = kb.div(kb.mul(kb.f32(2.0f), kb.indexToF32(j)), kb.f32(static_cast<float>(rot)));
+          Value invFreq = kb.div(kb.f32(1.0f), kb.pow(kb.f32(theta), exponent));
+          Value angle = kb.mul(p, invFreq);
+          Value c = kb.cos(angle), s = kb.sin(angle);
+          Value j2 = kb.addi(j, kb.idx(half));
+          Value x1 = kb.load(a[0], {tok, h, j}), x2 = kb.load(a[0], {tok, h, j2});
+          kb.store(kb.sub(kb.mul(x1, c), kb.mul(x2, s)), a[2], {tok, h, j});
+          kb.store(kb.add(kb.mul(x2, c), kb.mul(x1, s)), a[2], {tok, h, j2});
+        });
+        kb.forLoop(rot, d, [&](Value j) { kb.store(kb.load(a[0], {tok, h, j}), a[2], {tok, h, j}); });
+      });
+    });
+  });
+  L.dispatch(kernel, {x, pos, out}, {}, x.shape[0]);
+  return success();
+}
+
+LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
+  View q = L.view(op.getQ()), k = L.view(op.getK()), v = L.view(op.getV()),
+       gate = L.view(op.getGate()), kc = L.view(op.getKCache()), vc = L.view(op.getVCache()),
+       pos = L.view(op.getPositions()), seq = L.view(op.getSeqIds()),
+       bt = L.view(op.getBlockTable());
+  L.alias(op.getNewKCache(), op.getKCache());
+  L.alias(op.getNewVCache(), op.getVCache());
+  View out = L.result(op.getResult());
+  auto qt = tensorType(op.getQ()), kt = tensorType(op.getK()), ct = tensorType(op.getKCache());
+  int64_t heads = qt.getDimSize(1), d = qt.getDimSize(2), kvHeads = kt.getDimSize(1);
+  int64_t blockSize = ct.getDimSize(1), group = heads / kvHeads;
+  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f / std::sqrt(static_cast<float>(d));
+  MemRefType posT = L.memrefType(tensorType(op.getPositions())),
+             seqT = L.memrefType(tensorType(op.getSeqIds())),
+             btT = L.memrefType(tensorType(op.getBlockTable())), cacheT = L.memrefType(ct);
+
+  // Where position p of sequence s lives: block bt[s, p / B], slot p mod B.
+  auto locate = [blockSize](KernelBuilder &kb, Value blockTable, Value s, Value p) {
+    Value blk = kb.loadIndex(blockTable, {s, kb.divui(p, kb.idx(blockSize))});
+    return std::make_pair(blk, kb.remui(p, kb.idx(blockSize)));
+  };
+
+  int write = L.kernel("axe.kv_cache_write", Lowering::keyOf(op, "write"),
+                       {L.memrefType(kt), L.memrefType(tensorType(op.getV())), cacheT, cacheT, posT, seqT, btT},
+                       0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    kb.forLoop(wb, we, [&](Value tok) {
+      std::pair<Value, Value> at = locate(kb, a[6], kb.loadIndex(a[5], {tok}), kb.loadIndex(a[4], {tok}));
+      Value blk = at.first, slot = at.second;
+      kb.forLoop(0, kvHeads, [&](Value h) {
+        kb.forLoop(0, d, [&](Value j) {
+          kb.store(kb.load(a[0], {tok, h, j}), a[2], {blk, slot, h, j});
+          kb.store(kb.load(a[1], {tok, h, j}), a[3], {blk, slot, h, j});
+        });
+      });
+    });
+  });
+  L.dispatch(write, {k, v, kc, vc, pos, seq, bt}, {}, q.shape[0]);
+
+  int attend = L.kernel("axe.gated_attention", Lowering::keyOf(op, "attend"),
+                        {L.memrefType(qt), L.memrefType(tensorType(op.getGate())), cacheT, cacheT, posT,
+                         seqT, btT, L.memrefType(tensorType(op.getResult()))},
+                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value acc = kb.scratch({d}, kb.builder().getF32Type());
+    kb.forLoop(wb, we, [&](Value tok) {
+      Value p = kb.loadIndex(a[4], {tok}), s = kb.loadIndex(a[5], {tok});
+      Value last = kb.addi(p, kb.idx(1));
+      kb.forLoop(0, heads, [&](Value h) {
+        Value kvh = kb.divui(h, kb.idx(group));
+        auto score = [&](Value u) {
+          std::pair<Value, Value> at = locate(kb, a[6], s, u);
+          Value blk = at.first, slot = at.second;
+          Value dot = kb.reduce1(kb.idx(0), kb.idx(d), kb.f32(0.0f), [&](Value j, Value acc2) {
+            return kb.add(acc2, kb.mul(kb.load(a[0], {tok, h, j}), kb.load(a[2], {blk, slot, kvh, j})));
+          });
+          return kb.mul(dot, kb.f32(scale));
+        };
+        Value maxScore = kb.reduce1(kb.idx(0), last, kb.f32(-INFINITY), [&](Value u, Value m) {
+          return kb.max(m, score(u));
+        });
+        kb.forLoop(0, d, [&](Value j) { kb.store(kb.f32(0.0f), acc, {j}); });
+        Value denom = kb.reduce1(kb.idx(0), last, kb.f32(0.0f), [&](Value u, Value l) {
+          Value w = kb.exp(kb.sub(score(u), maxScore));
+          std::pair<Value, Value> at = locate(kb, a[6], s, u);
+          Value blk = at.first, slot = at.second;
+          kb.forLoop(0, d, [&](Value j) {
+            kb.store(kb.add(kb.load(acc, {j}), kb.mul(w, kb.load(a[3], {blk, slot, kvh, j}))), acc, {j});
+          });
+          return kb.add(l, w);
+        });
+        kb.forLoop(0, d, [&](Value j) {
+          Value o = kb.div(kb.load(acc, {j}), denom);
+          Value col = kb.addi(kb.muli(h, kb.idx(d)), j);
+          kb.store(kb.mul(o, kb.sigmoid(kb.load(a[1], {tok, h, j}))), a[7], {tok, col});
+        });
+      });
+    });
+  });
+  L.dispatch(attend, {q, gate, kc, vc, pos, seq, bt, out}, {}, q.shape[0]);
+  return success();
+}
+
+} // namespace
+
+LogicalResult lowerAttention(Operation *op, Lowering &L) {
+  if (auto o = dyn_cast<ir::RopeOp>(op)) return lowerRope(o, L);
+  if (auto o = dyn_cast<ir::GatedAttentionOp>(op)) return lowerGatedAttention(o, L);
+  return failure();
+}
+
+} // namespace axe::cpu

@@ -1,0 +1,45 @@
+//===- CpuKernels.h - the CPU lowering of every axe op --------*- C++ -*-===//
+//
+// One lowering per op: it takes the op's operand views, makes its results' buffers, builds the
+// kernel (scf loops on memrefs, f32 compute, once per distinct op signature) and appends the
+// dispatch(es). Workgroups split the outermost parallel dimension (tokens, output channels or
+// heads, whichever the op can split without races), so the runtime's thread pool divides them.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_LOWERING_CPU_CPUKERNELS_H
+#define AXE_LOWERING_CPU_CPUKERNELS_H
+
+#include "lowering/common/KernelBuilder.h"
+#include "lowering/common/Lowering.h"
+
+namespace axe::cpu {
+
+// The dispatch table: false when the op has no CPU lowering.
+mlir::LogicalResult lowerOp(mlir::Operation *op, Lowering &lowering);
+
+// Families (ElementwiseKernels.cpp, LinearKernels.cpp, AttentionKernels.cpp,
+// DeltaNetKernels.cpp, MoeKernels.cpp).
+mlir::LogicalResult lowerElementwise(mlir::Operation *op, Lowering &lowering);
+mlir::LogicalResult lowerLinear(mlir::Operation *op, Lowering &lowering);
+mlir::LogicalResult lowerAttention(mlir::Operation *op, Lowering &lowering);
+mlir::LogicalResult lowerDeltaNet(mlir::Operation *op, Lowering &lowering);
+mlir::LogicalResult lowerMoe(mlir::Operation *op, Lowering &lowering);
+
+// Shared helpers.
+inline mlir::RankedTensorType tensorType(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+// Calls `body(indices)` for every row (all indices but the last) whose first index is in
+// [begin, end).
+void forEachRow(KernelBuilder &kb, mlir::Value memref, mlir::Value begin, mlir::Value end,
+                const std::function<void(llvm::SmallVector<mlir::Value>)> &body);
+// Per-token dynamic FP8 quantization of `values(k)` (k < K), in 1 x `group` groups (group = K:
+// one scale per token): writes codes into q[qIndex..., k] and scales into scale(g).
+void quantizeRow(KernelBuilder &kb, int64_t k, int64_t group,
+                 const std::function<mlir::Value(mlir::Value)> &values,
+                 const std::function<void(mlir::Value, mlir::Value)> &storeCode,
+                 const std::function<void(mlir::Value, mlir::Value)> &storeScale);
+
+} // namespace axe::cpu
+
+#endif // AXE_LOWERING_CPU_CPUKERNELS_H

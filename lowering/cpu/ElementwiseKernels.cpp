@@ -1,0 +1,270 @@
+//===- ElementwiseKernels.cpp - embedding, norms, activations, residuals --===//
+//
+// Row-wise ops, one workgroup per token: embed, rms_norm (zero-centred or raw weight),
+// gated_rms_norm, silu_mul, sigmoid_gate, the residual add, and the FP8-quantizing forms
+// rms_norm_quantize / silu_mul_quantize.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/cpu/CpuKernels.h"
+
+#include "dialects/axe/AxeOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+namespace axe::cpu {
+
+using namespace mlir;
+namespace ir = mlir::axe;
+
+void forEachRow(KernelBuilder &kb, Value memref, Value begin, Value end,
+                const std::function<void(SmallVector<Value>)> &body) {
+  auto type = cast<MemRefType>(memref.getType());
+  std::function<void(SmallVector<Value>, int64_t)> nest = [&](SmallVector<Value> idx, int64_t d) {
+    if (d == type.getRank() - 1)
+      return body(idx);
+    Value lo = d == 0 ? begin : kb.idx(0), hi = d == 0 ? end : kb.idx(type.getDimSize(d));
+    kb.forLoop(lo, hi, [&](Value i) {
+      SmallVector<Value> next = idx;
+      next.push_back(i);
+      nest(next, d + 1);
+    });
+  };
+  nest({}, 0);
+}
+
+void quantizeRow(KernelBuilder &kb, int64_t k, int64_t group,
+                 const std::function<Value(Value)> &values,
+                 const std::function<void(Value, Value)> &storeCode,
+                 const std::function<void(Value, Value)> &storeScale) {
+  kb.forLoop(0, k / group, [&](Value g) {
+    Value base = kb.muli(g, kb.idx(group));
+    Value amax = kb.reduce1(kb.idx(0), kb.idx(group), kb.f32(0.0f), [&](Value i, Value acc) {
+      return kb.max(acc, kb.abs(values(kb.addi(base, i))));
+    });
+    // s = max(amax, eps) / 448; q = e4m3(clamp(x / s, ±448)), as axe.quantize specifies.
+    Value scale = kb.div(kb.max(amax, kb.f32(1e-10f)), kb.f32(448.0f));
+    storeScale(g, scale);
+    kb.forLoop(kb.idx(0), kb.idx(group), [&](Value i) {
+      Value c = kb.addi(base, i);
+      storeCode(c, kb.encodeE4M3(kb.div(values(c), scale)));
+    });
+  });
+}
+
+namespace {
+
+// rsqrt(mean(x^2) + eps) of the row at `row` of `x` (last dimension n).
+Value rmsFactor(KernelBuilder &kb, Value x, SmallVector<Value> row, int64_t n, float eps) {
+  Value sum = kb.reduce1(kb.idx(0), kb.idx(n), kb.f32(0.0f), [&](Value i, Value acc) {
+    SmallVector<Value> at = row;
+    at.push_back(i);
+    Value v = kb.load(x, at);
+    return kb.add(acc, kb.mul(v, v));
+  });
+  return kb.rsqrt(kb.add(kb.div(sum, kb.f32(static_cast<float>(n))), kb.f32(eps)));
+}
+
+Value normWeight(KernelBuilder &kb, Value w, Value i, bool zeroCentered) {
+  Value v = kb.load(w, {i});
+  return zeroCentered ? kb.add(kb.f32(1.0f), v) : v;
+}
+
+SmallVector<Value> at(SmallVector<Value> row, Value i) {
+  row.push_back(i);
+  return row;
+}
+
+LogicalResult lowerEmbed(ir::EmbedOp op, Lowering &L) {
+  View ids = L.view(op.getIds()), table = L.view(op.getTable());
+  View out = L.result(op.getResult());
+  auto tt = tensorType(op.getTable());
+  int64_t vocab = tt.getDimSize(0), d = tt.getDimSize(1);
+  int k = L.kernel("axe.embed", Lowering::keyOf(op),
+                   {L.memrefType(tensorType(op.getIds())), L.memrefType(tt),
+                    L.memrefType(tensorType(op.getResult()))},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    kb.forLoop(wb, we, [&](Value t) {
+      Value id = kb.loadIndex(a[0], {t});
+      // Ids outside the vocabulary read nothing (the runtime rejects them before the step).
+      Value inRange = kb.cmpi(arith::CmpIPredicate::ult, id, kb.idx(vocab));
+      kb.forLoop(0, d, [&](Value c) {
+        Value safe = kb.select(inRange, id, kb.idx(0));
+        Value v = kb.select(inRange, kb.load(a[1], {safe, c}), kb.f32(0.0f));
+        kb.store(v, a[2], {t, c});
+      });
+    });
+  });
+  L.dispatch(k, {ids, table, out}, {}, ids.shape[0]);
+  return success();
+}
+
+LogicalResult lowerRmsNorm(ir::RmsNormOp op, Lowering &L) {
+  View in = L.view(op.getInput()), w = L.view(op.getWeight());
+  View out = L.result(op.getResult());
+  auto t = tensorType(op.getInput());
+  int64_t n = t.getShape().back();
+  float eps = op.getEps().convertToFloat();
+  bool zc = op.getZeroCentered();
+  int k = L.kernel("axe.rms_norm", Lowering::keyOf(op),
+                   {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
+                    L.memrefType(tensorType(op.getResult()))},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
+      Value r = rmsFactor(kb, a[0], row, n, eps);
+      kb.forLoop(0, n, [&](Value i) {
+        kb.store(kb.mul(kb.mul(kb.load(a[0], at(row, i)), r), normWeight(kb, a[1], i, zc)), a[2],
+                 at(row, i));
+      });
+    });
+  });
+  L.dispatch(k, {in, w, out}, {}, in.shape[0]);
+  return success();
+}
+
+LogicalResult lowerRmsNormQuantize(ir::RmsNormQuantizeOp op, Lowering &L) {
+  View in = L.view(op.getInput()), w = L.view(op.getWeight());
+  View q = L.result(op.getResult()), s = L.result(op.getScale());
+  auto t = tensorType(op.getInput());
+  int64_t n = t.getDimSize(1);
+  float eps = op.getEps().convertToFloat();
+  bool zc = op.getZeroCentered();
+  Type rounding = t.getElementType(); // the unfused norm would store this type, then quantize it
+  int k = L.kernel("axe.rms_norm_quantize", Lowering::keyOf(op),
+                   {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
+                    L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    kb.forLoop(wb, we, [&](Value tok) {
+      Value r = rmsFactor(kb, a[0], {tok}, n, eps);
+      auto normed = [&](Value i) {
+        return kb.roundTo(rounding, kb.mul(kb.mul(kb.load(a[0], {tok, i}), r), normWeight(kb, a[1], i, zc)));
+      };
+      quantizeRow(kb, n, n, normed,
+                  [&](Value i, Value code) { kb.storeRaw(code, a[2], {tok, i}); },
+                  [&](Value, Value scale) { kb.store(scale, a[3], {tok}); });
+    });
+  });
+  L.dispatch(k, {in, w, q, s}, {}, in.shape[0]);
+  return success();
+}
+
+LogicalResult lowerGatedRmsNorm(ir::GatedRmsNormOp op, Lowering &L) {
+  View in = L.view(op.getInput()), gate = L.view(op.getGate()), w = L.view(op.getWeight());
+  View out = L.result(op.getResult());
+  auto t = tensorType(op.getInput());
+  int64_t n = t.getShape().back();
+  float eps = op.getEps().convertToFloat();
+  int k = L.kernel("axe.gated_rms_norm", Lowering::keyOf(op),
+                   {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
+                    L.memrefType(tensorType(op.getWeight())), L.memrefType(tensorType(op.getResult()))},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
+      Value r = rmsFactor(kb, a[0], row, n, eps);
+      kb.forLoop(0, n, [&](Value i) {
+        Value y = kb.mul(kb.mul(kb.load(a[0], at(row, i)), r), kb.load(a[2], {i}));
+        kb.store(kb.mul(y, kb.silu(kb.load(a[1], at(row, i)))), a[3], at(row, i));
+      });
+    });
+  });
+  L.dispatch(k, {in, gate, w, out}, {}, in.shape[0]);
+  return success();
+}
+
+LogicalResult lowerSiluMul(ir::SiluMulOp op, Lowering &L) {
+  View g = L.view(op.getGate()), u = L.view(op.getUp());
+  View out = L.result(op.getResult());
+  auto t = tensorType(op.getGate());
+  int64_t n = t.getShape().back();
+  int k = L.kernel("axe.silu_mul", Lowering::keyOf(op),
+                   {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
+                    L.memrefType(tensorType(op.getResult()))},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
+      kb.forLoop(0, n, [&](Value i) {
+        kb.store(kb.mul(kb.silu(kb.load(a[0], at(row, i))), kb.load(a[1], at(row, i))), a[2], at(row, i));
+      });
+    });
+  });
+  L.dispatch(k, {g, u, out}, {}, g.shape[0]);
+  return success();
+}
+
+LogicalResult lowerSiluMulQuantize(ir::SiluMulQuantizeOp op, Lowering &L) {
+  View g = L.view(op.getGate()), u = L.view(op.getUp());
+  View q = L.result(op.getResult()), s = L.result(op.getScale());
+  auto t = tensorType(op.getGate());
+  int64_t n = t.getDimSize(1);
+  Type rounding = t.getElementType();
+  int k = L.kernel("axe.silu_mul_quantize", Lowering::keyOf(op),
+                   {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
+                    L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    kb.forLoop(wb, we, [&](Value tok) {
+      auto product = [&](Value i) {
+        return kb.roundTo(rounding, kb.mul(kb.silu(kb.load(a[0], {tok, i})), kb.load(a[1], {tok, i})));
+      };
+      quantizeRow(kb, n, n, product,
+                  [&](Value i, Value code) { kb.storeRaw(code, a[2], {tok, i}); },
+                  [&](Value, Value scale) { kb.store(scale, a[3], {tok}); });
+    });
+  });
+  L.dispatch(k, {g, u, q, s}, {}, g.shape[0]);
+  return success();
+}
+
+LogicalResult lowerSigmoidGate(ir::SigmoidGateOp op, Lowering &L) {
+  View x = L.view(op.getInput()), g = L.view(op.getGate());
+  View out = L.result(op.getResult());
+  auto t = tensorType(op.getInput());
+  int64_t n = t.getDimSize(1);
+  bool perRow = tensorType(op.getGate()).getDimSize(1) == 1 && n != 1;
+  int k = L.kernel("axe.sigmoid_gate", Lowering::keyOf(op),
+                   {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
+                    L.memrefType(tensorType(op.getResult()))},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    kb.forLoop(wb, we, [&](Value tok) {
+      kb.forLoop(0, n, [&](Value i) {
+        Value gate = kb.sigmoid(kb.load(a[1], {tok, perRow ? kb.idx(0) : i}));
+        kb.store(kb.mul(kb.load(a[0], {tok, i}), gate), a[2], {tok, i});
+      });
+    });
+  });
+  L.dispatch(k, {x, g, out}, {}, x.shape[0]);
+  return success();
+}
+
+LogicalResult lowerAdd(arith::AddFOp op, Lowering &L) {
+  auto t = dyn_cast<RankedTensorType>(op.getType());
+  if (!t)
+    return failure();
+  View x = L.view(op.getLhs()), y = L.view(op.getRhs());
+  View out = L.result(op.getResult());
+  int64_t n = t.getShape().back();
+  int k = L.kernel("axe.add", Lowering::keyOf(op),
+                   {L.memrefType(t), L.memrefType(t), L.memrefType(t)},
+                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
+      kb.forLoop(0, n, [&](Value i) {
+        kb.store(kb.add(kb.load(a[0], at(row, i)), kb.load(a[1], at(row, i))), a[2], at(row, i));
+      });
+    });
+  });
+  L.dispatch(k, {x, y, out}, {}, x.shape[0]);
+  return success();
+}
+
+} // namespace
+
+LogicalResult lowerElementwise(Operation *op, Lowering &L) {
+  if (auto o = dyn_cast<ir::EmbedOp>(op)) return lowerEmbed(o, L);
+  if (auto o = dyn_cast<ir::RmsNormOp>(op)) return lowerRmsNorm(o, L);
+  if (auto o = dyn_cast<ir::RmsNormQuantizeOp>(op)) return lowerRmsNormQuantize(o, L);
+  if (auto o = dyn_cast<ir::GatedRmsNormOp>(op)) return lowerGatedRmsNorm(o, L);
+  if (auto o = dyn_cast<ir::SiluMulOp>(op)) return lowerSiluMul(o, L);
+  if (auto o = dyn_cast<ir::SiluMulQuantizeOp>(op)) return lowerSiluMulQuantize(o, L);
+  if (auto o = dyn_cast<ir::SigmoidGateOp>(op)) return lowerSigmoidGate(o, L);
+  if (auto o = dyn_cast<arith::AddFOp>(op)) return lowerAdd(o, L);
+  return failure();
+}
+
+} // namespace axe::cpu

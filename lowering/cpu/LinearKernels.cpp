@@ -1,0 +1,188 @@
+//===- LinearKernels.cpp - linear layers, FP8 GEMMs, quantization, logits -===//
+//
+// GEMMs split their output channels across workgroups: a workgroup reads each of its weight
+// rows once and applies it to every token, which is what decode (one token) needs. FP8 GEMMs
+// take e4m3 codes on both sides and accumulate in f32; a float input is first quantized per
+// token (or per 1 x bk group) by its own dispatch.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/cpu/CpuKernels.h"
+
+#include "dialects/axe/AxeOps.h"
+
+namespace axe::cpu {
+
+using namespace mlir;
+namespace ir = mlir::axe;
+
+namespace {
+
+// y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the
+// f8 x f8 -> f32 matmul of the unfused per-channel form: loads decode e4m3 codes.
+LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
+  View x = L.view(op.getInput()), w = L.view(op.getWeight());
+  View out = L.result(op.getResult());
+  auto wt = tensorType(op.getWeight());
+  int64_t n = wt.getDimSize(0), k = wt.getDimSize(1);
+  int kernel = L.kernel("axe.linear", Lowering::keyOf(op),
+                        {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
+                         L.memrefType(tensorType(op.getResult()))},
+                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value tokens = kb.dim(a[0], 0);
+    kb.forLoop(wb, we, [&](Value row) {
+      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
+        Value acc = kb.reduce1(kb.idx(0), kb.idx(k), kb.f32(0.0f), [&](Value i, Value s) {
+          return kb.add(s, kb.mul(kb.load(a[0], {t, i}), kb.load(a[1], {row, i})));
+        });
+        kb.store(acc, a[2], {t, row});
+      });
+    });
+  });
+  L.dispatch(kernel, {x, w, out}, {}, Dim::of(n));
+  return success();
+}
+
+// Per-token (group = K) or 1 x group quantization of a [T, K] float view into codes and scales.
+int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, RankedTensorType scales,
+                   int64_t group) {
+  int64_t k = in.getDimSize(1);
+  std::string key = "quantize " + std::to_string(group);
+  llvm::raw_string_ostream(key) << " " << in << " " << scales;
+  return L.kernel("axe.quantize", key, {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
+                  [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    bool perToken = scales.getRank() == 1;
+    kb.forLoop(wb, we, [&](Value t) {
+      quantizeRow(kb, k, group, [&](Value i) { return kb.load(a[0], {t, i}); },
+                  [&](Value i, Value code) { kb.storeRaw(code, a[1], {t, i}); },
+                  [&](Value g, Value s) {
+                    if (perToken)
+                      kb.store(s, a[2], {t});
+                    else
+                      kb.store(s, a[2], {t, g});
+                  });
+    });
+  });
+}
+
+LogicalResult lowerQuantize(ir::QuantizeOp op, Lowering &L) {
+  View x = L.view(op.getInput());
+  View q = L.result(op.getResult()), s = L.result(op.getScale());
+  auto in = tensorType(op.getInput());
+  int64_t group = op.getGroupSize().value_or(in.getDimSize(1));
+  int kernel = quantizeKernel(L, in, tensorType(op.getResult()), tensorType(op.getScale()), group);
+  L.dispatch(kernel, {x, q, s}, {}, x.shape[0]);
+  return success();
+}
+
+LogicalResult lowerDequantize(ir::DequantizeOp op, Lowering &L) {
+  View acc = L.view(op.getAcc()), st = L.view(op.getActScale()), sw = L.view(op.getWeightScale());
+  View out = L.result(op.getResult());
+  int64_t n = tensorType(op.getAcc()).getDimSize(1);
+  int kernel = L.kernel("axe.dequantize", Lowering::keyOf(op),
+                        {L.memrefType(tensorType(op.getAcc())), L.memrefType(tensorType(op.getActScale())),
+                         L.memrefType(tensorType(op.getWeightScale())),
+                         L.memrefType(tensorType(op.getResult()))},
+                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    kb.forLoop(wb, we, [&](Value t) {
+      Value tokenScale = kb.load(a[1], {t});
+      kb.forLoop(0, n, [&](Value c) {
+        kb.store(kb.mul(kb.mul(kb.load(a[0], {t, c}), tokenScale), kb.load(a[2], {c})), a[3], {t, c});
+      });
+    });
+  });
+  L.dispatch(kernel, {acc, st, sw, out}, {}, acc.shape[0]);
+  return success();
+}
+
+// fp8_linear: quantize the input if it is a float (its own dispatch), then the FP8 GEMM with the
+// token (or group) and channel (or block) scales applied per K block.
+LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
+  auto in = tensorType(op.getInput());
+  auto wt = tensorType(op.getWeight());
+  int64_t n = wt.getDimSize(0), k = wt.getDimSize(1);
+  std::optional<ArrayRef<int64_t>> block = op.getWeightBlock();
+  int64_t bn = block ? (*block)[0] : n, bk = block ? (*block)[1] : k;
+  MLIRContext *ctx = L.context();
+  auto codesType = RankedTensorType::get(in.getShape(), Float8E4M3FNType::get(ctx));
+  auto scalesType = block ? RankedTensorType::get({ShapedType::kDynamic, k / bk}, Float32Type::get(ctx))
+                          : RankedTensorType::get({ShapedType::kDynamic}, Float32Type::get(ctx));
+  View codes, scales;
+  if (op.getInputScale()) {
+    codes = L.view(op.getInput());
+    scales = L.view(op.getInputScale());
+    scalesType = tensorType(op.getInputScale());
+  } else {
+    View x = L.view(op.getInput());
+    codes = L.temp(codesType, "x8_");
+    scales = L.temp(scalesType, "xs_");
+    L.dispatch(quantizeKernel(L, in, codesType, scalesType, bk), {x, codes, scales}, {}, x.shape[0]);
+  }
+  View w = L.view(op.getWeight()), ws = L.view(op.getWeightScale());
+  View out = L.result(op.getResult());
+  auto wsType = tensorType(op.getWeightScale());
+  bool blockScales = block.has_value();
+  int kernel = L.kernel("axe.fp8_linear", Lowering::keyOf(op, "gemm"),
+                        {L.memrefType(codesType), L.memrefType(scalesType), L.memrefType(wt),
+                         L.memrefType(wsType), L.memrefType(tensorType(op.getResult()))},
+                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value tokens = kb.dim(a[0], 0);
+    kb.forLoop(wb, we, [&](Value row) {
+      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
+        Value total = kb.reduce1(kb.idx(0), kb.idx(k / bk), kb.f32(0.0f), [&](Value g, Value sum) {
+          Value base = kb.muli(g, kb.idx(bk));
+          Value partial = kb.reduce1(kb.idx(0), kb.idx(bk), kb.f32(0.0f), [&](Value i, Value s) {
+            Value c = kb.addi(base, i);
+            return kb.add(s, kb.mul(kb.load(a[0], {t, c}), kb.load(a[2], {row, c})));
+          });
+          Value scale = blockScales
+                            ? kb.mul(kb.load(a[1], {t, g}), kb.load(a[3], {kb.divui(row, kb.idx(bn)), g}))
+                            : kb.mul(kb.load(a[1], {t}), kb.load(a[3], {row}));
+          return kb.add(sum, kb.mul(partial, scale));
+        });
+        kb.store(total, a[4], {t, row});
+      });
+    });
+  });
+  L.dispatch(kernel, {codes, scales, w, ws, out}, {}, Dim::of(n));
+  return success();
+}
+
+LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
+  View h = L.view(op.getHidden()), w = L.view(op.getWeight()), rows = L.view(op.getRows());
+  View out = L.result(op.getResult(), "R", BufferKind::Output);
+  auto wt = tensorType(op.getWeight());
+  int64_t vocab = wt.getDimSize(0), d = wt.getDimSize(1);
+  int kernel = L.kernel("axe.logits", Lowering::keyOf(op),
+                        {L.memrefType(tensorType(op.getHidden())), L.memrefType(wt),
+                         L.memrefType(tensorType(op.getRows())), L.memrefType(tensorType(op.getResult()))},
+                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value numRows = kb.dim(a[2], 0);
+    kb.forLoop(wb, we, [&](Value v) {
+      kb.forLoop(kb.idx(0), numRows, [&](Value r) {
+        Value t = kb.loadIndex(a[2], {r});
+        Value acc = kb.reduce1(kb.idx(0), kb.idx(d), kb.f32(0.0f), [&](Value i, Value s) {
+          return kb.add(s, kb.mul(kb.load(a[0], {t, i}), kb.load(a[1], {v, i})));
+        });
+        kb.store(acc, a[3], {r, v});
+      });
+    });
+  });
+  L.dispatch(kernel, {h, w, rows, out}, {}, Dim::of(vocab));
+  return success();
+}
+
+} // namespace
+
+LogicalResult lowerLinear(Operation *op, Lowering &L) {
+  if (auto o = dyn_cast<ir::LinearOp>(op)) {
+    return lowerPlainLinear(o, L);
+  }
+  if (auto o = dyn_cast<ir::QuantizeOp>(op)) return lowerQuantize(o, L);
+  if (auto o = dyn_cast<ir::DequantizeOp>(op)) return lowerDequantize(o, L);
+  if (auto o = dyn_cast<ir::Fp8LinearOp>(op)) return lowerFp8Linear(o, L);
+  if (auto o = dyn_cast<ir::LogitsOp>(op)) return lowerLogits(o, L);
+  return failure();
+}
+
+} // namespace axe::cpu

@@ -7,21 +7,31 @@
 
 #include "dialects/axe/AxeDialect.h"
 #include "passes/Passes.h"
+#include "lowering/nvvm/NvvmPasses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses(); // canonicalize, cse, ...
+  mlir::registerConversionPasses(); // the upstream lowerings the GPU pipeline is made of
+  mlir::registerGPUPasses();
+  mlir::memref::registerMemRefPasses();
   mlir::axe::registerAxePasses();
+  axe::nvvm::registerAxeNvvmPasses();
+  axe::nvvm::registerNvvmPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::axe::AxeDialect, mlir::arith::ArithDialect, mlir::func::FuncDialect,
                   mlir::tensor::TensorDialect>();
+  axe::nvvm::registerNvvmDialects(registry); // to read and write the GPU lowering's IR
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "axe optimizer driver\n", registry));
 }

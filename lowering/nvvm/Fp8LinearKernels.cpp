@@ -1,0 +1,216 @@
+//===- Fp8LinearKernels.cpp - the fused FP8 linear on sm_90a --------------===//
+//
+// The kernels are written as MLIR templates (gpu, nvgpu, scf, arith, memref), instantiated per
+// weight shape and parsed into the kernel module: the shape is the only thing that varies, and
+// the template reads as the kernel it is.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/nvvm/Fp8LinearKernels.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Parser/Parser.h"
+
+#include <map>
+
+namespace axe::nvvm {
+
+namespace {
+
+// Types shared by the templates.
+const char *kPrelude = R"mlir(!bar = !nvgpu.mbarrier.group<memorySpace = #gpu.address_space<workgroup>, num_barriers = 1>
+!aMap = !nvgpu.tensormap.descriptor<tensor = memref<64x128xf8E4M3FN, 3>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
+!bMap = !nvgpu.tensormap.descriptor<tensor = memref<128x128xf8E4M3FN, 3>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
+!acc = !nvgpu.warpgroup.accumulator<fragmented = vector<64x128xf32>>
+#smem = #gpu.address_space<workgroup>
+)mlir";
+
+// The e4m3 x e4m3 -> f32 GEMM with its epilogue, one 64x128 tile per CTA.
+const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %xs: memref<?xf32>, %w8: memref<{N}x{K}xf8E4M3FN>, %ws: memref<{N}xf32>, %out: memref<?x{N}xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c63 = arith.constant 63 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %gridN = arith.constant {GRID_N} : index
+  %smemBytes = arith.constant 32768 : i32
+  %m = memref.dim %x8, %c0 : memref<?x{K}xf8E4M3FN>
+  %mPad = arith.addi %m, %c63 : index
+  %gridM = arith.divui %mPad, %c64 : index
+  %ux = memref.cast %x8 : memref<?x{K}xf8E4M3FN> to memref<*xf8E4M3FN>
+  %uw = memref.cast %w8 : memref<{N}x{K}xf8E4M3FN> to memref<*xf8E4M3FN>
+  %da = nvgpu.tma.create.descriptor %ux box[%c64, %c128] : memref<*xf8E4M3FN> -> !aMap
+  %db = nvgpu.tma.create.descriptor %uw box[%c128, %c128] : memref<*xf8E4M3FN> -> !bMap
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %gridN, %gy = %gridM, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %smemBytes {
+    %k0 = arith.constant 0 : index
+    %kEnd = arith.constant {K} : index
+    %kStep = arith.constant 128 : index
+    %aBytes = arith.constant 8192 : index
+    %tile = arith.constant 8192 : index
+    %txBytes = arith.constant 24576 : index
+    %ticks = arith.constant 10000000 : index
+    %one = arith.constant 1 : index
+    %zero = arith.constant 0 : index
+    %tileN = arith.constant 128 : index
+    %tileM = arith.constant 64 : index
+    %n0 = arith.muli %bx, %tileN : index
+    %m0 = arith.muli %by, %tileM : index
+    %dyn = gpu.dynamic_shared_memory : memref<?xi8, #smem>
+    %sa = memref.view %dyn[%zero][] : memref<?xi8, #smem> to memref<64x128xf8E4M3FN, #smem>
+    %sb = memref.view %dyn[%aBytes][] : memref<?xi8, #smem> to memref<128x128xf8E4M3FN, #smem>
+    %barrier = nvgpu.mbarrier.create -> !bar
+    %leader = arith.cmpi eq, %tx, %zero : index
+    scf.if %leader {
+      nvgpu.mbarrier.init %barrier[%zero], %one : !bar
+      nvgpu.tma.prefetch.descriptor %da : !aMap
+      nvgpu.tma.prefetch.descriptor %db : !bMap
+    }
+    gpu.barrier
+    %init = nvgpu.warpgroup.mma.init.accumulator -> !acc
+    // One 64x128x128 step per K block: TMA both tiles, wait on the barrier's phase, wgmma.
+    %result = scf.for %k = %k0 to %kEnd step %kStep iter_args(%accIn = %init) -> (!acc) {
+      scf.if %leader {
+        nvgpu.mbarrier.arrive.expect_tx %barrier[%zero], %txBytes : !bar
+        nvgpu.tma.async.load %da[%k, %m0], %barrier[%zero] to %sa : !aMap, !bar -> memref<64x128xf8E4M3FN, #smem>
+        nvgpu.tma.async.load %db[%k, %n0], %barrier[%zero] to %sb : !bMap, !bar -> memref<128x128xf8E4M3FN, #smem>
+      }
+      %iter = arith.divui %k, %kStep : index
+      %two = arith.constant 2 : index
+      %odd = arith.remui %iter, %two : index
+      %parity = arith.index_cast %odd : index to i1
+      nvgpu.mbarrier.try_wait.parity %barrier[%zero], %parity, %ticks : !bar
+      %dA = nvgpu.warpgroup.generate.descriptor %sa, %da : memref<64x128xf8E4M3FN, #smem>, !aMap -> !nvgpu.warpgroup.descriptor<tensor = memref<64x128xf8E4M3FN, 3>>
+      %dB = nvgpu.warpgroup.generate.descriptor %sb, %db : memref<128x128xf8E4M3FN, #smem>, !bMap -> !nvgpu.warpgroup.descriptor<tensor = memref<128x128xf8E4M3FN, 3>>
+      %accOut = nvgpu.warpgroup.mma %dA, %dB, %accIn : <tensor = memref<64x128xf8E4M3FN, 3>>, <tensor = memref<128x128xf8E4M3FN, 3>>, !acc -> !acc
+      nvvm.wgmma.wait.group.sync.aligned 0
+      gpu.barrier
+      scf.yield %accOut : !acc
+    }
+    // Epilogue: accumulators to shared memory, then y = acc * token scale * channel scale -> bf16.
+    %sc = memref.view %dyn[%zero][] : memref<?xi8, #smem> to memref<64x128xf32, #smem>
+    nvgpu.warpgroup.mma.store %result, %sc : !acc to memref<64x128xf32, #smem>
+    gpu.barrier
+    %rows = memref.dim %out, %zero : memref<?x{N}xbf16>
+    scf.for %i = %tx to %tile step %sx {
+      %r = arith.divui %i, %tileN : index
+      %c = arith.remui %i, %tileN : index
+      %row = arith.addi %m0, %r : index
+      %col = arith.addi %n0, %c : index
+      %inside = arith.cmpi ult, %row, %rows : index
+      scf.if %inside {
+        %a = memref.load %sc[%r, %c] : memref<64x128xf32, #smem>
+        %st = memref.load %xs[%row] : memref<?xf32>
+        %sw = memref.load %ws[%col] : memref<{N}xf32>
+        %t = arith.mulf %a, %st : f32
+        %y = arith.mulf %t, %sw : f32
+        %b = arith.truncf %y : f32 to bf16
+        memref.store %b, %out[%row, %col] : memref<?x{N}xbf16>
+      }
+    }
+    gpu.terminator
+  }
+  return
+}
+)mlir";
+
+// Per-token dynamic quantization: s = max(amax, 1e-10) / 448, q = e4m3(clamp(x / s, ±448)).
+const char *kQuantize = R"mlir(func.func @{NAME}_quantize(%x: memref<?x{K}x{IN}>, %x8: memref<?x{K}xf8E4M3FN>, %xs: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %m = memref.dim %x, %c0 : memref<?x{K}x{IN}>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %m, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1)
+             workgroup(%partial : memref<128xf32, #gpu.address_space<workgroup>>) {
+    %k = arith.constant {K} : index
+    %zero = arith.constant 0.0 : f32
+    %lim = arith.constant 448.0 : f32
+    %nlim = arith.constant -448.0 : f32
+    %eps = arith.constant 1.0e-10 : f32
+    %onef = arith.constant 1.0 : f32
+    %amax = scf.for %i = %tx to %k step %sx iter_args(%a = %zero) -> (f32) {
+      %v = memref.load %x[%bx, %i] : memref<?x{K}x{IN}>
+      {TO_F32}
+      %abs = math.absf %f : f32
+      %n = arith.maximumf %a, %abs : f32
+      scf.yield %n : f32
+    }
+    memref.store %amax, %partial[%tx] : memref<128xf32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %all = scf.for %i = %c0 to %sx step %c1 iter_args(%a = %zero) -> (f32) {
+      %v = memref.load %partial[%i] : memref<128xf32, #gpu.address_space<workgroup>>
+      %n = arith.maximumf %a, %v : f32
+      scf.yield %n : f32
+    }
+    %s1 = arith.maximumf %all, %eps : f32
+    %scale = arith.divf %s1, %lim : f32
+    %lead = arith.cmpi eq, %tx, %c0 : index
+    scf.if %lead {
+      memref.store %scale, %xs[%bx] : memref<?xf32>
+    }
+    scf.for %i = %tx to %k step %sx {
+      %v = memref.load %x[%bx, %i] : memref<?x{K}x{IN}>
+      {TO_F32}
+      %q = arith.divf %f, %scale : f32
+      %c = arith.minimumf %q, %lim : f32
+      %c2 = arith.maximumf %c, %nlim : f32
+      %e = arith.truncf %c2 : f32 to f8E4M3FN
+      memref.store %e, %x8[%bx, %i] : memref<?x{K}xf8E4M3FN>
+    }
+    gpu.terminator
+  }
+  return
+}
+)mlir";
+
+std::string instantiate(std::string text, const std::map<std::string, std::string> &values) {
+  for (const auto &[key, value] : values) {
+    std::string pattern = "{" + key + "}";
+    for (size_t at = text.find(pattern); at != std::string::npos; at = text.find(pattern, at + value.size()))
+      text.replace(at, pattern.size(), value);
+  }
+  return text;
+}
+
+} // namespace
+
+bool hasFp8TensorCores(const std::string &chip) { return chip == "sm_90a"; }
+
+mlir::LogicalResult buildFp8LinearKernels(mlir::ModuleOp kernels, mlir::Location loc,
+                                          const std::string &name, int64_t n, int64_t k,
+                                          mlir::Type inputType) {
+  if (n % kTileN != 0 || k % kTileK != 0)
+    return mlir::emitError(loc) << "rule 'nvvm.fp8_tile': the sm_90a FP8 GEMM tiles N by " << kTileN
+                                << " and K by " << kTileK << "; this linear is " << n << " x " << k
+                                << " (no FP8 tensor-core kernel for it)";
+  std::map<std::string, std::string> values{{"NAME", name},
+                                            {"N", std::to_string(n)},
+                                            {"K", std::to_string(k)},
+                                            {"GRID_N", std::to_string(n / kTileN)}};
+  std::string text = kPrelude + std::string("module {\n") + instantiate(kGemm, values);
+  if (inputType) {
+    std::string in;
+    llvm::raw_string_ostream os(in);
+    os << inputType;
+    values["IN"] = in;
+    // Widen to f32 (an f32 input passes through; mulf by 1 keeps the sign of zeros).
+    values["TO_F32"] = inputType.isF32() ? "%f = arith.mulf %v, %onef : f32"
+                                          : "%f = arith.extf %v : " + in + " to f32";
+    text += instantiate(kQuantize, values);
+  }
+  text += "}\n";
+  mlir::OwningOpRef<mlir::ModuleOp> parsed = mlir::parseSourceString<mlir::ModuleOp>(text, kernels.getContext());
+  if (!parsed)
+    return mlir::emitError(loc) << "internal: the FP8 linear kernel template did not parse";
+  mlir::OpBuilder b(kernels.getContext());
+  b.setInsertionPointToEnd(kernels.getBody());
+  for (mlir::Operation &op : llvm::make_early_inc_range(*parsed->getBody())) {
+    op.remove();
+    b.insert(&op);
+  }
+  return mlir::success();
+}
+
+} // namespace axe::nvvm

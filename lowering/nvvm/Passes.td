@@ -1,0 +1,50 @@
+//===- Passes.td - the NVVM lowering's passes -----------------*- tablegen -*-===//
+//
+// FP8 on Hopper tensor cores (sm_90a): the fused FP8 linear as TMA + wgmma kernels, and what the
+// upstream GPU pipeline lacks for FP8 in MLIR 22. Keep alphabetical.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef AXE_NVVM_PASSES_TD
+#define AXE_NVVM_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerF8CastsToNvvmPass : Pass<"axe-lower-f8-casts-to-nvvm"> {
+  let summary = "arith.truncf f32 -> f8E4M3FN becomes cvt.rn.satfinite.e4m3x2.f32";
+  let description = [{
+    MLIR 22 has no NVVM lowering for f8 arith casts ("missing LLVMTranslationDialectInterface").
+    Each `arith.truncf %x : f32 to f8E4M3FN` becomes `nvvm.convert.f32x2.to.f8x2` (round to
+    nearest even, saturating to ±448) of the pair (0, x), whose low byte is the code. Run inside
+    gpu.module, before convert-gpu-to-nvvm. Callers clamp first, so the saturation never decides
+    a value and CPU and GPU codes agree bit for bit.
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect"];
+}
+
+def LowerFp8LinearToNvvmPass : Pass<"axe-lower-fp8-linear-to-nvvm", "::mlir::ModuleOp"> {
+  let summary = "Turn a module's axe.fp8_linear ops into sm_90a FP8 tensor-core kernels";
+  let description = [{
+    Replaces the module's contents by a GPU kernel module: for every distinct axe.fp8_linear
+    (per-channel scheme), host functions that launch the per-token quantization (float inputs)
+    and the TMA + wgmma e4m3 GEMM with its scale epilogue (lowering/nvvm/Fp8LinearKernels.h).
+
+    Never a silent fallback: a target without FP8 tensor cores reachable from MLIR 22 (anything
+    but sm_90a), a block-scaled linear, or a shape the kernel does not tile is an error naming
+    the op and the reason.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"", "Target GPU (from the flag, never the host)">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::NVVM::NVVMDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
+}
+
+def MergeGpuModulesPass : Pass<"axe-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Gather every outlined kernel into one gpu.module (one PTX file, one cubin)";
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+#endif // AXE_NVVM_PASSES_TD

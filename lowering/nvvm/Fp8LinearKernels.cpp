@@ -26,7 +26,7 @@ const char *kPrelude = R"mlir(!bar = !nvgpu.mbarrier.group<memorySpace = #gpu.ad
 )mlir";
 
 // The e4m3 x e4m3 -> f32 GEMM with its epilogue, one 64x128 tile per CTA.
-const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %xs: memref<?xf32>, %w8: memref<{N}x{K}xf8E4M3FN>, %ws: memref<{N}xf32>, %out: memref<?x{N}xbf16>) {
+const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %xs: memref<?xf32>, %w8: memref<{N}x{K}xf8E4M3FN>, %ws: memref<{N}xf32>, %out: memref<?x{N}xbf16>) attributes {llvm.emit_c_interface} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c63 = arith.constant 63 : index
@@ -116,7 +116,7 @@ const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %
 )mlir";
 
 // Per-token dynamic quantization: s = max(amax, 1e-10) / 448, q = e4m3(clamp(x / s, ±448)).
-const char *kQuantize = R"mlir(func.func @{NAME}_quantize(%x: memref<?x{K}x{IN}>, %x8: memref<?x{K}xf8E4M3FN>, %xs: memref<?xf32>) {
+const char *kQuantize = R"mlir(func.func @{NAME}_quantize(%x: memref<?x{K}x{IN}>, %x8: memref<?x{K}xf8E4M3FN>, %xs: memref<?xf32>) attributes {llvm.emit_c_interface} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c128 = arith.constant 128 : index

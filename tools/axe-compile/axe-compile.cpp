@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/common/ArtifactWriter.h"
+#include "lowering/nvvm/NvvmPasses.h"
 #include "models/CheckpointExport.h"
 #include "models/ModelConfig.h"
 #include "models/PrecisionReport.h"
@@ -48,9 +49,12 @@ cl::opt<std::string> configOnly("config-only",
                                 cl::value_desc("config.json"), cl::init(""), cl::cat(category));
 cl::opt<std::string> emit("emit",
                           cl::desc("What to write: axe (the imported IR), axe-fused (after the "
-                                   "precision passes) or artifact (model.axe/; the default when "
-                                   "-o ends in .axe)"),
+                                   "precision passes), artifact (model.axe/; the default when "
+                                   "-o ends in .axe), ptx or cubin (the FP8 linears for --target)"),
                           cl::init(""), cl::cat(category));
+cl::opt<std::string> gpuTarget("target",
+                               cl::desc("GPU chip for --emit=ptx|cubin (sm_90a: FP8 on tensor cores)"),
+                               cl::value_desc("chip"), cl::init(""), cl::cat(category));
 cl::opt<std::string> dumpKernels("dump-kernels",
                                  cl::desc("Write the CPU kernels' IR (MLIR, LLVM dialect, LLVM IR) "
                                           "into this directory"),
@@ -167,8 +171,11 @@ int run() {
     throw axe::Error("give exactly one of MODEL_DIR or --config-only config.json");
   if (emit.empty())
     emit = llvm::StringRef(output).ends_with(".axe") ? "artifact" : "axe";
-  if (emit != "axe" && emit != "axe-fused" && emit != "artifact")
-    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, artifact)");
+  if (emit != "axe" && emit != "axe-fused" && emit != "artifact" && emit != "ptx" && emit != "cubin")
+    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, artifact, ptx, cubin)");
+  bool gpu = emit == "ptx" || emit == "cubin";
+  if (gpu != !gpuTarget.empty())
+    throw axe::Error("--target CHIP goes with --emit=ptx or --emit=cubin, and they need it");
   if (emit == "artifact" && (modelDir.empty() || output == "-"))
     throw axe::Error("--emit=artifact needs MODEL_DIR and -o model.axe");
   bool report = precisionReport.getNumOccurrences() > 0;
@@ -195,7 +202,9 @@ int run() {
   if (!writeIR && !report && exportCheckpoint.empty())
     return 0;
 
-  mlir::MLIRContext context;
+  mlir::DialectRegistry registry;
+  axe::nvvm::registerNvvmDialects(registry);
+  mlir::MLIRContext context(registry);
   axe::ImportOptions options;
   options.kvBlockSize = kvBlockSize;
   options.kvCacheFp8 = kvCache == "fp8";
@@ -220,6 +229,36 @@ int run() {
     axe::printPrecisionReport(*module, precision, reportFormat, llvm::outs());
   if (!exportCheckpoint.empty())
     axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint);
+  if (gpu) {
+    int experts = 0;
+    module->walk([&](mlir::Operation *op) {
+      auto precision = op->getAttrOfType<mlir::StringAttr>(mlir::axe::kPrecisionAttr);
+      if (op->getName().getStringRef() == "axe.moe_experts" && precision && precision.getValue() == "fp8")
+        ++experts;
+    });
+    if (experts)
+      llvm::errs() << "axe-compile: warning: " << experts << " FP8 axe.moe_experts ops have no "
+                   << gpuTarget << " lowering yet; the " << emit << " holds the model's fp8_linear ops only\n";
+    mlir::PassManager pm(&context);
+    axe::nvvm::LowerFp8LinearToNvvmPassOptions lower;
+    lower.chip = gpuTarget;
+    pm.addPass(axe::nvvm::createLowerFp8LinearToNvvmPass(lower));
+    axe::nvvm::buildNvvmPipeline(pm, gpuTarget, emit == "ptx" ? "isa" : "bin");
+    if (mlir::failed(pm.run(*module)))
+      throw axe::Error("the " + gpuTarget + " lowering failed; see above");
+    std::string data;
+    module->walk([&](mlir::gpu::BinaryOp binary) {
+      for (mlir::Attribute object : binary.getObjects())
+        data += mlir::cast<mlir::gpu::ObjectAttr>(object).getObject().getValue().str();
+    });
+    std::string error;
+    auto out = mlir::openOutputFile(output, &error);
+    if (!out)
+      throw axe::Error(output + ": " + error);
+    out->os() << data;
+    out->keep();
+    return 0;
+  }
   if (emit == "artifact") {
     axe::ArtifactOptions artifact;
     artifact.policy = precision;

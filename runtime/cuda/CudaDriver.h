@@ -1,0 +1,83 @@
+//===- CudaDriver.h - the CUDA driver API, loaded at run time -*- C++ -*-===//
+//
+// axe links no CUDA library: libcuda.so.1 is dlopen'ed when a GPU is first needed and the few
+// driver entry points axe uses are resolved by name (as IREE's HAL does), so every binary builds
+// and runs where there is no driver and no GPU, and says so clearly when one is asked for.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_RUNTIME_CUDA_CUDADRIVER_H
+#define AXE_RUNTIME_CUDA_CUDADRIVER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace axe::cuda {
+
+// Opaque driver handles (CUdevice is an int, the others pointers).
+using CUresult = int;
+using CUdevice = int;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+using CUdeviceptr = unsigned long long;
+
+struct TensorMap {
+  alignas(64) unsigned long long opaque[16]; // CUtensorMap: 128 bytes
+};
+
+// The driver functions axe calls, resolved from libcuda.so.1.
+struct DriverApi {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuDeviceGetCount)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuCtxSynchronize)();
+  CUresult (*cuModuleLoadData)(CUmodule *, const void *);
+  CUresult (*cuModuleUnload)(CUmodule);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, CUstream, void **, void **);
+  CUresult (*cuStreamCreate)(CUstream *, unsigned);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuStreamDestroy)(CUstream);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuTensorMapEncodeTiled)(TensorMap *, int, unsigned, void *, const uint64_t *,
+                                     const uint64_t *, const unsigned *, const unsigned *, int, int,
+                                     int, int);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
+};
+
+// The process-wide driver: loaded, initialised, device 0's primary context current on the
+// calling thread. Throws axe::Error ("no CUDA driver ..." / "no CUDA device ...") otherwise.
+class CudaDriver {
+public:
+  static CudaDriver &get();
+  const DriverApi &api() const { return api_; }
+  CUdevice device() const { return device_; }
+  std::string deviceName() const;
+  int computeCapability() const; // e.g. 90
+  // Throws axe::Error naming `what` and the driver's error name unless `result` is success.
+  void check(CUresult result, const char *what) const;
+  // Makes the context current on the calling thread (kernels may be launched from any thread).
+  void makeCurrent() const;
+
+private:
+  CudaDriver();
+  DriverApi api_{};
+  void *library_ = nullptr;
+  CUdevice device_ = 0;
+  CUcontext context_ = nullptr;
+};
+
+} // namespace axe::cuda
+
+#endif // AXE_RUNTIME_CUDA_CUDADRIVER_H

@@ -57,11 +57,20 @@ def fp8lib() -> Fp8Lib:
     return Fp8Lib(BUILD / "lib/libaxe_fp8.so")
 
 
+def _tool(name: str) -> Path:
+    path = BUILD / "bin" / name
+    assert path.is_file(), f"{path} is missing: build it with scripts/build.sh {name}"
+    return path
+
+
 @pytest.fixture(scope="session")
 def axe_compile() -> Path:
-    path = BUILD / "bin/axe-compile"
-    assert path.is_file(), f"{path} is missing: build it with scripts/build.sh axe-compile"
-    return path
+    return _tool("axe-compile")
+
+
+@pytest.fixture(scope="session")
+def axe_run() -> Path:
+    return _tool("axe-run")
 
 
 @pytest.fixture(scope="session")

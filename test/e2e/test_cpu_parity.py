@@ -17,16 +17,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import BUILD, ROOT
 
 PROMPT_LEN, DECODE_STEPS = 64, 64
-
-
-@pytest.fixture(scope="session")
-def axe_run() -> Path:
-    path = BUILD / "bin/axe-run"
-    assert path.is_file(), f"{path} is missing: build it with scripts/build.sh axe-run"
-    return path
 
 
 @pytest.fixture(scope="session")

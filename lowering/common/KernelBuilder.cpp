@@ -20,6 +20,7 @@ Value KernelBuilder::i32(int32_t v) {
 }
 
 Value KernelBuilder::addi(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
+Value KernelBuilder::subi(Value a, Value c) { return arith::SubIOp::create(b, loc, a, c); }
 Value KernelBuilder::muli(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
 Value KernelBuilder::divui(Value a, Value c) { return arith::DivUIOp::create(b, loc, a, c); }
 Value KernelBuilder::remui(Value a, Value c) { return arith::RemUIOp::create(b, loc, a, c); }

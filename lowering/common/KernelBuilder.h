@@ -30,6 +30,7 @@ public:
 
   // Index arithmetic.
   mlir::Value addi(mlir::Value a, mlir::Value c);
+  mlir::Value subi(mlir::Value a, mlir::Value c);
   mlir::Value muli(mlir::Value a, mlir::Value c);
   mlir::Value divui(mlir::Value a, mlir::Value c);
   mlir::Value remui(mlir::Value a, mlir::Value c);

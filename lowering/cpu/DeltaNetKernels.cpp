@@ -3,7 +3,9 @@
 // Both walk the step's tokens in order (tokens of one sequence are contiguous and in position
 // order, see docs/artifact.md), carrying per-sequence state: workgroups split channels (conv)
 // or value heads (delta rule), which never share state. States are updated in place.
-// The delta rule is evaluated in its recurrent form (spec §3.6 step 7) for every step.
+// The delta rule runs in its chunked form (spec §3.6): chunks of up to 64 tokens of one
+// sequence, so a prefill works on matrices and a decode step is a chunk of one, which is the
+// recurrent update (step 7) rearranged.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,8 @@ using namespace mlir;
 namespace ir = mlir::axe;
 
 namespace {
+
+constexpr int64_t kChunk = 64; // the delta rule's chunk (FLA and HF use 64)
 
 // True where token t starts (first) or ends (last) a run of its sequence in the step.
 std::pair<Value, Value> runBounds(KernelBuilder &kb, Value seqIds, Value t, Value tokens) {
@@ -91,53 +95,117 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
   int kernel = L.kernel("axe.gated_delta_rule", Lowering::keyOf(op), argTypes, 0,
                         [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     // a: q k v a b a_log dt_bias state seq_ids state_slots out
+    using P = arith::CmpIPredicate;
     Type f32 = kb.builder().getF32Type();
-    Value qn = kb.scratch({dk}, f32), kn = kb.scratch({dk}, f32), delta = kb.scratch({dv}, f32);
+    // One chunk's rows (spec §3.6, chunked form): normalised q and k, beta, log-decay and its
+    // prefix sums, the strictly lower-triangular A, the pseudo-values U (then Vn) and W.
+    Value qn = kb.scratch({kChunk, dk}, f32), kn = kb.scratch({kChunk, dk}, f32);
+    Value beta = kb.scratch({kChunk}, f32), logDecay = kb.scratch({kChunk}, f32);
+    Value cum = kb.scratch({kChunk}, f32), tri = kb.scratch({kChunk, kChunk}, f32);
+    Value u = kb.scratch({kChunk, dv}, f32), w = kb.scratch({kChunk, dk}, f32);
     Value tokens = kb.dim(a[0], 0);
+    auto dot = [&](Value x, Value rx, Value y, Value ry, int64_t n) {
+      return kb.reduce1(kb.idx(0), kb.idx(n), kb.f32(0.0f), [&](Value i, Value s) {
+        return kb.add(s, kb.mul(kb.load(x, {rx, i}), kb.load(y, {ry, i})));
+      });
+    };
     kb.forLoop(wb, we, [&](Value j) {
       Value hk = kb.divui(j, kb.idx(group)); // v-head j reads q/k head j / (Hv / Hk)
-      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        Value slot = kb.loadIndex(a[9], {kb.loadIndex(a[8], {t})});
-        // L2-normalise q and k (eps inside the sqrt), then scale q.
+      // Tokens stream into the chunk buffers; a chunk is processed when it is full or its
+      // sequence's run in this step ends (a decode step is a chunk of one).
+      kb.reduce(kb.idx(0), tokens, {kb.idx(0)}, [&](Value t, ArrayRef<Value> carried) -> SmallVector<Value> {
+        Value start = carried[0];
+        Value r = kb.subi(t, start);
         auto normalise = [&](Value src, Value dst, float factor) {
           Value ss = kb.reduce1(kb.idx(0), kb.idx(dk), kb.f32(0.0f), [&](Value i, Value s) {
             Value x = kb.load(src, {t, hk, i});
             return kb.add(s, kb.mul(x, x));
           });
           Value inv = kb.mul(kb.rsqrt(kb.add(ss, kb.f32(1e-6f))), kb.f32(factor));
-          kb.forLoop(0, dk, [&](Value i) { kb.store(kb.mul(kb.load(src, {t, hk, i}), inv), dst, {i}); });
+          kb.forLoop(0, dk, [&](Value i) { kb.store(kb.mul(kb.load(src, {t, hk, i}), inv), dst, {r, i}); });
         };
         normalise(a[0], qn, scale);
         normalise(a[1], kn, 1.0f);
-        Value beta = kb.sigmoid(kb.load(a[4], {t, j}));
-        Value g = kb.mul(kb.neg(kb.exp(kb.load(a[5], {j}))),
-                         kb.softplus(kb.add(kb.load(a[3], {t, j}), kb.load(a[6], {j}))));
-        Value alpha = kb.exp(g);
-        // Decay first; the correction uses the decayed state; the readout the updated one.
-        kb.forLoop(0, dk, [&](Value i) {
-          kb.forLoop(0, dv, [&](Value c) {
-            kb.store(kb.mul(kb.load(a[7], {slot, j, i, c}), alpha), a[7], {slot, j, i, c});
+        kb.store(kb.sigmoid(kb.load(a[4], {t, j})), beta, {r});
+        kb.store(kb.mul(kb.neg(kb.exp(kb.load(a[5], {j}))),
+                        kb.softplus(kb.add(kb.load(a[3], {t, j}), kb.load(a[6], {j})))),
+                 logDecay, {r});
+        std::pair<Value, Value> run = runBounds(kb, a[8], t, tokens);
+        Value full = kb.cmpi(P::eq, r, kb.idx(kChunk - 1));
+        Value process = kb.ori(full, run.second);
+        kb.ifThen(process, [&] {
+          Value len = kb.addi(r, kb.idx(1));
+          Value slot = kb.loadIndex(a[9], {kb.loadIndex(a[8], {t})});
+          // G: inclusive prefix sums of the log-decay.
+          kb.reduce1(kb.idx(0), len, kb.f32(0.0f), [&](Value i, Value s) {
+            Value next = kb.add(s, kb.load(logDecay, {i}));
+            kb.store(next, cum, {i});
+            return next;
+          });
+          auto decayBetween = [&](Value i, Value s) { return kb.exp(kb.sub(kb.load(cum, {i}), kb.load(cum, {s}))); };
+          // A[i][s] = beta_i (k_i . k_s) exp(G_i - G_s), s < i.
+          kb.forLoop(kb.idx(0), len, [&](Value i) {
+            kb.forLoop(kb.idx(0), i, [&](Value s) {
+              kb.store(kb.mul(kb.mul(kb.load(beta, {i}), dot(kn, i, kn, s, dk)), decayBetween(i, s)), tri, {i, s});
+            });
+          });
+          // Forward substitution through the unit lower-triangular (I + A):
+          // U = (I + A)^-1 diag(beta) V, W = (I + A)^-1 diag(beta exp(G)) K.
+          kb.forLoop(kb.idx(0), len, [&](Value i) {
+            Value ti = kb.addi(start, i);
+            Value bi = kb.load(beta, {i});
+            Value bg = kb.mul(bi, kb.exp(kb.load(cum, {i})));
+            kb.forLoop(0, dv, [&](Value c) {
+              Value acc = kb.reduce1(kb.idx(0), i, kb.mul(bi, kb.load(a[2], {ti, j, c})), [&](Value s, Value x) {
+                return kb.sub(x, kb.mul(kb.load(tri, {i, s}), kb.load(u, {s, c})));
+              });
+              kb.store(acc, u, {i, c});
+            });
+            kb.forLoop(0, dk, [&](Value c) {
+              Value acc = kb.reduce1(kb.idx(0), i, kb.mul(bg, kb.load(kn, {i, c})), [&](Value s, Value x) {
+                return kb.sub(x, kb.mul(kb.load(tri, {i, s}), kb.load(w, {s, c})));
+              });
+              kb.store(acc, w, {i, c});
+            });
+          });
+          // Vn = U - W S: what the chunk adds beyond what the incoming state predicts.
+          kb.forLoop(kb.idx(0), len, [&](Value i) {
+            kb.forLoop(0, dv, [&](Value c) {
+              Value ws = kb.reduce1(kb.idx(0), kb.idx(dk), kb.f32(0.0f), [&](Value m, Value x) {
+                return kb.add(x, kb.mul(kb.load(w, {i, m}), kb.load(a[7], {slot, j, m, c})));
+              });
+              kb.store(kb.sub(kb.load(u, {i, c}), ws), u, {i, c});
+            });
+          });
+          // O_i = exp(G_i) q_i S + sum_{s <= i} (q_i . k_s) exp(G_i - G_s) Vn_s (old state).
+          kb.forLoop(kb.idx(0), len, [&](Value i) {
+            Value gi = kb.exp(kb.load(cum, {i}));
+            Value upto = kb.addi(i, kb.idx(1));
+            kb.forLoop(0, dv, [&](Value c) {
+              Value inter = kb.reduce1(kb.idx(0), kb.idx(dk), kb.f32(0.0f), [&](Value m, Value x) {
+                return kb.add(x, kb.mul(kb.load(qn, {i, m}), kb.load(a[7], {slot, j, m, c})));
+              });
+              Value intra = kb.reduce1(kb.idx(0), upto, kb.f32(0.0f), [&](Value s, Value x) {
+                Value p = kb.mul(dot(qn, i, kn, s, dk), decayBetween(i, s));
+                return kb.add(x, kb.mul(p, kb.load(u, {s, c})));
+              });
+              kb.store(kb.add(kb.mul(gi, inter), intra), a[10], {kb.addi(start, i), j, c});
+            });
+          });
+          // S = exp(G_last) S + sum_s exp(G_last - G_s) k_s Vn_s^T.
+          Value lastIdx = r;
+          Value gLast = kb.exp(kb.load(cum, {lastIdx}));
+          kb.forLoop(0, dk, [&](Value m) {
+            kb.forLoop(0, dv, [&](Value c) {
+              Value add = kb.reduce1(kb.idx(0), len, kb.f32(0.0f), [&](Value s, Value x) {
+                Value f = kb.mul(decayBetween(lastIdx, s), kb.load(kn, {s, m}));
+                return kb.add(x, kb.mul(f, kb.load(u, {s, c})));
+              });
+              kb.store(kb.add(kb.mul(gLast, kb.load(a[7], {slot, j, m, c})), add), a[7], {slot, j, m, c});
+            });
           });
         });
-        kb.forLoop(0, dv, [&](Value c) {
-          Value u = kb.reduce1(kb.idx(0), kb.idx(dk), kb.f32(0.0f), [&](Value i, Value s) {
-            return kb.add(s, kb.mul(kb.load(a[7], {slot, j, i, c}), kb.load(kn, {i})));
-          });
-          kb.store(kb.mul(beta, kb.sub(kb.load(a[2], {t, j, c}), u)), delta, {c});
-        });
-        kb.forLoop(0, dk, [&](Value i) {
-          Value ki = kb.load(kn, {i});
-          kb.forLoop(0, dv, [&](Value c) {
-            kb.store(kb.add(kb.load(a[7], {slot, j, i, c}), kb.mul(ki, kb.load(delta, {c}))), a[7],
-                     {slot, j, i, c});
-          });
-        });
-        kb.forLoop(0, dv, [&](Value c) {
-          Value o = kb.reduce1(kb.idx(0), kb.idx(dk), kb.f32(0.0f), [&](Value i, Value s) {
-            return kb.add(s, kb.mul(kb.load(a[7], {slot, j, i, c}), kb.load(qn, {i})));
-          });
-          kb.store(o, a[10], {t, j, c});
-        });
+        return {kb.select(process, kb.addi(t, kb.idx(1)), start)};
       });
     });
   });

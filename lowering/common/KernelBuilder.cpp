@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace axe {
 
@@ -66,6 +67,54 @@ Value KernelBuilder::select(Value cond, Value a, Value c) {
 Value KernelBuilder::indexToF32(Value i) {
   Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), i);
   return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+}
+
+Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes) {
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  Value v = vector::LoadOp::create(b, loc, VectorType::get({lanes}, elem), memref, indices);
+  auto f32s = VectorType::get({lanes}, b.getF32Type());
+  if (elem.isF32())
+    return v;
+  if (elem.isBF16() || elem.isF16())
+    return arith::ExtFOp::create(b, loc, f32s, v);
+  // e4m3 codes: the scalar decode's bit moves, lane-wise (see decodeE4M3).
+  auto i16s = VectorType::get({lanes}, b.getI16Type());
+  auto splat16 = [&](int16_t c) {
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i16s, b.getI16IntegerAttr(c).getValue()));
+  };
+  Value wide = arith::ExtSIOp::create(b, loc, i16s, v);
+  Value shifted = arith::ShLIOp::create(b, loc, wide, splat16(7));
+  Value masked = arith::AndIOp::create(b, loc, shifted, splat16(static_cast<int16_t>(0xBF80)));
+  Value half = arith::BitcastOp::create(b, loc, VectorType::get({lanes}, b.getF16Type()), masked);
+  Value single = arith::ExtFOp::create(b, loc, f32s, half);
+  Value scale = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 256.0f));
+  return arith::MulFOp::create(b, loc, single, scale);
+}
+
+Value KernelBuilder::dot(Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {
+  auto at = [](ValueRange prefix, Value i) {
+    SmallVector<Value> idx(prefix.begin(), prefix.end());
+    idx.push_back(i);
+    return idx;
+  };
+  constexpr int64_t lanes = 16;
+  if (n % lanes != 0)
+    return reduce1(idx(0), idx(n), f32(0.0f), [&](Value i, Value s) {
+      Value k = addi(lo, i);
+      return add(s, mul(load(x, at(xAt, k)), load(y, at(yAt, k))));
+    });
+  auto f32s = VectorType::get({lanes}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 0.0f));
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), ValueRange{zero});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = addi(lo, loop.getInductionVar());
+    Value acc = vector::FMAOp::create(b, loc, loadLanes(x, at(xAt, k), lanes),
+                                      loadLanes(y, at(yAt, k), lanes), loop.getRegionIterArgs()[0]);
+    scf::YieldOp::create(b, loc, acc);
+  }
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, loop.getResult(0));
 }
 
 Value KernelBuilder::decodeE4M3(Value bits) {

@@ -75,6 +75,13 @@ public:
   // A per-workgroup scratch array, allocated on the stack once at the kernel's entry.
   mlir::Value scratch(llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
 
+  // sum_i x[xAt..., lo + i] * y[yAt..., lo + i] for i < n, accumulated in f32: 16 lanes of
+  // vector FMAs (loads decoded in vector registers) when n is a multiple of 16, else scalar.
+  mlir::Value dot(mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
+                  mlir::Value lo, int64_t n);
+  // `lanes` consecutive elements of the innermost dimension as f32 lanes.
+  mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes);
+
   // E4M3 (float8_e4m3fn) bits: decode i8 -> f32; encode f32 -> i8 after clamping to ±448.
   mlir::Value decodeE4M3(mlir::Value bits);
   mlir::Value encodeE4M3(mlir::Value value);

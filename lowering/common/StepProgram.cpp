@@ -13,6 +13,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -125,7 +126,11 @@ MemRefType Lowering::memrefType(RankedTensorType type) const {
   Type elem = type.getElementType();
   if (isa<Float8E4M3FNType>(elem))
     elem = IntegerType::get(ctx_, 8);
+  // Every view's innermost stride is 1 (slices keep it, reshapes keep it): static, so kernels
+  // can load vectors along it.
   SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  if (!strides.empty())
+    strides.back() = 1;
   auto layout = StridedLayoutAttr::get(ctx_, ShapedType::kDynamic, strides);
   return MemRefType::get(type.getShape(), elem, layout);
 }
@@ -162,6 +167,9 @@ int Lowering::kernel(StringRef op, const std::string &key, ArrayRef<Type> argTyp
 
 void Lowering::dispatch(int kernel, std::vector<View> args, std::vector<Dim> scalars,
                         Dim workgroups) {
+  for (const View &v : args)
+    if (!v.strides.empty() && (v.strides.back().isSymbol() || v.strides.back().value != 1))
+      throw Error("internal: a kernel view whose innermost stride is not 1");
   program_.dispatches.push_back({kernel, std::move(args), std::move(scalars), workgroups});
 }
 
@@ -263,7 +271,7 @@ View collapseView(const View &src, tensor::CollapseShapeOp op) {
 StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<arith::ArithDialect, math::MathDialect, memref::MemRefDialect,
-                   scf::SCFDialect, func::FuncDialect, LLVM::LLVMDialect>();
+                   scf::SCFDialect, func::FuncDialect, LLVM::LLVMDialect, vector::VectorDialect>();
   StepProgram program;
   program.kernelModule = ModuleOp::create(UnknownLoc::get(ctx));
   Lowering lowering(program, ctx);

@@ -32,10 +32,7 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
     Value tokens = kb.dim(a[0], 0);
     kb.forLoop(wb, we, [&](Value row) {
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        Value acc = kb.reduce1(kb.idx(0), kb.idx(k), kb.f32(0.0f), [&](Value i, Value s) {
-          return kb.add(s, kb.mul(kb.load(a[0], {t, i}), kb.load(a[1], {row, i})));
-        });
-        kb.store(acc, a[2], {t, row});
+        kb.store(kb.dot(a[0], {t}, a[1], {row}, kb.idx(0), k), a[2], {t, row});
       });
     });
   });
@@ -131,10 +128,7 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
         Value total = kb.reduce1(kb.idx(0), kb.idx(k / bk), kb.f32(0.0f), [&](Value g, Value sum) {
           Value base = kb.muli(g, kb.idx(bk));
-          Value partial = kb.reduce1(kb.idx(0), kb.idx(bk), kb.f32(0.0f), [&](Value i, Value s) {
-            Value c = kb.addi(base, i);
-            return kb.add(s, kb.mul(kb.load(a[0], {t, c}), kb.load(a[2], {row, c})));
-          });
+          Value partial = kb.dot(a[0], {t}, a[2], {row}, base, bk);
           Value scale = blockScales
                             ? kb.mul(kb.load(a[1], {t, g}), kb.load(a[3], {kb.divui(row, kb.idx(bn)), g}))
                             : kb.mul(kb.load(a[1], {t}), kb.load(a[3], {row}));
@@ -161,10 +155,7 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
     kb.forLoop(wb, we, [&](Value v) {
       kb.forLoop(kb.idx(0), numRows, [&](Value r) {
         Value t = kb.loadIndex(a[2], {r});
-        Value acc = kb.reduce1(kb.idx(0), kb.idx(d), kb.f32(0.0f), [&](Value i, Value s) {
-          return kb.add(s, kb.mul(kb.load(a[0], {t, i}), kb.load(a[1], {v, i})));
-        });
-        kb.store(acc, a[3], {r, v});
+        kb.store(kb.dot(a[0], {t}, a[1], {v}, kb.idx(0), d), a[3], {r, v});
       });
     });
   });

@@ -103,15 +103,10 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     auto dot = [&](Value input, Value inputScales, int64_t k, int64_t group, Value w, Value ws, Value e,
                    Value r, Value row) -> Value {
       if (!fp8)
-        return kb.reduce1(kb.idx(0), kb.idx(k), kb.f32(0.0f), [&](Value i, Value s) {
-          return kb.add(s, kb.mul(kb.load(input, {row, i}), kb.load(w, {e, r, i})));
-        });
+        return kb.dot(input, {row}, w, {e, r}, kb.idx(0), k);
       return kb.reduce1(kb.idx(0), kb.idx(k / group), kb.f32(0.0f), [&](Value g, Value sum) {
         Value base = kb.muli(g, kb.idx(group));
-        Value partial = kb.reduce1(kb.idx(0), kb.idx(group), kb.f32(0.0f), [&](Value i, Value s) {
-          Value c = kb.addi(base, i);
-          return kb.add(s, kb.mul(kb.load(input, {c}), kb.load(w, {e, r, c})));
-        });
+        Value partial = kb.dot(input, {}, w, {e, r}, base, group);
         Value wscale = block ? kb.load(ws, {e, kb.divui(r, kb.idx(bn)), g}) : kb.load(ws, {e, r});
         return kb.add(sum, kb.mul(partial, kb.mul(kb.load(inputScales, {g}), wscale)));
       });
@@ -139,9 +134,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
                       [&](Value g, Value s) { kb.store(s, as, {g}); });
         kb.forLoop(0, hidden, [&](Value c) {
           Value y = fp8 ? dot(aq, as, inter, actGroup, dn, sdn, e, c, Value())
-                        : kb.reduce1(kb.idx(0), kb.idx(inter), kb.f32(0.0f), [&](Value i, Value s) {
-                            return kb.add(s, kb.mul(kb.load(act, {i}), kb.load(dn, {e, c, i})));
-                          });
+                        : kb.dot(act, {}, dn, {e, c}, kb.idx(0), inter);
           kb.store(kb.add(kb.load(acc, {c}), kb.mul(weight, kb.roundTo(rounding, y))), acc, {c});
         });
       });

@@ -2,6 +2,8 @@
 
 #include "models/ModelConfig.h"
 
+#include "models/JsonObject.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -214,14 +216,7 @@ int64_t ModelConfig::numLayersOf(LayerType t) const {
 }
 
 ModelConfig parseModelConfig(const std::string &text, const std::string &origin) {
-  json top;
-  try {
-    top = json::parse(text);
-  } catch (const json::parse_error &e) {
-    throw Error(origin + ": malformed JSON: " + e.what());
-  }
-  if (!top.is_object())
-    throw Error(origin + ": a config must be a JSON object");
+  json top = parseJsonObject(text, origin, "a config");
   ModelConfig c;
   FieldReader r(top, origin, "");
   c.modelType = r.string("model_type", "");

@@ -4,6 +4,8 @@
 
 #include "models/Error.h"
 
+#include "models/JsonObject.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -86,14 +88,7 @@ PrecisionPolicy PrecisionPolicy::load(const std::string &nameOrPath) {
 }
 
 PrecisionPolicy PrecisionPolicy::parse(const std::string &text, const std::string &origin) {
-  json top;
-  try {
-    top = json::parse(text);
-  } catch (const json::parse_error &e) {
-    throw Error(origin + ": malformed JSON: " + e.what());
-  }
-  if (!top.is_object())
-    throw Error(origin + ": a policy must be a JSON object");
+  json top = parseJsonObject(text, origin, "a policy");
   PrecisionPolicy policy;
   policy.name_ = top.value("name", origin);
   if (auto a = top.find("activations"); a != top.end()) {

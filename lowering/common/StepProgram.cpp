@@ -17,6 +17,8 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
+
 namespace axe {
 
 using namespace mlir;
@@ -266,6 +268,64 @@ View collapseView(const View &src, tensor::CollapseShapeOp op) {
   return v;
 }
 
+// Temporaries whose lifetimes (first to last dispatch that touches them) do not overlap share a
+// buffer when their dtype and shape are the same; buffers are then renumbered densely. Without
+// this a long prefill would hold every intermediate of every layer at once.
+void reuseTemporaries(StepProgram &program) {
+  size_t n = program.buffers.size();
+  std::vector<int> first(n, -1), last(n, -1);
+  for (auto [i, d] : llvm::enumerate(program.dispatches))
+    for (const View &v : d.args) {
+      if (first[v.buffer] < 0)
+        first[v.buffer] = static_cast<int>(i);
+      last[v.buffer] = static_cast<int>(i);
+    }
+  auto key = [&](const Buffer &b) {
+    std::string k = b.dtype;
+    for (const Dim &d : b.shape)
+      k += "," + (d.isSymbol() ? d.symbol : std::to_string(d.value));
+    return k;
+  };
+  std::vector<int> physical(n);
+  for (size_t b = 0; b < n; ++b)
+    physical[b] = static_cast<int>(b);
+  std::map<std::string, std::vector<int>> free;
+  std::vector<std::vector<int>> endingAt(program.dispatches.size());
+  for (size_t b = 0; b < n; ++b)
+    if (program.buffers[b].kind == BufferKind::Temp && last[b] >= 0)
+      endingAt[last[b]].push_back(static_cast<int>(b));
+  for (size_t i = 0; i < program.dispatches.size(); ++i) {
+    for (const View &v : program.dispatches[i].args) {
+      const Buffer &b = program.buffers[v.buffer];
+      if (b.kind != BufferKind::Temp || first[v.buffer] != static_cast<int>(i) ||
+          physical[v.buffer] != v.buffer)
+        continue;
+      std::vector<int> &pool = free[key(b)];
+      if (!pool.empty()) {
+        physical[v.buffer] = pool.back();
+        pool.pop_back();
+      }
+    }
+    for (int b : endingAt[i]) // released after the dispatch: nothing aliases within one
+      free[key(program.buffers[b])].push_back(physical[b]);
+  }
+  // Keep every buffer that is its own physical buffer (and used, unless not a temporary).
+  std::vector<int> renumber(n, -1);
+  std::vector<Buffer> kept;
+  for (size_t b = 0; b < n; ++b) {
+    Buffer &buf = program.buffers[b];
+    if (physical[b] != static_cast<int>(b) || (buf.kind == BufferKind::Temp && first[b] < 0))
+      continue;
+    renumber[b] = static_cast<int>(kept.size());
+    buf.id = renumber[b];
+    kept.push_back(std::move(buf));
+  }
+  for (Dispatch &d : program.dispatches)
+    for (View &v : d.args)
+      v.buffer = renumber[physical[v.buffer]];
+  program.buffers = std::move(kept);
+}
+
 } // namespace
 
 StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
@@ -342,6 +402,7 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
       throw Error("internal: a state result is not updated in place");
     }
   }
+  reuseTemporaries(program);
   return program;
 }
 

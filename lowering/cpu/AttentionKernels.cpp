@@ -102,10 +102,7 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
         auto score = [&](Value u) {
           std::pair<Value, Value> at = locate(kb, a[6], s, u);
           Value blk = at.first, slot = at.second;
-          Value dot = kb.reduce1(kb.idx(0), kb.idx(d), kb.f32(0.0f), [&](Value j, Value acc2) {
-            return kb.add(acc2, kb.mul(kb.load(a[0], {tok, h, j}), kb.load(a[2], {blk, slot, kvh, j})));
-          });
-          return kb.mul(dot, kb.f32(scale));
+          return kb.mul(kb.dot(a[0], {tok, h}, a[2], {blk, slot, kvh}, kb.idx(0), d), kb.f32(scale));
         };
         Value maxScore = kb.reduce1(kb.idx(0), last, kb.f32(-INFINITY), [&](Value u, Value m) {
           return kb.max(m, score(u));

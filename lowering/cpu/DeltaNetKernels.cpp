@@ -105,9 +105,7 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
     Value u = kb.scratch({kChunk, dv}, f32), w = kb.scratch({kChunk, dk}, f32);
     Value tokens = kb.dim(a[0], 0);
     auto dot = [&](Value x, Value rx, Value y, Value ry, int64_t n) {
-      return kb.reduce1(kb.idx(0), kb.idx(n), kb.f32(0.0f), [&](Value i, Value s) {
-        return kb.add(s, kb.mul(kb.load(x, {rx, i}), kb.load(y, {ry, i})));
-      });
+      return kb.dot(x, {rx}, y, {ry}, kb.idx(0), n);
     };
     kb.forLoop(wb, we, [&](Value j) {
       Value hk = kb.divui(j, kb.idx(group)); // v-head j reads q/k head j / (Hv / Hk)

@@ -3,10 +3,11 @@ artifact, axe-run generates and dumps its logits, transformers scores the same t
 
 Bounds:
   f32 policy   max |logit - ref| <= 1e-3 * max |ref| at every prefill and decode position;
-  bf16 policy  mean KL <= 1e-3 and top-1 agreement >= 90 % over 64 decode steps. The issue asks for
-               99 % top-1: not met. With BF16 activations a random model's near-tied top tokens
-               flip in 1-4 of 64 steps even at KL 4e-4..9e-4 (measured 93.8 % and 98.4 % on
-               tiny-parity with these prompts); 90 % is what this test holds without flaking;
+  bf16 policy  mean KL <= 1e-3 per prompt and top-1 agreement >= 99 % over 8 x 64 decode steps, on
+               `tiny-trained` (trained on a synthetic language; prompts drawn from it). A
+               random model is no fixture for top-1: its next-token distribution is nearly flat,
+               and BF16 rounding alone (transformers' own model with every activation rounded to
+               BF16) flips 2-3 % of its greedy choices. See test/models/trained_model.py;
   FP8 (default) against axe's bf16 on the same tokens: see test_fp8_against_bf16.
 """
 import os
@@ -16,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from synthetic_language import Language
 
 
 PROMPT_LEN, DECODE_STEPS = 64, 64
@@ -62,6 +65,11 @@ def prompt_ids(vocab: int, n: int, seed: int) -> list:
     return np.random.default_rng(seed).integers(0, vocab, n).tolist()
 
 
+def language_ids(vocab: int, n: int, seed: int) -> list:
+    """A prompt in the language `tiny-trained` learned."""
+    return Language(vocab).sample(1, n, np.random.default_rng(seed))[0].tolist()
+
+
 def kl_and_top1(logits, ref) -> tuple[float, float]:
     p = torch.log_softmax(torch.from_numpy(ref).double(), -1)
     q = torch.log_softmax(torch.from_numpy(logits).double(), -1)
@@ -87,32 +95,43 @@ def test_f32_policy_matches_transformers(axe_run, compiled, models, tmp_path, mo
     assert err.max() <= 1e-3, f"position {err.argmax()} is off by {err.max():.2e} of max |ref|"
 
 
-@pytest.mark.parametrize("seed", [11, 12])
-def test_bf16_policy_against_fp32_reference(axe_run, compiled, models, tmp_path, seed):
-    """tiny-parity (gentle init, decisive router, peaked head: random_models.sharpen) under the bf16
-    policy against transformers in fp32, on the decode steps of axe's own generation."""
-    prompt = prompt_ids(512, PROMPT_LEN, seed)
-    generated, logits = run_axe(axe_run, compiled("tiny-parity", "bf16"), prompt, DECODE_STEPS, tmp_path)
-    ref = hf_logits(models / "tiny-parity", prompt + generated[:-1])
-    kl, top1 = kl_and_top1(logits[PROMPT_LEN - 1:], ref[PROMPT_LEN - 1:])
-    print(f"tiny-parity bf16 vs fp32 over {DECODE_STEPS} decode steps: mean KL {kl:.2e}, top-1 {top1:.1%}")
-    assert kl <= 1e-3 and top1 >= 0.90
+def test_bf16_policy_against_fp32_reference(axe_run, compiled, models, tmp_path):
+    """tiny-trained under the bf16 policy against transformers in fp32, on the decode steps of axe's
+    own greedy generation (transformers scores the same sequence), for 8 prompts: 512 decode steps.
+    The greedy path meets a near-tie now and then (measured over 16 prompts: 4 flips in 1024 steps,
+    at most one per prompt), so top-1 agreement is taken over all 512 steps: >= 99 % allows 5."""
+    flips = steps = 0
+    kls = []
+    for seed in range(11, 19):
+        prompt = language_ids(512, PROMPT_LEN, seed)
+        generated, logits = run_axe(axe_run, compiled("tiny-trained", "bf16"), prompt, DECODE_STEPS, tmp_path)
+        ref = hf_logits(models / "tiny-trained", prompt + generated[:-1])
+        kl, top1 = kl_and_top1(logits[PROMPT_LEN - 1:], ref[PROMPT_LEN - 1:])
+        print(f"tiny-trained bf16 vs fp32, prompt {seed}, {DECODE_STEPS} decode steps: mean KL {kl:.2e}, top-1 {top1:.1%}")
+        assert kl <= 1e-3, f"prompt {seed}: mean KL {kl:.2e}"
+        kls.append(kl)
+        flips += round((1 - top1) * DECODE_STEPS)
+        steps += DECODE_STEPS
+    agreement = 1 - flips / steps
+    print(f"tiny-trained bf16 vs fp32 over {steps} decode steps: mean KL {np.mean(kls):.2e}, top-1 {agreement:.1%}")
+    assert agreement >= 0.99, f"{flips} of {steps} greedy choices differ"
 
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_fp8_against_bf16(axe_run, compiled, tmp_path, seed):
     """The default FP8 map against axe's bf16 policy on the same 64 positions (teacher-forced: both
     prefill the bf16 run's own sequence). FP8 E4M3 keeps 3 mantissa bits, so each FP8 GEMM adds
-    ~2^-5 relative noise per element (averaged down over K) on top of BF16's: the bounds allow
-    ~10x the bf16-vs-fp32 KL and a few more top-1 flips."""
-    prompt = prompt_ids(512, PROMPT_LEN, seed)
-    generated, _ = run_axe(axe_run, compiled("tiny-parity", "bf16"), prompt, DECODE_STEPS, tmp_path)
+    ~2^-5 relative noise per element (averaged down over K) on top of BF16's. On a trained model
+    that stays within the bf16 policy's own KL budget (1e-3; measured 5e-5..8e-5), while a near-tie
+    or two of the 64 may flip (top-1 >= 90 %; measured 96.9 % and 100 %)."""
+    prompt = language_ids(512, PROMPT_LEN, seed)
+    generated, _ = run_axe(axe_run, compiled("tiny-trained", "bf16"), prompt, DECODE_STEPS, tmp_path)
     sequence = prompt + generated[:-1]
-    _, bf16 = run_axe(axe_run, compiled("tiny-parity", "bf16"), sequence, 1, tmp_path)
-    _, fp8 = run_axe(axe_run, compiled("tiny-parity", "default"), sequence, 1, tmp_path)
+    _, bf16 = run_axe(axe_run, compiled("tiny-trained", "bf16"), sequence, 1, tmp_path)
+    _, fp8 = run_axe(axe_run, compiled("tiny-trained", "default"), sequence, 1, tmp_path)
     kl, top1 = kl_and_top1(fp8[PROMPT_LEN - 1:], bf16[PROMPT_LEN - 1:])
-    print(f"tiny-parity FP8 (default map) vs bf16 over {DECODE_STEPS} positions: mean KL {kl:.2e}, top-1 {top1:.1%}")
-    assert kl <= 1e-2 and top1 >= 0.85
+    print(f"tiny-trained FP8 (default map) vs bf16 over {DECODE_STEPS} positions: mean KL {kl:.2e}, top-1 {top1:.1%}")
+    assert kl <= 1e-3 and top1 >= 0.90
 
 
 def test_prefill_then_decode_equals_one_longer_prefill(axe_run, compiled, tmp_path):
@@ -137,13 +156,13 @@ def test_axe_fp8_against_transformers_on_the_exported_checkpoint(axe_run, axe_co
     exports (compressed-tensors) over 128 positions. Both use the same e4m3 weights and scales;
     transformers quantizes the attention inputs per token but runs the experts on dequantized
     weights with unquantized activations, while axe quantizes the expert activations too, so the
-    bounds are the FP8-vs-BF16 ones of test_fp8_against_bf16 (measured: KL 1.4e-3, top-1 99%)."""
-    export = tmp_path / "tiny-parity-fp8"
-    subprocess.run([str(axe_compile), str(models / "tiny-parity"), "--export-checkpoint", str(export)],
+    bounds are the FP8-vs-BF16 ones of test_fp8_against_bf16 (measured: KL 4.6e-5, top-1 100%)."""
+    export = tmp_path / "tiny-trained-fp8"
+    subprocess.run([str(axe_compile), str(models / "tiny-trained"), "--export-checkpoint", str(export)],
                    check=True, capture_output=True, text=True)
-    prompt = prompt_ids(512, 128, 21)
-    _, axe_logits = run_axe(axe_run, compiled("tiny-parity", "default"), prompt, 1, tmp_path)
+    prompt = language_ids(512, 128, 21)
+    _, axe_logits = run_axe(axe_run, compiled("tiny-trained", "default"), prompt, 1, tmp_path)
     ref = hf_logits(export, prompt)
     kl, top1 = kl_and_top1(axe_logits, ref)
     print(f"axe FP8 vs transformers on axe's FP8 export over 128 positions: mean KL {kl:.2e}, top-1 {top1:.1%}")
-    assert kl <= 1e-2 and top1 >= 0.85
+    assert kl <= 1e-3 and top1 >= 0.90

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes deterministic random Qwen3.5-MoE test checkpoints, one directory per model.
+"""Writes deterministic Qwen3.5-MoE test checkpoints (random weights; `tiny-trained` briefly trained),
+one directory per model.
 
     python test/models/make_test_models.py --out DIR [--only NAME ...] [--force]
 
@@ -27,6 +28,7 @@ sys.path.insert(0, str(HERE))
 import fp8_checkpoints  # noqa: E402
 import large_model  # noqa: E402
 import random_models as rm  # noqa: E402
+import trained_model  # noqa: E402
 
 MANIFEST = "axe-test-model.json"
 transformers.utils.logging.disable_progress_bar()
@@ -43,10 +45,8 @@ def make_tiny(dst: Path) -> None:
     save_hf(rm.build(rm.TINY, multimodal=True, seed=1), dst, fused_experts=True)
 
 
-def make_tiny_parity(dst: Path) -> None:
-    model = rm.build(rm.TINY_PARITY, multimodal=True, seed=11)
-    rm.sharpen(model, router_gain=16, head_gain=8)
-    save_hf(model, dst, fused_experts=True)
+def make_tiny_trained(dst: Path) -> None:
+    save_hf(trained_model.train(rm.TINY_TRAINED, multimodal=True, seed=11), dst, fused_experts=True)
 
 
 def make_tiny_text(dst: Path) -> None:
@@ -84,7 +84,7 @@ class Recipe:
 MODELS = {
     "tiny": Recipe(make_tiny),
     "tiny-text": Recipe(make_tiny_text),
-    "tiny-parity": Recipe(make_tiny_parity),
+    "tiny-trained": Recipe(make_tiny_trained),
     "tiny-sharded": Recipe(make_tiny_sharded),
     "tiny-fp8-channel": Recipe(_fp8_from(make_tiny, fp8_checkpoints.write_channel_fp8)),
     "tiny-block-base": Recipe(make_tiny_block_base),
@@ -96,7 +96,8 @@ MODELS = {
 def recipe_hash() -> str:
     # Any change to the makers (or to transformers, which names the tensors) invalidates old models.
     h = hashlib.sha256(transformers.__version__.encode())
-    for f in ("make_test_models.py", "random_models.py", "fp8_checkpoints.py", "large_model.py"):
+    for f in ("make_test_models.py", "random_models.py", "fp8_checkpoints.py", "large_model.py",
+              "synthetic_language.py", "trained_model.py"):
         h.update((HERE / f).read_bytes())
     return h.hexdigest()
 

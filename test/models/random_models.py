@@ -70,9 +70,9 @@ TINY_BLOCK = text_config(hidden_size=256, num_hidden_layers=4, num_attention_hea
                          mrope_section=(3, 3, 2))
 
 
-# For precision comparisons (bf16 and FP8 policies against fp32): the tiny architecture with a gentle
-# init, so that rounding errors are not amplified layer after layer, and see `sharpen`.
-TINY_PARITY = dict(TINY, initializer_range=0.03)
+# For precision comparisons (trained_model): the tiny architecture with a gentle init, so that
+# training starts where rounding errors are not amplified layer after layer.
+TINY_TRAINED = dict(TINY, initializer_range=0.03)
 
 
 def multimodal_config(text: dict) -> Qwen3_5MoeConfig:
@@ -116,18 +116,6 @@ def randomize_text(model: torch.nn.Module, seed: int, std: float) -> None:
         if ".visual." in f".{name}":
             continue  # the vision tower keeps transformers' own (seeded) init; the text path never reads it
         param.copy_(init_tensor(name, param.shape, std, gen))
-
-
-@torch.no_grad()
-def sharpen(model: torch.nn.Module, *, router_gain: float, head_gain: float) -> None:
-    """Decisive routing and peaked logits, as trained models have: with random router weights the
-    top-k experts are near-ties that any rounding flips, and with a gentle init the logits would be
-    flat. Power-of-two gains keep BF16 weights exact."""
-    for name, param in model.named_parameters():
-        if name.endswith("mlp.gate.weight"):
-            param.mul_(router_gain)
-        elif name == "lm_head.weight":
-            param.mul_(head_gain)
 
 
 def build(text: dict, *, multimodal: bool, seed: int) -> torch.nn.Module:

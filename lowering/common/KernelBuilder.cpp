@@ -117,6 +117,30 @@ Value KernelBuilder::dot(Value x, ValueRange xAt, Value y, ValueRange yAt, Value
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, loop.getResult(0));
 }
 
+void KernelBuilder::axpy(Value alpha, Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {
+  auto at = [](ValueRange prefix, Value i) {
+    SmallVector<Value> idx(prefix.begin(), prefix.end());
+    idx.push_back(i);
+    return idx;
+  };
+  constexpr int64_t lanes = 16;
+  if (n % lanes != 0 || !cast<MemRefType>(y.getType()).getElementType().isF32()) {
+    forLoop(idx(0), idx(n), [&](Value i) {
+      Value k = addi(lo, i);
+      store(add(load(y, at(yAt, k)), mul(alpha, load(x, at(xAt, k)))), y, at(yAt, k));
+    });
+    return;
+  }
+  auto f32s = VectorType::get({lanes}, b.getF32Type());
+  Value a = vector::BroadcastOp::create(b, loc, f32s, alpha);
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value k = addi(lo, loop.getInductionVar());
+  Value sum = vector::FMAOp::create(b, loc, a, loadLanes(x, at(xAt, k), lanes), loadLanes(y, at(yAt, k), lanes));
+  vector::StoreOp::create(b, loc, sum, y, at(yAt, k));
+}
+
 Value KernelBuilder::decodeE4M3(Value bits) {
   // e4m3 -> f16 by moving the fields into place: sign to bit 15, exponent and mantissa to
   // bits 13..7 (a shift by 7 of the sign-extended byte, then clearing bit 14). The f16 then

@@ -79,6 +79,10 @@ public:
   // vector FMAs (loads decoded in vector registers) when n is a multiple of 16, else scalar.
   mlir::Value dot(mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
                   mlir::Value lo, int64_t n);
+  // y[yAt..., lo + i] += alpha * x[xAt..., lo + i] for i < n, in f32: 16-lane vector FMAs when n
+  // is a multiple of 16 and y is f32 (the state and scratch rows it is meant for), else scalar.
+  void axpy(mlir::Value alpha, mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
+            mlir::Value lo, int64_t n);
   // `lanes` consecutive elements of the innermost dimension as f32 lanes.
   mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes);
 

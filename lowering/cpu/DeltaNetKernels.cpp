@@ -98,11 +98,14 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
     using P = arith::CmpIPredicate;
     Type f32 = kb.builder().getF32Type();
     // One chunk's rows (spec §3.6, chunked form): normalised q and k, beta, log-decay and its
-    // prefix sums, the strictly lower-triangular A, the pseudo-values U (then Vn) and W.
+    // prefix sums and their exponentials, the strictly lower-triangular A, the pseudo-values U
+    // (then Vn) and W, the decays to the chunk's last token.
     Value qn = kb.scratch({kChunk, dk}, f32), kn = kb.scratch({kChunk, dk}, f32);
     Value beta = kb.scratch({kChunk}, f32), logDecay = kb.scratch({kChunk}, f32);
     Value cum = kb.scratch({kChunk}, f32), tri = kb.scratch({kChunk, kChunk}, f32);
     Value u = kb.scratch({kChunk, dv}, f32), w = kb.scratch({kChunk, dk}, f32);
+    Value expCum = kb.scratch({kChunk}, f32), toLast = kb.scratch({kChunk}, f32);
+    Value row = kb.scratch({dv}, f32); // one output row, accumulated in f32
     Value tokens = kb.dim(a[0], 0);
     auto dot = [&](Value x, Value rx, Value y, Value ry, int64_t n) {
       return kb.dot(x, {rx}, y, {ry}, kb.idx(0), n);
@@ -140,6 +143,8 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
             kb.store(next, cum, {i});
             return next;
           });
+          // exp(G_i), once per token of the chunk.
+          kb.forLoop(kb.idx(0), len, [&](Value i) { kb.store(kb.exp(kb.load(cum, {i})), expCum, {i}); });
           auto decayBetween = [&](Value i, Value s) { return kb.exp(kb.sub(kb.load(cum, {i}), kb.load(cum, {s}))); };
           // A[i][s] = beta_i (k_i . k_s) exp(G_i - G_s), s < i.
           kb.forLoop(kb.idx(0), len, [&](Value i) {
@@ -147,59 +152,51 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
               kb.store(kb.mul(kb.mul(kb.load(beta, {i}), dot(kn, i, kn, s, dk)), decayBetween(i, s)), tri, {i, s});
             });
           });
+          // Every row update below is an axpy along a contiguous row (dv of U, Vn, O and the
+          // state, dk of W), so it runs on vector lanes.
           // Forward substitution through the unit lower-triangular (I + A):
           // U = (I + A)^-1 diag(beta) V, W = (I + A)^-1 diag(beta exp(G)) K.
           kb.forLoop(kb.idx(0), len, [&](Value i) {
             Value ti = kb.addi(start, i);
             Value bi = kb.load(beta, {i});
-            Value bg = kb.mul(bi, kb.exp(kb.load(cum, {i})));
-            kb.forLoop(0, dv, [&](Value c) {
-              Value acc = kb.reduce1(kb.idx(0), i, kb.mul(bi, kb.load(a[2], {ti, j, c})), [&](Value s, Value x) {
-                return kb.sub(x, kb.mul(kb.load(tri, {i, s}), kb.load(u, {s, c})));
-              });
-              kb.store(acc, u, {i, c});
-            });
-            kb.forLoop(0, dk, [&](Value c) {
-              Value acc = kb.reduce1(kb.idx(0), i, kb.mul(bg, kb.load(kn, {i, c})), [&](Value s, Value x) {
-                return kb.sub(x, kb.mul(kb.load(tri, {i, s}), kb.load(w, {s, c})));
-              });
-              kb.store(acc, w, {i, c});
+            Value bg = kb.mul(bi, kb.load(expCum, {i}));
+            kb.forLoop(0, dv, [&](Value c) { kb.store(kb.mul(bi, kb.load(a[2], {ti, j, c})), u, {i, c}); });
+            kb.forLoop(0, dk, [&](Value c) { kb.store(kb.mul(bg, kb.load(kn, {i, c})), w, {i, c}); });
+            kb.forLoop(kb.idx(0), i, [&](Value s) {
+              Value minusA = kb.neg(kb.load(tri, {i, s}));
+              kb.axpy(minusA, u, {s}, u, {i}, kb.idx(0), dv);
+              kb.axpy(minusA, w, {s}, w, {i}, kb.idx(0), dk);
             });
           });
           // Vn = U - W S: what the chunk adds beyond what the incoming state predicts.
           kb.forLoop(kb.idx(0), len, [&](Value i) {
-            kb.forLoop(0, dv, [&](Value c) {
-              Value ws = kb.reduce1(kb.idx(0), kb.idx(dk), kb.f32(0.0f), [&](Value m, Value x) {
-                return kb.add(x, kb.mul(kb.load(w, {i, m}), kb.load(a[7], {slot, j, m, c})));
-              });
-              kb.store(kb.sub(kb.load(u, {i, c}), ws), u, {i, c});
+            kb.forLoop(0, dk, [&](Value m) {
+              kb.axpy(kb.neg(kb.load(w, {i, m})), a[7], {slot, j, m}, u, {i}, kb.idx(0), dv);
             });
           });
           // O_i = exp(G_i) q_i S + sum_{s <= i} (q_i . k_s) exp(G_i - G_s) Vn_s (old state).
           kb.forLoop(kb.idx(0), len, [&](Value i) {
-            Value gi = kb.exp(kb.load(cum, {i}));
-            Value upto = kb.addi(i, kb.idx(1));
-            kb.forLoop(0, dv, [&](Value c) {
-              Value inter = kb.reduce1(kb.idx(0), kb.idx(dk), kb.f32(0.0f), [&](Value m, Value x) {
-                return kb.add(x, kb.mul(kb.load(qn, {i, m}), kb.load(a[7], {slot, j, m, c})));
-              });
-              Value intra = kb.reduce1(kb.idx(0), upto, kb.f32(0.0f), [&](Value s, Value x) {
-                Value p = kb.mul(dot(qn, i, kn, s, dk), decayBetween(i, s));
-                return kb.add(x, kb.mul(p, kb.load(u, {s, c})));
-              });
-              kb.store(kb.add(kb.mul(gi, inter), intra), a[10], {kb.addi(start, i), j, c});
+            Value gi = kb.load(expCum, {i});
+            kb.forLoop(0, dv, [&](Value c) { kb.store(kb.f32(0.0f), row, {c}); });
+            kb.forLoop(0, dk, [&](Value m) {
+              kb.axpy(kb.mul(gi, kb.load(qn, {i, m})), a[7], {slot, j, m}, row, {}, kb.idx(0), dv);
             });
+            kb.forLoop(kb.idx(0), kb.addi(i, kb.idx(1)), [&](Value s) {
+              kb.axpy(kb.mul(dot(qn, i, kn, s, dk), decayBetween(i, s)), u, {s}, row, {}, kb.idx(0), dv);
+            });
+            Value ti = kb.addi(start, i);
+            kb.forLoop(0, dv, [&](Value c) { kb.store(kb.load(row, {c}), a[10], {ti, j, c}); });
           });
           // S = exp(G_last) S + sum_s exp(G_last - G_s) k_s Vn_s^T.
           Value lastIdx = r;
-          Value gLast = kb.exp(kb.load(cum, {lastIdx}));
+          Value gLast = kb.load(expCum, {lastIdx});
+          kb.forLoop(kb.idx(0), len, [&](Value s) { kb.store(decayBetween(lastIdx, s), toLast, {s}); });
           kb.forLoop(0, dk, [&](Value m) {
             kb.forLoop(0, dv, [&](Value c) {
-              Value add = kb.reduce1(kb.idx(0), len, kb.f32(0.0f), [&](Value s, Value x) {
-                Value f = kb.mul(decayBetween(lastIdx, s), kb.load(kn, {s, m}));
-                return kb.add(x, kb.mul(f, kb.load(u, {s, c})));
-              });
-              kb.store(kb.add(kb.mul(gLast, kb.load(a[7], {slot, j, m, c})), add), a[7], {slot, j, m, c});
+              kb.store(kb.mul(gLast, kb.load(a[7], {slot, j, m, c})), a[7], {slot, j, m, c});
+            });
+            kb.forLoop(kb.idx(0), len, [&](Value s) {
+              kb.axpy(kb.mul(kb.load(toLast, {s}), kb.load(kn, {s, m})), u, {s}, a[7], {slot, j, m}, kb.idx(0), dv);
             });
           });
         });

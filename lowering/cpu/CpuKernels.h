@@ -39,6 +39,10 @@ void quantizeRow(KernelBuilder &kb, int64_t k, int64_t group,
                  const std::function<mlir::Value(mlir::Value)> &values,
                  const std::function<void(mlir::Value, mlir::Value)> &storeCode,
                  const std::function<void(mlir::Value, mlir::Value)> &storeScale);
+// The kernel that quantizes a [T, K] float view into e4m3 codes and scales, per token (`scales`
+// of rank 1) or per 1 x `group` (rank 2); one workgroup per token (LinearKernels.cpp).
+int quantizeKernel(Lowering &L, mlir::RankedTensorType in, mlir::RankedTensorType codes,
+                   mlir::RankedTensorType scales, int64_t group);
 
 } // namespace axe::cpu
 

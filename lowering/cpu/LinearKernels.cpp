@@ -16,6 +16,27 @@ namespace axe::cpu {
 using namespace mlir;
 namespace ir = mlir::axe;
 
+int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, RankedTensorType scales,
+                   int64_t group) {
+  int64_t k = in.getDimSize(1);
+  std::string key = "quantize " + std::to_string(group);
+  llvm::raw_string_ostream(key) << " " << in << " " << scales;
+  return L.kernel("axe.quantize", key, {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
+                  [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    bool perToken = scales.getRank() == 1;
+    kb.forLoop(wb, we, [&](Value t) {
+      quantizeRow(kb, k, group, [&](Value i) { return kb.load(a[0], {t, i}); },
+                  [&](Value i, Value code) { kb.storeRaw(code, a[1], {t, i}); },
+                  [&](Value g, Value s) {
+                    if (perToken)
+                      kb.store(s, a[2], {t});
+                    else
+                      kb.store(s, a[2], {t, g});
+                  });
+    });
+  });
+}
+
 namespace {
 
 // y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the
@@ -38,28 +59,6 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
   });
   L.dispatch(kernel, {x, w, out}, {}, Dim::of(n));
   return success();
-}
-
-// Per-token (group = K) or 1 x group quantization of a [T, K] float view into codes and scales.
-int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, RankedTensorType scales,
-                   int64_t group) {
-  int64_t k = in.getDimSize(1);
-  std::string key = "quantize " + std::to_string(group);
-  llvm::raw_string_ostream(key) << " " << in << " " << scales;
-  return L.kernel("axe.quantize", key, {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
-                  [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    bool perToken = scales.getRank() == 1;
-    kb.forLoop(wb, we, [&](Value t) {
-      quantizeRow(kb, k, group, [&](Value i) { return kb.load(a[0], {t, i}); },
-                  [&](Value i, Value code) { kb.storeRaw(code, a[1], {t, i}); },
-                  [&](Value g, Value s) {
-                    if (perToken)
-                      kb.store(s, a[2], {t});
-                    else
-                      kb.store(s, a[2], {t, g});
-                  });
-    });
-  });
 }
 
 LogicalResult lowerQuantize(ir::QuantizeOp op, Lowering &L) {

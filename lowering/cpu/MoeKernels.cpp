@@ -1,10 +1,10 @@
 //===- MoeKernels.cpp - routing and the grouped SwiGLU experts ------------===//
 //
-// One workgroup per token: softmax over all experts, top-k, renormalise; then each of the token's
-// experts (gate and up rows, SiLU·mul, down) weighted into the token's output. FP8 experts
-// quantize the token and the SwiGLU product dynamically (per token, or per 1 x bk group with
-// block scales) and accumulate e4m3 products in f32, as axe.fp8_linear does. The grid never
-// depends on routing: it is the token count.
+// Routing: one workgroup per token: softmax over all experts, top-k, renormalise. Experts: the
+// gate/up rows, SiLU·mul, then the down rows, each split over output channels; every token's
+// experts are weighted into its output. FP8 experts quantize the token and the SwiGLU product
+// dynamically (per token, or per 1 x bk group with block scales) and accumulate e4m3 products in
+// f32, as axe.fp8_linear does. The grids never depend on routing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -62,86 +62,139 @@ LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   return success();
 }
 
+// The experts in two GEMM-shaped dispatches that split output channels across workgroups, as
+// the linear layers do, so that a decode step (one token) keeps every thread busy:
+//   gate_up: act[t, slot, r] = silu(x_t . gate_e[r]) * (x_t . up_e[r]) over rows r, e = ids[t, slot];
+//   down:    out[t, c] = sum_slot weight[t, slot] * (act[t, slot] . down_e[c]) over channels c.
+// FP8 experts add a per-token quantization of x before the first and of act before the second.
 LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   auto xt = tensorType(op.getInput()), gut = tensorType(op.getGateUp()), dnt = tensorType(op.getDown());
+  auto idt = tensorType(op.getExpertIds()), wtt = tensorType(op.getExpertWeights());
   int64_t hidden = xt.getDimSize(1), experts = gut.getDimSize(0), inter = gut.getDimSize(1) / 2;
-  int64_t topK = tensorType(op.getExpertIds()).getDimSize(1);
+  int64_t topK = idt.getDimSize(1);
   bool fp8 = static_cast<bool>(op.getGateUpScale());
   std::optional<ArrayRef<int64_t>> block = op.getWeightBlock();
   int64_t bn = block ? (*block)[0] : 0, bk = block ? (*block)[1] : 0;
+  int64_t xGroup = block ? bk : hidden, actGroup = block ? bk : inter;
   Type rounding = xt.getElementType(); // intermediate activations are stored in this type
+  MLIRContext *ctx = L.context();
+  Type f32 = Float32Type::get(ctx), e4m3 = Float8E4M3FNType::get(ctx);
+  constexpr int64_t kDyn = ShapedType::kDynamic;
 
-  std::vector<View> views{L.view(op.getInput()), L.view(op.getExpertIds()), L.view(op.getExpertWeights()),
-                          L.view(op.getGateUp()), L.view(op.getDown())};
-  SmallVector<Type> types{L.memrefType(xt), L.memrefType(tensorType(op.getExpertIds())),
-                          L.memrefType(tensorType(op.getExpertWeights())), L.memrefType(gut), L.memrefType(dnt)};
+  // dot(input row at inAt, K in groups) with weight row r of expert e: plain, or e4m3 products
+  // scaled per K group by the input's scale (scaleAt(g)) and the weight's.
+  auto expertDot = [=](KernelBuilder &kb, Value input, SmallVector<Value> inAt, int64_t k, int64_t group,
+                       const std::function<Value(Value)> &inputScale, Value w, Value ws, Value e,
+                       Value r) -> Value {
+    if (!fp8)
+      return kb.dot(input, inAt, w, {e, r}, kb.idx(0), k);
+    return kb.reduce1(kb.idx(0), kb.idx(k / group), kb.f32(0.0f), [&](Value g, Value sum) {
+      Value base = kb.muli(g, kb.idx(group));
+      Value partial = kb.dot(input, inAt, w, {e, r}, base, group); // both rows' group starts at base
+      Value wscale = block ? kb.load(ws, {e, kb.divui(r, kb.idx(bn)), g}) : kb.load(ws, {e, r});
+      return kb.add(sum, kb.mul(partial, kb.mul(inputScale(g), wscale)));
+    });
+  };
+  // The expert of (t, slot), and whether the id is valid (an invalid one weighs nothing).
+  auto expertOf = [=](KernelBuilder &kb, Value ids, Value t, Value slot) -> std::pair<Value, Value> {
+    Value e = kb.loadIndex(ids, {t, slot});
+    Value inRange = kb.cmpi(arith::CmpIPredicate::ult, e, kb.idx(experts));
+    return {kb.select(inRange, e, kb.idx(0)), inRange};
+  };
+
+  View x = L.view(op.getInput()), ids = L.view(op.getExpertIds()), weights = L.view(op.getExpertWeights());
+  View gu = L.view(op.getGateUp()), dn = L.view(op.getDown());
+  View sgu, sdn;
   if (fp8) {
-    views.push_back(L.view(op.getGateUpScale()));
-    views.push_back(L.view(op.getDownScale()));
-    types.push_back(L.memrefType(tensorType(op.getGateUpScale())));
-    types.push_back(L.memrefType(tensorType(op.getDownScale())));
+    sgu = L.view(op.getGateUpScale());
+    sdn = L.view(op.getDownScale());
   }
-  views.push_back(L.result(op.getResult()));
-  types.push_back(L.memrefType(tensorType(op.getResult())));
+  // Quantized input (FP8): codes [T, H] and scales [T] or [T, H / bk].
+  auto xCodesType = RankedTensorType::get({kDyn, hidden}, e4m3);
+  auto xScalesType = block ? RankedTensorType::get({kDyn, hidden / bk}, f32) : RankedTensorType::get({kDyn}, f32);
+  View xIn = x, xScales;
+  if (fp8) {
+    xIn = L.temp(xCodesType, "moe_x8_");
+    xScales = L.temp(xScalesType, "moe_xs_");
+    L.dispatch(quantizeKernel(L, xt, xCodesType, xScalesType, xGroup), {x, xIn, xScales}, {}, x.shape[0]);
+  }
+  auto xInType = fp8 ? xCodesType : xt;
 
-  int kernel = L.kernel("axe.moe_experts", Lowering::keyOf(op), types, 0,
+  // act [T, topK, I]; the quantizer and its scales see it as [T, topK * I].
+  auto actType = RankedTensorType::get({kDyn, topK, inter}, rounding);
+  auto actFlatType = RankedTensorType::get({kDyn, topK * inter}, rounding);
+  View act = L.temp(actType, "moe_act_");
+  auto flat = [&](View v) {
+    v.shape = {v.shape[0], Dim::of(topK * inter)};
+    v.strides = {Dim::of(topK * inter), Dim::of(1)};
+    return v;
+  };
+  SmallVector<Type> guTypes{L.memrefType(xInType), L.memrefType(idt), L.memrefType(gut), L.memrefType(actType)};
+  std::vector<View> guViews{xIn, ids, gu, act};
+  if (fp8) {
+    guTypes.append({L.memrefType(xScalesType), L.memrefType(tensorType(op.getGateUpScale()))});
+    guViews.insert(guViews.end(), {xScales, sgu});
+  }
+  int gateUp = L.kernel("axe.moe_experts", Lowering::keyOf(op, "gate_up"), guTypes, 0,
                         [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    // a: x ids weights gate_up down [gate_up_scale down_scale] out
-    Value x = a[0], ids = a[1], weights = a[2], gu = a[3], dn = a[4];
-    Value sgu = fp8 ? a[5] : Value(), sdn = fp8 ? a[6] : Value(), out = a[fp8 ? 7 : 5];
-    Type f32 = kb.builder().getF32Type(), i8 = kb.builder().getI8Type();
-    Value act = kb.scratch({inter}, f32), acc = kb.scratch({hidden}, f32);
-    int64_t xGroup = block ? bk : hidden, actGroup = block ? bk : inter;
-    Value xq, xs, aq, as;
-    if (fp8) {
-      xq = kb.scratch({hidden}, i8);
-      xs = kb.scratch({hidden / xGroup}, f32);
-      aq = kb.scratch({inter}, i8);
-      as = kb.scratch({inter / actGroup}, f32);
-    }
-    // dot(input row, weight row r of expert e): plain, or e4m3 products scaled per K group.
-    auto dot = [&](Value input, Value inputScales, int64_t k, int64_t group, Value w, Value ws, Value e,
-                   Value r, Value row) -> Value {
-      if (!fp8)
-        return kb.dot(input, {row}, w, {e, r}, kb.idx(0), k);
-      return kb.reduce1(kb.idx(0), kb.idx(k / group), kb.f32(0.0f), [&](Value g, Value sum) {
-        Value base = kb.muli(g, kb.idx(group));
-        Value partial = kb.dot(input, {}, w, {e, r}, base, group);
-        Value wscale = block ? kb.load(ws, {e, kb.divui(r, kb.idx(bn)), g}) : kb.load(ws, {e, r});
-        return kb.add(sum, kb.mul(partial, kb.mul(kb.load(inputScales, {g}), wscale)));
-      });
-    };
-    kb.forLoop(wb, we, [&](Value t) {
-      kb.forLoop(0, hidden, [&](Value c) { kb.store(kb.f32(0.0f), acc, {c}); });
-      if (fp8)
-        quantizeRow(kb, hidden, xGroup, [&](Value i) { return kb.load(x, {t, i}); },
-                    [&](Value i, Value code) { kb.storeRaw(code, xq, {i}); },
-                    [&](Value g, Value s) { kb.store(s, xs, {g}); });
-      kb.forLoop(0, topK, [&](Value slot) {
-        Value e = kb.loadIndex(ids, {t, slot});
-        Value inRange = kb.cmpi(arith::CmpIPredicate::ult, e, kb.idx(experts));
-        e = kb.select(inRange, e, kb.idx(0));
-        Value weight = kb.select(inRange, kb.load(weights, {t, slot}), kb.f32(0.0f));
-        kb.forLoop(0, inter, [&](Value r) {
-          Value input = fp8 ? xq : x;
-          Value gate = kb.roundTo(rounding, dot(input, xs, hidden, xGroup, gu, sgu, e, r, t));
-          Value up = kb.roundTo(rounding, dot(input, xs, hidden, xGroup, gu, sgu, e, kb.addi(r, kb.idx(inter)), t));
-          kb.store(kb.roundTo(rounding, kb.mul(kb.silu(gate), up)), act, {r});
-        });
-        if (fp8)
-          quantizeRow(kb, inter, actGroup, [&](Value i) { return kb.load(act, {i}); },
-                      [&](Value i, Value code) { kb.storeRaw(code, aq, {i}); },
-                      [&](Value g, Value s) { kb.store(s, as, {g}); });
-        kb.forLoop(0, hidden, [&](Value c) {
-          Value y = fp8 ? dot(aq, as, inter, actGroup, dn, sdn, e, c, Value())
-                        : kb.dot(act, {}, dn, {e, c}, kb.idx(0), inter);
-          kb.store(kb.add(kb.load(acc, {c}), kb.mul(weight, kb.roundTo(rounding, y))), acc, {c});
+    // a: x ids gate_up act [x_scales gate_up_scale]
+    Value tokens = kb.dim(a[0], 0);
+    kb.forLoop(wb, we, [&](Value r) {
+      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
+        auto scaleOf = [&](Value g) { return block ? kb.load(a[4], {t, g}) : kb.load(a[4], {t}); };
+        kb.forLoop(0, topK, [&](Value slot) {
+          Value e = expertOf(kb, a[1], t, slot).first;
+          Value ws = fp8 ? a[5] : Value();
+          Value gate = kb.roundTo(rounding, expertDot(kb, a[0], {t}, hidden, xGroup, scaleOf, a[2], ws, e, r));
+          Value up = kb.roundTo(rounding, expertDot(kb, a[0], {t}, hidden, xGroup, scaleOf, a[2], ws, e,
+                                                    kb.addi(r, kb.idx(inter))));
+          kb.store(kb.mul(kb.silu(gate), up), a[3], {t, slot, r});
         });
       });
-      kb.forLoop(0, hidden, [&](Value c) { kb.store(kb.load(acc, {c}), out, {t, c}); });
     });
   });
-  L.dispatch(kernel, views, {}, views[0].shape[0]);
+  L.dispatch(gateUp, guViews, {}, Dim::of(inter));
+
+  // Quantized act (FP8): codes [T, topK, I] and scales [T, topK * I / group].
+  auto actCodesType = RankedTensorType::get({kDyn, topK, inter}, e4m3);
+  auto actCodesFlatType = RankedTensorType::get({kDyn, topK * inter}, e4m3);
+  auto actScalesType = RankedTensorType::get({kDyn, topK * inter / actGroup}, f32);
+  View actIn = act, actScales;
+  if (fp8) {
+    actIn = L.temp(actCodesType, "moe_act8_");
+    actScales = L.temp(actScalesType, "moe_acts_");
+    L.dispatch(quantizeKernel(L, actFlatType, actCodesFlatType, actScalesType, actGroup),
+               {flat(act), flat(actIn), actScales}, {}, act.shape[0]);
+  }
+  auto actInType = fp8 ? actCodesType : actType;
+
+  View out = L.result(op.getResult());
+  SmallVector<Type> dnTypes{L.memrefType(actInType), L.memrefType(idt), L.memrefType(wtt), L.memrefType(dnt),
+                            L.memrefType(tensorType(op.getResult()))};
+  std::vector<View> dnViews{actIn, ids, weights, dn, out};
+  if (fp8) {
+    dnTypes.append({L.memrefType(actScalesType), L.memrefType(tensorType(op.getDownScale()))});
+    dnViews.insert(dnViews.end(), {actScales, sdn});
+  }
+  int down = L.kernel("axe.moe_experts", Lowering::keyOf(op, "down"), dnTypes, 0,
+                      [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    // a: act ids weights down out [act_scales down_scale]
+    Value tokens = kb.dim(a[0], 0);
+    kb.forLoop(wb, we, [&](Value c) {
+      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
+        Value y = kb.reduce1(kb.idx(0), kb.idx(topK), kb.f32(0.0f), [&](Value slot, Value sum) {
+          auto [e, valid] = expertOf(kb, a[1], t, slot);
+          Value weight = kb.select(valid, kb.load(a[2], {t, slot}), kb.f32(0.0f));
+          Value groupsBefore = kb.muli(slot, kb.idx(inter / actGroup));
+          auto scaleOf = [&](Value g) { return kb.load(a[5], {t, kb.addi(groupsBefore, g)}); };
+          Value part = expertDot(kb, a[0], {t, slot}, inter, actGroup, scaleOf, a[3], fp8 ? a[6] : Value(), e, c);
+          return kb.add(sum, kb.mul(weight, kb.roundTo(rounding, part)));
+        });
+        kb.store(y, a[4], {t, c});
+      });
+    });
+  });
+  L.dispatch(down, dnViews, {}, Dim::of(hidden));
   return success();
 }
 

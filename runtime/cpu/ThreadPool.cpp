@@ -8,6 +8,25 @@
 
 namespace axe {
 
+namespace {
+
+// Polls `ready` for up to `spin`; true as soon as it holds.
+template <typename Ready> bool spinUntil(Ready ready, std::chrono::microseconds spin) {
+  auto deadline = std::chrono::steady_clock::now() + spin;
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (ready())
+        return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  } while (std::chrono::steady_clock::now() < deadline);
+  return ready();
+}
+
+} // namespace
+
 ThreadPool::ThreadPool(unsigned numThreads) {
   if (numThreads == 0)
     throw Error("thread pool: the thread count must be at least 1");
@@ -58,16 +77,18 @@ void ThreadPool::run(int64_t W, RangeFn fn, void *ctx) {
     ctx_ = ctx;
     W_ = W;
     parts_ = parts;
-    pending_ = parts - 1;
+    pending_.store(parts - 1, std::memory_order_relaxed);
     error_ = nullptr;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   runRange(0);
   std::exception_ptr error;
+  auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  spinUntil(finished, kSpin);
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    done_.wait(lock, finished);
     error = error_;
     error_ = nullptr;
   }
@@ -77,25 +98,27 @@ void ThreadPool::run(int64_t W, RangeFn fn, void *ctx) {
 
 void ThreadPool::workerLoop(unsigned index) {
   uint64_t seen = 0;
+  auto newJob = [&] { return generation_.load(std::memory_order_acquire) != seen; };
   for (;;) {
+    spinUntil(newJob, kSpin);
+    int64_t parts;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stop_ || newJob(); });
       if (stop_)
         return;
-      seen = generation_;
-      if (int64_t(index) >= parts_)
-        continue; // fewer ranges than threads this time
+      seen = generation_.load(std::memory_order_relaxed);
+      parts = parts_;
     }
+    if (int64_t(index) >= parts)
+      continue; // fewer ranges than threads this time
     // The job's fields are stable until pending_ reaches 0, which needs this worker's decrement.
     runRange(index);
-    bool last;
-    {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Taking the mutex orders this notify after the caller's check, if it is about to sleep.
       std::lock_guard<std::mutex> lock(mutex_);
-      last = --pending_ == 0;
-    }
-    if (last)
       done_.notify_one();
+    }
   }
 }
 

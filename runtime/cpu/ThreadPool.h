@@ -1,14 +1,19 @@
 //===- ThreadPool.h - persistent workers for workgroup ranges -*- C++ -*-===//
 //
 // A program step calls hundreds of kernels, each over a workgroup range [0, W). Spawning threads per
-// call would cost more than a small kernel, so the workers persist; between calls they sleep on a
-// condition variable (never spin: on a 2-core box a spinning worker steals the core the caller
-// needs). The calling thread takes part, so a pool of N threads has N - 1 workers.
+// call would cost more than a small kernel, so the workers persist. Between calls a worker first
+// spins for a short while (kSpin), since the next kernel of a step usually follows within
+// microseconds, then sleeps on a condition variable: waking a sleeping thread costs tens of
+// microseconds, more than most decode kernels take, while an unbounded spin would steal a core
+// from the caller between steps. The calling thread takes part, so a pool of N threads has N - 1
+// workers, and it waits for them the same way.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AXE_RUNTIME_CPU_THREADPOOL_H
 #define AXE_RUNTIME_CPU_THREADPOOL_H
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -51,15 +56,18 @@ private:
   std::vector<std::thread> workers_;
   std::mutex callMutex_; // one parallelFor at a time
 
-  std::mutex mutex_; // guards everything below
+  // How long a waiting thread polls before it sleeps.
+  static constexpr std::chrono::microseconds kSpin{100};
+
+  std::mutex mutex_; // guards the job's fields and error_; generation_ and pending_ change under it
   std::condition_variable wake_, done_;
-  uint64_t generation_ = 0; // bumped for each job
+  std::atomic<uint64_t> generation_{0}; // bumped for each job (after its fields are written)
+  std::atomic<int64_t> pending_{0};     // worker ranges not finished yet
   bool stop_ = false;
   RangeFn fn_ = nullptr;
   void *ctx_ = nullptr;
   int64_t W_ = 0;
   int64_t parts_ = 0;
-  int64_t pending_ = 0; // worker ranges not finished yet
   std::exception_ptr error_;
 };
 

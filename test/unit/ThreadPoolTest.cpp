@@ -91,6 +91,22 @@ TEST(ThreadPool, RethrowsAndStaysUsable) {
   EXPECT_EQ(sum.load(), 45);
 }
 
+// Calls back to back find the workers spinning; calls after a pause longer than the spin find
+// them asleep. Both hand-overs must deliver every job exactly once.
+TEST(ThreadPool, HandsOverToSpinningAndSleepingWorkers) {
+  ThreadPool pool(3);
+  int64_t total = 0;
+  for (int call = 0; call < 400; ++call) {
+    if (call % 40 == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::atomic<int64_t> covered{0};
+    pool.parallelFor(9, [&](int64_t b, int64_t e) { covered += e - b; });
+    ASSERT_EQ(covered.load(), 9) << "call " << call;
+    total += covered.load();
+  }
+  EXPECT_EQ(total, 400 * 9);
+}
+
 TEST(ThreadPool, ConcurrentCallersAreSerialised) {
   ThreadPool pool(3);
   std::atomic<int64_t> total{0};

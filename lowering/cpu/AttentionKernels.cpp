@@ -1,8 +1,8 @@
 //===- AttentionKernels.cpp - RoPE and gated attention over a paged KV cache ===//
 //
 // gated_attention becomes two dispatches: the KV-cache write of every token of the step, then
-// attention per token (which reads the positions of its own sequence up to its own, including
-// tokens written by the first dispatch in this same step). Softmax in f32, two passes.
+// attention per query head and token (which reads the positions of its own sequence up to its
+// own, including tokens written by the first dispatch in this same step). Softmax in f32, online.
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,34 +89,33 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
   });
   L.dispatch(write, {k, v, kc, vc, pos, seq, bt}, {}, q.shape[0]);
 
+  // One workgroup per query head (a decode step has one token, but every head to split), each
+  // walking the step's tokens. Online softmax: one score per cached position, the running max
+  // rescales the accumulator when it grows; the value rows are axpys on vector lanes.
   int attend = L.kernel("axe.gated_attention", Lowering::keyOf(op, "attend"),
                         {L.memrefType(qt), L.memrefType(tensorType(op.getGate())), cacheT, cacheT, posT,
                          seqT, btT, L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value acc = kb.scratch({d}, kb.builder().getF32Type());
-    kb.forLoop(wb, we, [&](Value tok) {
-      Value p = kb.loadIndex(a[4], {tok}), s = kb.loadIndex(a[5], {tok});
-      Value last = kb.addi(p, kb.idx(1));
-      kb.forLoop(0, heads, [&](Value h) {
-        Value kvh = kb.divui(h, kb.idx(group));
-        auto score = [&](Value u) {
-          std::pair<Value, Value> at = locate(kb, a[6], s, u);
-          Value blk = at.first, slot = at.second;
-          return kb.mul(kb.dot(a[0], {tok, h}, a[2], {blk, slot, kvh}, kb.idx(0), d), kb.f32(scale));
-        };
-        Value maxScore = kb.reduce1(kb.idx(0), last, kb.f32(-INFINITY), [&](Value u, Value m) {
-          return kb.max(m, score(u));
-        });
+    Value tokens = kb.dim(a[0], 0);
+    kb.forLoop(wb, we, [&](Value h) {
+      Value kvh = kb.divui(h, kb.idx(group));
+      kb.forLoop(kb.idx(0), tokens, [&](Value tok) {
+        Value p = kb.loadIndex(a[4], {tok}), s = kb.loadIndex(a[5], {tok});
         kb.forLoop(0, d, [&](Value j) { kb.store(kb.f32(0.0f), acc, {j}); });
-        Value denom = kb.reduce1(kb.idx(0), last, kb.f32(0.0f), [&](Value u, Value l) {
-          Value w = kb.exp(kb.sub(score(u), maxScore));
+        SmallVector<Value> ml = kb.reduce(kb.idx(0), kb.addi(p, kb.idx(1)), {kb.f32(-INFINITY), kb.f32(0.0f)},
+                                          [&](Value u, ArrayRef<Value> run) -> SmallVector<Value> {
           std::pair<Value, Value> at = locate(kb, a[6], s, u);
           Value blk = at.first, slot = at.second;
-          kb.forLoop(0, d, [&](Value j) {
-            kb.store(kb.add(kb.load(acc, {j}), kb.mul(w, kb.load(a[3], {blk, slot, kvh, j}))), acc, {j});
-          });
-          return kb.add(l, w);
+          Value score = kb.mul(kb.dot(a[0], {tok, h}, a[2], {blk, slot, kvh}, kb.idx(0), d), kb.f32(scale));
+          Value m = kb.max(run[0], score);
+          Value rescale = kb.exp(kb.sub(run[0], m)); // exp(-inf) = 0 at the first position
+          Value w = kb.exp(kb.sub(score, m));
+          kb.forLoop(0, d, [&](Value j) { kb.store(kb.mul(kb.load(acc, {j}), rescale), acc, {j}); });
+          kb.axpy(w, a[3], {blk, slot, kvh}, acc, {}, kb.idx(0), d);
+          return {m, kb.add(kb.mul(run[1], rescale), w)};
         });
+        Value denom = ml[1];
         kb.forLoop(0, d, [&](Value j) {
           Value o = kb.div(kb.load(acc, {j}), denom);
           Value col = kb.addi(kb.muli(h, kb.idx(d)), j);
@@ -125,7 +124,7 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(attend, {q, gate, kc, vc, pos, seq, bt, out}, {}, q.shape[0]);
+  L.dispatch(attend, {q, gate, kc, vc, pos, seq, bt, out}, {}, Dim::of(heads));
   return success();
 }
 

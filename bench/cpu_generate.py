@@ -6,7 +6,7 @@ machine, in one run: prefill and decode tokens per second, and their ratio.
 
 axe runs the artifact under the bf16 and default (FP8) policies; transformers runs the checkpoint in
 bf16 and fp32 with the same thread count (torch.set_num_threads), greedy, KV cache on. The record
-goes to bench/results/cpu_generate.txt.
+goes to bench/results/cpu_generate-MODEL-pPROMPT-tTOKENS.txt.
 """
 import argparse
 import datetime
@@ -81,7 +81,7 @@ def main() -> None:
     for name, p, d in rows:
         lines.append(f"{name:22} {p:14.1f} {d:13.1f} {p / peer[0]:9.2f}x / {d / peer[1]:.2f}x")
     print("\n".join(lines))
-    out = ROOT / "bench/results/cpu_generate.txt"
+    out = ROOT / f"bench/results/cpu_generate-{model.name}-p{args.prompt}-t{args.tokens}.txt"
     out.write_text(f"# {datetime.date.today()} torch {torch.__version__}\n" + "\n".join(lines) + "\n")
 
 

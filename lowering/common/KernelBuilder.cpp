@@ -117,6 +117,39 @@ Value KernelBuilder::dot(Value x, ValueRange xAt, Value y, ValueRange yAt, Value
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, loop.getResult(0));
 }
 
+SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> xAts, Value y, ValueRange yAt,
+                                          Value lo, int64_t n) {
+  auto at = [](ValueRange prefix, Value i) {
+    SmallVector<Value> idx(prefix.begin(), prefix.end());
+    idx.push_back(i);
+    return idx;
+  };
+  constexpr int64_t lanes = 16;
+  SmallVector<Value> sums;
+  if (n % lanes != 0) {
+    for (const SmallVector<Value> &xAt : xAts)
+      sums.push_back(dot(x, xAt, y, yAt, lo, n));
+    return sums;
+  }
+  auto f32s = VectorType::get({lanes}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 0.0f));
+  SmallVector<Value> init(xAts.size(), zero);
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = addi(lo, loop.getInductionVar());
+    Value yv = loadLanes(y, at(yAt, k), lanes);
+    SmallVector<Value> next;
+    for (auto [i, xAt] : llvm::enumerate(xAts))
+      next.push_back(vector::FMAOp::create(b, loc, loadLanes(x, at(xAt, k), lanes), yv, loop.getRegionIterArgs()[i]));
+    scf::YieldOp::create(b, loc, next);
+  }
+  for (Value acc : loop.getResults())
+    sums.push_back(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
+  return sums;
+}
+
 void KernelBuilder::axpy(Value alpha, Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {
   auto at = [](ValueRange prefix, Value i) {
     SmallVector<Value> idx(prefix.begin(), prefix.end());
@@ -244,7 +277,11 @@ Value KernelBuilder::scratch(ArrayRef<int64_t> shape, Type elementType) {
 }
 
 void KernelBuilder::forLoop(Value lo, Value hi, const std::function<void(Value)> &body) {
-  auto loop = scf::ForOp::create(b, loc, lo, hi, idx(1));
+  forLoop(lo, hi, 1, body);
+}
+
+void KernelBuilder::forLoop(Value lo, Value hi, int64_t step, const std::function<void(Value)> &body) {
+  auto loop = scf::ForOp::create(b, loc, lo, hi, idx(step));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   body(loop.getInductionVar());

@@ -79,6 +79,10 @@ public:
   // vector FMAs (loads decoded in vector registers) when n is a multiple of 16, else scalar.
   mlir::Value dot(mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
                   mlir::Value lo, int64_t n);
+  // dot() of several x rows with one y row: each y vector is loaded once for all of them, and
+  // the accumulators stay in registers (a GEMM's register block over tokens).
+  llvm::SmallVector<mlir::Value> dotMany(mlir::Value x, llvm::ArrayRef<llvm::SmallVector<mlir::Value>> xAts,
+                                         mlir::Value y, mlir::ValueRange yAt, mlir::Value lo, int64_t n);
   // y[yAt..., lo + i] += alpha * x[xAt..., lo + i] for i < n, in f32: 16-lane vector FMAs when n
   // is a multiple of 16 and y is f32 (the state and scratch rows it is meant for), else scalar.
   void axpy(mlir::Value alpha, mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
@@ -92,6 +96,7 @@ public:
 
   // Loops.
   void forLoop(mlir::Value lo, mlir::Value hi, const std::function<void(mlir::Value)> &body);
+  void forLoop(mlir::Value lo, mlir::Value hi, int64_t step, const std::function<void(mlir::Value)> &body);
   void forLoop(int64_t lo, int64_t hi, const std::function<void(mlir::Value)> &body) {
     forLoop(idx(lo), idx(hi), body);
   }

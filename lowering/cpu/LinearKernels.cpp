@@ -39,6 +39,21 @@ int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, Ran
 
 namespace {
 
+constexpr int64_t kTokenBlock = 4; // tokens per register block of a GEMM
+
+// Calls `block(tokens)` for the tokens [0, T) in groups of kTokenBlock, then for the remainder
+// one at a time: each call computes a weight row against `tokens` sharing its loads.
+void forTokenBlocks(KernelBuilder &kb, Value numTokens, const std::function<void(SmallVector<Value>)> &block) {
+  Value full = kb.muli(kb.divui(numTokens, kb.idx(kTokenBlock)), kb.idx(kTokenBlock));
+  kb.forLoop(kb.idx(0), full, kTokenBlock, [&](Value first) {
+    SmallVector<Value> tokens;
+    for (int64_t i = 0; i < kTokenBlock; ++i)
+      tokens.push_back(kb.addi(first, kb.idx(i)));
+    block(tokens);
+  });
+  kb.forLoop(full, numTokens, [&](Value t) { block({t}); });
+}
+
 // y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the
 // f8 x f8 -> f32 matmul of the unfused per-channel form: loads decode e4m3 codes.
 LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
@@ -52,8 +67,13 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value tokens = kb.dim(a[0], 0);
     kb.forLoop(wb, we, [&](Value row) {
-      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        kb.store(kb.dot(a[0], {t}, a[1], {row}, kb.idx(0), k), a[2], {t, row});
+      forTokenBlocks(kb, tokens, [&](SmallVector<Value> ts) {
+        SmallVector<SmallVector<Value>> rows;
+        for (Value t : ts)
+          rows.push_back({t});
+        SmallVector<Value> sums = kb.dotMany(a[0], rows, a[1], {row}, kb.idx(0), k);
+        for (auto [t, sum] : llvm::zip(ts, sums))
+          kb.store(sum, a[2], {t, row});
       });
     });
   });
@@ -124,16 +144,24 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value tokens = kb.dim(a[0], 0);
     kb.forLoop(wb, we, [&](Value row) {
-      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        Value total = kb.reduce1(kb.idx(0), kb.idx(k / bk), kb.f32(0.0f), [&](Value g, Value sum) {
+      forTokenBlocks(kb, tokens, [&](SmallVector<Value> ts) {
+        SmallVector<SmallVector<Value>> rows;
+        for (Value t : ts)
+          rows.push_back({t});
+        SmallVector<Value> zeros(ts.size(), kb.f32(0.0f));
+        SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(k / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
           Value base = kb.muli(g, kb.idx(bk));
-          Value partial = kb.dot(a[0], {t}, a[2], {row}, base, bk);
-          Value scale = blockScales
-                            ? kb.mul(kb.load(a[1], {t, g}), kb.load(a[3], {kb.divui(row, kb.idx(bn)), g}))
-                            : kb.mul(kb.load(a[1], {t}), kb.load(a[3], {row}));
-          return kb.add(sum, kb.mul(partial, scale));
+          SmallVector<Value> partials = kb.dotMany(a[0], rows, a[2], {row}, base, bk);
+          Value weightScale = blockScales ? kb.load(a[3], {kb.divui(row, kb.idx(bn)), g}) : kb.load(a[3], {row});
+          SmallVector<Value> next;
+          for (auto [t, partial, sum] : llvm::zip(ts, partials, sums)) {
+            Value tokenScale = blockScales ? kb.load(a[1], {t, g}) : kb.load(a[1], {t});
+            next.push_back(kb.add(sum, kb.mul(partial, kb.mul(tokenScale, weightScale))));
+          }
+          return next;
         });
-        kb.store(total, a[4], {t, row});
+        for (auto [t, total] : llvm::zip(ts, totals))
+          kb.store(total, a[4], {t, row});
       });
     });
   });

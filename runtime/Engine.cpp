@@ -23,6 +23,8 @@ Engine::Engine(const Artifact &artifact, const EngineOptions &options)
   int64_t blockSize = artifact.manifest().kvBlockSize;
   int64_t numBlocks = (options.maxContext + blockSize - 1) / blockSize;
   device_ = std::make_unique<CpuDevice>(artifact, numBlocks, /*numStateSlots=*/1, options.threads);
+  if (options.profile)
+    device_->enableProfiling();
   inputs_.numSeqs = 1;
   inputs_.stateSlots = {kStateSlot};
   reset();

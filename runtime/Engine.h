@@ -27,6 +27,7 @@ struct EngineOptions {
   int64_t prefillChunk = 0; // tokens per prefill step; 0: the whole prompt in one step
   unsigned threads = 1;     // counting the calling thread
   bool allLogits = false;   // compute every token's logits, not only the last one's
+  bool profile = false;     // time every kernel (CpuDevice::profile)
 };
 
 class Engine {

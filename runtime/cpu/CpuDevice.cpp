@@ -5,6 +5,7 @@
 #include "models/Error.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <sys/mman.h>
@@ -157,6 +158,7 @@ void CpuDevice::bind() {
       leading.push_back(s.eval(symbols_));
     calls_[i].call = KernelCall(artifact_.kernelEntry(e.kernel), std::move(leading));
     calls_[i].workgroups = e.workgroups.eval(symbols_);
+    calls_[i].kernel = e.kernel;
   }
   bound_ = true;
 }
@@ -223,17 +225,30 @@ Logits CpuDevice::step(const StepInputs &in) {
                   src.size() * sizeof(int32_t));
   }
 
-  for (const Call &c : calls_) {
-    if (c.workgroups == 0)
-      continue;
-    pool_.parallelFor(c.workgroups, [&c](int64_t begin, int64_t end) { c.call(begin, end); });
-  }
+  runCalls();
 
   Logits out;
   out.data = static_cast<const float *>(storage_[size_t(manifest_.logitsId)].data);
   out.rows = symbols_[int(Symbol::R)];
   out.cols = manifest_.model.vocabSize;
   return out;
+}
+
+void CpuDevice::runCalls() {
+  using Clock = std::chrono::steady_clock;
+  for (const Call &c : calls_) {
+    if (c.workgroups == 0)
+      continue;
+    Clock::time_point start;
+    if (!profile_.empty())
+      start = Clock::now();
+    pool_.parallelFor(c.workgroups, [&c](int64_t begin, int64_t end) { c.call(begin, end); });
+    if (!profile_.empty()) {
+      KernelTime &t = profile_[size_t(c.kernel)];
+      ++t.calls;
+      t.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    }
+  }
 }
 
 void CpuDevice::zeroStateSlot(int64_t slot) {

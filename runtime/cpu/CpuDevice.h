@@ -58,6 +58,16 @@ public:
   // zero conv and recurrent state.
   void zeroStateSlot(int64_t slot);
 
+  // Per-kernel wall time, summed over the steps run since enableProfiling(): each dispatch is timed
+  // around its parallelFor (workers included), so the times add up to the steps' kernel time.
+  struct KernelTime {
+    int64_t calls = 0;
+    double seconds = 0;
+  };
+  void enableProfiling() { profile_.assign(manifest_.kernels.size(), KernelTime{}); }
+  // Indexed like manifest().kernels; empty unless profiling.
+  const std::vector<KernelTime> &profile() const { return profile_; }
+
   // The memory of buffer `id` as the last step bound it (state and weights: always).
   void *bufferData(int64_t id) const { return storage_[size_t(id)].data; }
   uint64_t bufferBytes(int64_t id) const { return storage_[size_t(id)].bytes; }
@@ -76,9 +86,11 @@ private:
   struct Call {
     KernelCall call;
     int64_t workgroups = 0;
+    int64_t kernel = 0; // index in manifest_.kernels
   };
 
   void checkInputs(const StepInputs &in) const;
+  void runCalls();
   // Sizes the per-step buffers for symbols_ and rebuilds every descriptor and call.
   void bind();
   uint64_t bufferElements(const BufferDecl &b) const;
@@ -95,6 +107,7 @@ private:
   std::vector<MemRefDescriptor> descriptors_; // every entry's views, never reallocated
   std::vector<size_t> firstDescriptor_;       // by program entry
   std::vector<Call> calls_;                   // by program entry
+  std::vector<KernelTime> profile_;           // by kernel, when profiling
 };
 
 } // namespace axe

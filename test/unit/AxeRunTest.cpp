@@ -48,6 +48,15 @@ TEST_F(AxeRunTest, GeneratesUntilEos) {
   EXPECT_NE(r.output.find("prefill: 2 tokens"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("decode: 3 tokens"), std::string::npos) << r.output;
 
+  r = runAxeRun(dir.path() + " --prompt-ids 2,3 --max-tokens 4 --profile");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(firstLine(r.output), "4 5 6 7");
+  EXPECT_NE(r.output.find("kernel "), std::string::npos) << r.output; // the table's header
+  EXPECT_NE(r.output.find("all kernels"), std::string::npos) << r.output;
+  EXPECT_NE(runAxeRun(dir.path() + " --prompt-ids 2 --max-tokens 1 --profile=yes").output.find(
+                "--profile takes no value"),
+            std::string::npos);
+
   r = runAxeRun(dir.path() + " --prompt-ids 2,3 --max-tokens 6 --ignore-eos --prefill-chunk 1");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(firstLine(r.output), "4 5 6 7 0 1");

@@ -54,9 +54,9 @@ std::vector<float> expectedRow(int32_t v) {
 
 std::vector<float> rowOf(const Logits &l, int64_t r) { return {l.row(r), l.row(r) + l.cols}; }
 
-TEST(CpuDevice, TwoEntryProgramOverTheThreadPool) {
-  // counter [NB, 2] f32: entry 0 adds 1 to column 0 of every row (a strided view, W = NB), entry 1
-  // to both elements of row 0 (W = 2). State persists across steps.
+// counter [NB, 2] f32: entry 0 adds 1 to column 0 of every row (a strided view, W = NB), entry 1
+// to both elements of row 0 (W = 2). State persists across steps.
+json twoEntryProgram() {
   json m = baseManifest();
   m["buffers"].push_back(bufferJson(kNumBaseBuffers, "state", "counter", "f32", {"NB", 2}));
   m["kernels"] = {{{"name", "test_add_one"}, {"symbol", "_mlir_ciface_test_add_one"}, {"op", "test.add_one"},
@@ -65,8 +65,12 @@ TEST(CpuDevice, TwoEntryProgramOverTheThreadPool) {
       {{"kernel", 0}, {"args", {viewJson(kNumBaseBuffers, 0, {"NB"}, {2})}}, {"scalars", json::array()}, {"workgroups", "NB"}},
       {{"kernel", 0}, {"args", {viewJson(kNumBaseBuffers, 0, {2}, {1})}}, {"scalars", json::array()}, {"workgroups", 2}},
   };
+  return m;
+}
+
+TEST(CpuDevice, TwoEntryProgramOverTheThreadPool) {
   TempDir dir;
-  auto artifact = makeArtifact(dir, m);
+  auto artifact = makeArtifact(dir, twoEntryProgram());
   for (unsigned threads : {1u, 2u, 3u, 4u}) {
     SCOPED_TRACE(threads);
     const int64_t NB = 4;
@@ -81,6 +85,20 @@ TEST(CpuDevice, TwoEntryProgramOverTheThreadPool) {
     device.step(oneSequence({1, 2}, {}));
     EXPECT_EQ(std::vector<float>(counter, counter + 2 * NB), (std::vector<float>{4, 2, 2, 0, 2, 0, 2, 0}));
   }
+}
+
+TEST(CpuDevice, ProfileCountsEveryDispatchOfItsKernel) {
+  TempDir dir;
+  auto artifact = makeArtifact(dir, twoEntryProgram());
+  CpuDevice device(*artifact, /*numBlocks=*/4, 1, 2);
+  device.step(oneSequence({1}, {0}));
+  EXPECT_TRUE(device.profile().empty()); // off by default
+  device.enableProfiling();
+  for (int i = 0; i < 3; ++i)
+    device.step(oneSequence({1}, {0}));
+  ASSERT_EQ(device.profile().size(), 1u); // one kernel, two entries
+  EXPECT_EQ(device.profile()[0].calls, 6);
+  EXPECT_GT(device.profile()[0].seconds, 0.0);
 }
 
 TEST(CpuDevice, FixtureModelComputesLogitsAndState) {

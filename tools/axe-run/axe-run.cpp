@@ -2,7 +2,7 @@
 //
 //   axe-run model.axe --prompt-ids 1,2,3 --max-tokens N [--temperature T] [--top-k K] [--top-p P]
 //           [--seed S] [--threads N] [--max-context N] [--prefill-chunk N]
-//           [--dump-logits FILE.npy] [--verify-weights] [--ignore-eos]
+//           [--dump-logits FILE.npy] [--verify-weights] [--ignore-eos] [--profile]
 //
 // Prints the generated ids on one line (space-separated), then a line with prefill and decode
 // speeds. --dump-logits writes float32 [fed tokens, vocab]: the logits of every prompt position,
@@ -45,7 +45,8 @@ const char *kUsage =
     "  --prefill-chunk N    feed the prompt N tokens per step (default: all at once)\n"
     "  --dump-logits F.npy  write every fed token's logits, float32 [tokens, vocab]\n"
     "  --verify-weights     also check the SHA-256 of weights.safetensors\n"
-    "  --ignore-eos         do not stop at the model's end-of-sequence ids\n";
+    "  --ignore-eos         do not stop at the model's end-of-sequence ids\n"
+    "  --profile            print each kernel's share of the run's kernel time to stderr\n";
 
 struct Options {
   std::string model;
@@ -58,7 +59,29 @@ struct Options {
   std::string dumpLogits;
   bool verifyWeights = false;
   bool ignoreEos = false;
+  bool profile = false;
 };
+
+// Kernels by total time, with their op, calls and share of all kernel time (prefill and decode).
+void printProfile(const axe::Manifest &manifest, const std::vector<axe::CpuDevice::KernelTime> &times) {
+  double total = 0;
+  for (const auto &t : times)
+    total += t.seconds;
+  std::vector<size_t> order(times.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times[a].seconds > times[b].seconds; });
+  std::fprintf(stderr, "%-28s %-24s %8s %10s %7s %10s\n", "kernel", "op", "calls", "total ms", "share", "us/call");
+  for (size_t i : order) {
+    const auto &t = times[i];
+    if (t.calls == 0)
+      continue;
+    std::fprintf(stderr, "%-28s %-24s %8lld %10.2f %6.1f%% %10.1f\n", manifest.kernels[i].name.c_str(),
+                 manifest.kernels[i].op.c_str(), (long long)t.calls, t.seconds * 1e3,
+                 total > 0 ? 100 * t.seconds / total : 0.0, 1e6 * t.seconds / double(t.calls));
+  }
+  std::fprintf(stderr, "%-28s %-24s %8s %10.2f\n", "all kernels", "", "", total * 1e3);
+}
 
 [[noreturn]] void usageError(const std::string &what) { throw axe::Error(what + " (see --help)"); }
 
@@ -129,10 +152,10 @@ Options parseArgs(int argc, char **argv) {
       value = arg.substr(eq + 1);
       inlineValue = true;
     }
-    if (flag == "--verify-weights" || flag == "--ignore-eos") {
+    if (flag == "--verify-weights" || flag == "--ignore-eos" || flag == "--profile") {
       if (inlineValue)
         usageError(flag + " takes no value");
-      (flag == "--verify-weights" ? o.verifyWeights : o.ignoreEos) = true;
+      (flag == "--verify-weights" ? o.verifyWeights : flag == "--ignore-eos" ? o.ignoreEos : o.profile) = true;
       continue;
     }
     if (!inlineValue) {
@@ -208,6 +231,7 @@ int run(const Options &o) {
   engineOptions.prefillChunk = o.prefillChunk;
   engineOptions.threads = o.threads;
   engineOptions.allLogits = !o.dumpLogits.empty();
+  engineOptions.profile = o.profile;
   if (fed > engineOptions.maxContext)
     throw axe::Error("context overflow: " + std::to_string(o.promptIds.size()) +
                      " prompt tokens and " + std::to_string(o.maxTokens) + " new need " +
@@ -256,6 +280,10 @@ int run(const Options &o) {
   std::printf("prefill: %zu tokens, %.3f s, %s; decode: %lld tokens, %.3f s, %s\n",
               o.promptIds.size(), prefillSecs, rate(int64_t(o.promptIds.size()), prefillSecs).c_str(),
               (long long)decodeSteps, decodeSecs, rate(decodeSteps, decodeSecs).c_str());
+  if (o.profile) {
+    std::fflush(stdout); // the tokens and speeds first, then the table on stderr
+    printProfile(artifact->manifest(), engine.device().profile());
+  }
   return 0;
 }
 

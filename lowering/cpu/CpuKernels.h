@@ -40,7 +40,8 @@ void quantizeRow(KernelBuilder &kb, int64_t k, int64_t group,
                  const std::function<void(mlir::Value, mlir::Value)> &storeCode,
                  const std::function<void(mlir::Value, mlir::Value)> &storeScale);
 // The kernel that quantizes a [T, K] float view into e4m3 codes and scales, per token (`scales`
-// of rank 1) or per 1 x `group` (rank 2); one workgroup per token (LinearKernels.cpp).
+// of rank 1) or per 1 x `group` (rank 2); one workgroup per token (LinearKernels.cpp). With f32
+// `codes` it stores each code's e4m3 value, exactly, so a CPU GEMM need not decode it per row.
 int quantizeKernel(Lowering &L, mlir::RankedTensorType in, mlir::RankedTensorType codes,
                    mlir::RankedTensorType scales, int64_t group);
 

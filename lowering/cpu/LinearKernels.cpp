@@ -19,14 +19,20 @@ namespace ir = mlir::axe;
 int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, RankedTensorType scales,
                    int64_t group) {
   int64_t k = in.getDimSize(1);
+  bool widened = codes.getElementType().isF32();
   std::string key = "quantize " + std::to_string(group);
-  llvm::raw_string_ostream(key) << " " << in << " " << scales;
+  llvm::raw_string_ostream(key) << " " << in << " " << codes << " " << scales;
   return L.kernel("axe.quantize", key, {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
                   [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     bool perToken = scales.getRank() == 1;
     kb.forLoop(wb, we, [&](Value t) {
       quantizeRow(kb, k, group, [&](Value i) { return kb.load(a[0], {t, i}); },
-                  [&](Value i, Value code) { kb.storeRaw(code, a[1], {t, i}); },
+                  [&](Value i, Value code) {
+                    if (widened)
+                      kb.store(kb.decodeE4M3(code), a[1], {t, i});
+                    else
+                      kb.storeRaw(code, a[1], {t, i});
+                  },
                   [&](Value g, Value s) {
                     if (perToken)
                       kb.store(s, a[2], {t});
@@ -120,7 +126,10 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
   std::optional<ArrayRef<int64_t>> block = op.getWeightBlock();
   int64_t bn = block ? (*block)[0] : n, bk = block ? (*block)[1] : k;
   MLIRContext *ctx = L.context();
-  auto codesType = RankedTensorType::get(in.getShape(), Float8E4M3FNType::get(ctx));
+  // Our own quantization of a float input keeps its e4m3 values widened to f32 (exact): the
+  // GEMM then decodes only the weight's codes. A fused producer's e4m3 tensor stays as it is.
+  auto codesType = op.getInputScale() ? tensorType(op.getInput())
+                                      : RankedTensorType::get(in.getShape(), Float32Type::get(ctx));
   auto scalesType = block ? RankedTensorType::get({ShapedType::kDynamic, k / bk}, Float32Type::get(ctx))
                           : RankedTensorType::get({ShapedType::kDynamic}, Float32Type::get(ctx));
   View codes, scales;

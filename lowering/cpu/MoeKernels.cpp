@@ -78,7 +78,8 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   int64_t xGroup = block ? bk : hidden, actGroup = block ? bk : inter;
   Type rounding = xt.getElementType(); // intermediate activations are stored in this type
   MLIRContext *ctx = L.context();
-  Type f32 = Float32Type::get(ctx), e4m3 = Float8E4M3FNType::get(ctx);
+  // The quantized x and act keep their e4m3 values widened to f32 (exact; see quantizeKernel).
+  Type f32 = Float32Type::get(ctx), e4m3Values = f32;
   constexpr int64_t kDyn = ShapedType::kDynamic;
 
   // dot(input row at inAt, K in groups) with weight row r of expert e: plain, or e4m3 products
@@ -110,7 +111,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     sdn = L.view(op.getDownScale());
   }
   // Quantized input (FP8): codes [T, H] and scales [T] or [T, H / bk].
-  auto xCodesType = RankedTensorType::get({kDyn, hidden}, e4m3);
+  auto xCodesType = RankedTensorType::get({kDyn, hidden}, e4m3Values);
   auto xScalesType = block ? RankedTensorType::get({kDyn, hidden / bk}, f32) : RankedTensorType::get({kDyn}, f32);
   View xIn = x, xScales;
   if (fp8) {
@@ -156,8 +157,8 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   L.dispatch(gateUp, guViews, {}, Dim::of(inter));
 
   // Quantized act (FP8): codes [T, topK, I] and scales [T, topK * I / group].
-  auto actCodesType = RankedTensorType::get({kDyn, topK, inter}, e4m3);
-  auto actCodesFlatType = RankedTensorType::get({kDyn, topK * inter}, e4m3);
+  auto actCodesType = RankedTensorType::get({kDyn, topK, inter}, e4m3Values);
+  auto actCodesFlatType = RankedTensorType::get({kDyn, topK * inter}, e4m3Values);
   auto actScalesType = RankedTensorType::get({kDyn, topK * inter / actGroup}, f32);
   View actIn = act, actScales;
   if (fp8) {

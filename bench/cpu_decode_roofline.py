@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""CPU decode against the machine's read bandwidth: decode reads every active weight once per
+token, so its ceiling is (read bandwidth) / (bytes per token). Measures both in one run on the
+`large` test model (1024 hidden, 104 experts, top-8; ~3 GB, made if missing), default map.
+
+    .venv/bin/python bench/cpu_decode_roofline.py [--threads N] [--model DIR]
+
+Bandwidth: a torch sum over 1 GiB of f32 with the same thread count, best of 5. Bytes per token:
+every weight in the artifact except the embedding table (one row is read) and the routed experts
+not chosen (top-k of E). The record goes to bench/results/cpu_decode_roofline.txt.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+
+ROOT = Path(__file__).resolve().parents[1]
+DTYPE_BYTES = {"F8_E4M3": 1, "BF16": 2, "F16": 2, "F32": 4, "I32": 4, "I64": 8, "U8": 1, "I8": 1}
+
+
+def read_bandwidth(threads: int) -> float:
+    torch.set_num_threads(threads)
+    a = torch.ones(2**28, dtype=torch.float32)
+    a.sum()
+    best = 0.0
+    for _ in range(5):
+        start = time.perf_counter()
+        a.sum()
+        best = max(best, a.numel() * 4 / (time.perf_counter() - start))
+    return best
+
+
+def bytes_per_token(artifact: Path, model_dir: Path) -> tuple[int, int]:
+    """(bytes read per decode token, all weight bytes)."""
+    config = json.loads((model_dir / "config.json").read_text())
+    config = config.get("text_config", config)
+    chosen = config["num_experts_per_tok"] / config["num_experts"]
+    total = active = 0.0
+    with safe_open(artifact / "weights.safetensors", "np") as st:
+        for name in st.keys():
+            t = st.get_slice(name)
+            size = int(np.prod(t.get_shape())) * DTYPE_BYTES[t.get_dtype()]
+            total += size
+            if "embed_tokens" in name:
+                continue
+            active += size * (chosen if ".experts." in name else 1.0)
+    return int(active), int(total)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--model", type=Path, default=ROOT / "build/test-models/large")
+    args = parser.parse_args()
+    if not (args.model / "config.json").exists():
+        subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "test/models/make_test_models.py"),
+                        "--out", str(args.model.parent), "--only", "large"], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        artifact = Path(tmp) / "large.axe"
+        subprocess.run([str(ROOT / "build/bin/axe-compile"), str(args.model), "-o", str(artifact)],
+                       check=True, capture_output=True)
+        active, total = bytes_per_token(artifact, args.model)
+        prompt = ",".join(str(i * 7 % 60000) for i in range(256))
+        out = subprocess.run([str(ROOT / "build/bin/axe-run"), str(artifact), "--prompt-ids", prompt,
+                              "--max-tokens", "64", "--ignore-eos", "--threads", str(args.threads)],
+                             check=True, capture_output=True, text=True).stdout
+    decode = float(re.search(r"decode: .*?([\d.]+) tok/s", out).group(1))
+    bandwidth = read_bandwidth(args.threads)
+    achieved = decode * active
+    lines = [f"{args.model.name}, default map, {args.threads} threads ({os.cpu_count()} cores)",
+             f"weights {total / 1e6:.0f} MB, read per decode token {active / 1e6:.0f} MB",
+             f"read bandwidth (torch sum, 1 GiB, best of 5): {bandwidth / 1e9:.1f} GB/s "
+             f"-> ceiling {bandwidth / active:.1f} tok/s",
+             f"axe decode: {decode:.1f} tok/s = {achieved / 1e9:.1f} GB/s = {achieved / bandwidth:.0%} of the read roofline"]
+    print("\n".join(lines))
+    (ROOT / "bench/results/cpu_decode_roofline.txt").write_text(
+        f"# {datetime.date.today()} torch {torch.__version__}\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -91,40 +91,31 @@ Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes) 
   return arith::MulFOp::create(b, loc, single, scale);
 }
 
+namespace {
+
+constexpr int64_t kLanes = 16; // f32 lanes of the row loops (two AVX2 registers)
+
+// The indices of element i of the row at `prefix`.
+SmallVector<Value> at(ValueRange prefix, Value i) {
+  SmallVector<Value> idx(prefix.begin(), prefix.end());
+  idx.push_back(i);
+  return idx;
+}
+
+} // namespace
+
 Value KernelBuilder::dot(Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {
-  auto at = [](ValueRange prefix, Value i) {
-    SmallVector<Value> idx(prefix.begin(), prefix.end());
-    idx.push_back(i);
-    return idx;
-  };
-  constexpr int64_t lanes = 16;
-  if (n % lanes != 0)
-    return reduce1(idx(0), idx(n), f32(0.0f), [&](Value i, Value s) {
-      Value k = addi(lo, i);
-      return add(s, mul(load(x, at(xAt, k)), load(y, at(yAt, k))));
-    });
-  auto f32s = VectorType::get({lanes}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 0.0f));
-  auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), ValueRange{zero});
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value k = addi(lo, loop.getInductionVar());
-    Value acc = vector::FMAOp::create(b, loc, loadLanes(x, at(xAt, k), lanes),
-                                      loadLanes(y, at(yAt, k), lanes), loop.getRegionIterArgs()[0]);
-    scf::YieldOp::create(b, loc, acc);
-  }
-  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, loop.getResult(0));
+  if (n % kLanes == 0)
+    return dotMany(x, {SmallVector<Value>(xAt.begin(), xAt.end())}, y, yAt, lo, n)[0];
+  return reduce1(idx(0), idx(n), f32(0.0f), [&](Value i, Value s) {
+    Value k = addi(lo, i);
+    return add(s, mul(load(x, at(xAt, k)), load(y, at(yAt, k))));
+  });
 }
 
 SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> xAts, Value y, ValueRange yAt,
                                           Value lo, int64_t n) {
-  auto at = [](ValueRange prefix, Value i) {
-    SmallVector<Value> idx(prefix.begin(), prefix.end());
-    idx.push_back(i);
-    return idx;
-  };
-  constexpr int64_t lanes = 16;
+  constexpr int64_t lanes = kLanes;
   SmallVector<Value> sums;
   if (n % lanes != 0) {
     for (const SmallVector<Value> &xAt : xAts)
@@ -151,12 +142,7 @@ SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> 
 }
 
 void KernelBuilder::axpy(Value alpha, Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {
-  auto at = [](ValueRange prefix, Value i) {
-    SmallVector<Value> idx(prefix.begin(), prefix.end());
-    idx.push_back(i);
-    return idx;
-  };
-  constexpr int64_t lanes = 16;
+  constexpr int64_t lanes = kLanes;
   if (n % lanes != 0 || !cast<MemRefType>(y.getType()).getElementType().isF32()) {
     forLoop(idx(0), idx(n), [&](Value i) {
       Value k = addi(lo, i);

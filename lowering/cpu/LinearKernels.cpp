@@ -47,17 +47,25 @@ namespace {
 
 constexpr int64_t kTokenBlock = 4; // tokens per register block of a GEMM
 
-// Calls `block(tokens)` for the tokens [0, T) in groups of kTokenBlock, then for the remainder
-// one at a time: each call computes a weight row against `tokens` sharing its loads.
-void forTokenBlocks(KernelBuilder &kb, Value numTokens, const std::function<void(SmallVector<Value>)> &block) {
+// Calls `block(tokens, rows)` for the tokens [0, T) in groups of kTokenBlock, then for the
+// remainder one at a time; `rows` are the tokens' row indices of a [T, K] input, for dotMany.
+// Each call computes a weight row against its tokens, sharing the weight's loads.
+using TokenBlock = std::function<void(ArrayRef<Value> tokens, ArrayRef<SmallVector<Value>> rows)>;
+void forTokenBlocks(KernelBuilder &kb, Value numTokens, const TokenBlock &block) {
+  auto call = [&](SmallVector<Value> tokens) {
+    SmallVector<SmallVector<Value>> rows;
+    for (Value t : tokens)
+      rows.push_back({t});
+    block(tokens, rows);
+  };
   Value full = kb.muli(kb.divui(numTokens, kb.idx(kTokenBlock)), kb.idx(kTokenBlock));
   kb.forLoop(kb.idx(0), full, kTokenBlock, [&](Value first) {
     SmallVector<Value> tokens;
     for (int64_t i = 0; i < kTokenBlock; ++i)
       tokens.push_back(kb.addi(first, kb.idx(i)));
-    block(tokens);
+    call(tokens);
   });
-  kb.forLoop(full, numTokens, [&](Value t) { block({t}); });
+  kb.forLoop(full, numTokens, [&](Value t) { call({t}); });
 }
 
 // y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the
@@ -73,10 +81,7 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value tokens = kb.dim(a[0], 0);
     kb.forLoop(wb, we, [&](Value row) {
-      forTokenBlocks(kb, tokens, [&](SmallVector<Value> ts) {
-        SmallVector<SmallVector<Value>> rows;
-        for (Value t : ts)
-          rows.push_back({t});
+      forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
         SmallVector<Value> sums = kb.dotMany(a[0], rows, a[1], {row}, kb.idx(0), k);
         for (auto [t, sum] : llvm::zip(ts, sums))
           kb.store(sum, a[2], {t, row});
@@ -153,10 +158,7 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value tokens = kb.dim(a[0], 0);
     kb.forLoop(wb, we, [&](Value row) {
-      forTokenBlocks(kb, tokens, [&](SmallVector<Value> ts) {
-        SmallVector<SmallVector<Value>> rows;
-        for (Value t : ts)
-          rows.push_back({t});
+      forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
         SmallVector<Value> zeros(ts.size(), kb.f32(0.0f));
         SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(k / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
           Value base = kb.muli(g, kb.idx(bk));

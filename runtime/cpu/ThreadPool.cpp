@@ -25,13 +25,28 @@ template <typename Ready> bool spinUntil(Ready ready, std::chrono::microseconds 
   return ready();
 }
 
+// The fields of the claim word (see ThreadPool.h). The generation wraps after 2^40 jobs; a wrap
+// could at worst make a waiting worker miss a job, which the caller then runs without it.
+constexpr unsigned kIndexBits = 12;
+constexpr int64_t kMaxChunks = (int64_t(1) << kIndexBits) - 1;
+constexpr uint64_t kIndexMask = (uint64_t(1) << kIndexBits) - 1;
+constexpr unsigned kGenerationShift = 2 * kIndexBits;
+constexpr uint64_t kGenerationMask = (uint64_t(1) << (64 - kGenerationShift)) - 1;
+
+uint64_t generationOf(uint64_t word) { return word >> kGenerationShift; }
+int64_t countOf(uint64_t word) { return int64_t((word >> kIndexBits) & kIndexMask); }
+int64_t nextOf(uint64_t word) { return int64_t(word & kIndexMask); }
+uint64_t claimWord(uint64_t generation, int64_t count) {
+  return generation << kGenerationShift | uint64_t(count) << kIndexBits;
+}
+
 } // namespace
 
 ThreadPool::ThreadPool(unsigned numThreads) {
   if (numThreads == 0)
     throw Error("thread pool: the thread count must be at least 1");
   for (unsigned i = 1; i < numThreads; ++i)
-    workers_.emplace_back([this, i] { workerLoop(i); });
+    workers_.emplace_back([this] { workerLoop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -44,47 +59,70 @@ ThreadPool::~ThreadPool() {
     t.join();
 }
 
-void ThreadPool::splitRange(int64_t W, int64_t parts, int64_t i, int64_t &begin, int64_t &end) {
-  int64_t base = W / parts, extra = W % parts;
-  begin = i * base + std::min(i, extra);
-  end = begin + base + (i < extra ? 1 : 0);
+// About four chunks per thread: a thread descheduled inside a chunk then holds up a quarter of its
+// even share rather than all of it, and the threads that do run balance in steps of a quarter
+// share. Finer chunks would buy little more: each costs a claim (an atomic on a cache line that all
+// threads share) and a kernel call with its per-call setup. Small W gets one workgroup per chunk;
+// kMaxChunks bounds the count for very many threads.
+int64_t ThreadPool::chunkSize(int64_t W, unsigned numThreads) {
+  int64_t chunks = std::min<int64_t>({W, int64_t(numThreads) * 4, kMaxChunks});
+  chunks = std::max<int64_t>(chunks, 1);
+  return (W + chunks - 1) / chunks;
 }
 
-void ThreadPool::runRange(unsigned part) {
-  int64_t begin, end;
-  splitRange(W_, parts_, part, begin, end);
-  try {
-    fn_(ctx_, begin, end);
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!error_)
-      error_ = std::current_exception();
+bool ThreadPool::runChunks(uint64_t generation) {
+  int64_t ran = 0;
+  uint64_t word = claim_.load(std::memory_order_relaxed);
+  while (generationOf(word) == generation && nextOf(word) < countOf(word)) {
+    if (!claim_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed))
+      continue; // `word` now holds the current value
+    // The claim synchronises with the caller's publication, and the job cannot finish before this
+    // thread's decrement of unfinished_ below, so its fields are stable here.
+    int64_t begin = nextOf(word) * chunk_;
+    int64_t end = std::min(begin + chunk_, W_);
+    try {
+      fn_(ctx_, begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_)
+        error_ = std::current_exception();
+    }
+    ++ran;
+    word = claim_.load(std::memory_order_relaxed);
   }
+  // One decrement for all the chunks this thread ran; after it, nothing of the job may be touched.
+  return ran > 0 && unfinished_.fetch_sub(ran, std::memory_order_acq_rel) == ran;
 }
 
 void ThreadPool::run(int64_t W, RangeFn fn, void *ctx) {
   if (W <= 0)
     return;
-  int64_t parts = std::min<int64_t>(W, numThreads());
-  if (parts == 1) {
+  if (W == 1 || workers_.empty()) {
     fn(ctx, 0, W);
     return;
   }
   std::lock_guard<std::mutex> call(callMutex_);
+  int64_t chunk = chunkSize(W, numThreads());
+  int64_t count = (W + chunk - 1) / chunk;
+  uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = fn;
     ctx_ = ctx;
     W_ = W;
-    parts_ = parts;
-    pending_.store(parts - 1, std::memory_order_relaxed);
+    chunk_ = chunk;
     error_ = nullptr;
-    generation_.fetch_add(1, std::memory_order_release);
+    unfinished_.store(count, std::memory_order_relaxed);
+    generation = (generationOf(claim_.load(std::memory_order_relaxed)) + 1) & kGenerationMask;
+    claim_.store(claimWord(generation, count), std::memory_order_release);
   }
   wake_.notify_all();
-  runRange(0);
+  // The caller claims chunks like a worker: workers that are late to wake find none left and cost
+  // nothing. It then waits only for chunks that others have claimed and not finished.
+  runChunks(generation);
   std::exception_ptr error;
-  auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  auto finished = [this] { return unfinished_.load(std::memory_order_acquire) == 0; };
   spinUntil(finished, kSpin);
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -96,25 +134,20 @@ void ThreadPool::run(int64_t W, RangeFn fn, void *ctx) {
     std::rethrow_exception(error);
 }
 
-void ThreadPool::workerLoop(unsigned index) {
+void ThreadPool::workerLoop() {
   uint64_t seen = 0;
-  auto newJob = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+  auto newJob = [&] { return generationOf(claim_.load(std::memory_order_acquire)) != seen; };
   for (;;) {
-    spinUntil(newJob, kSpin);
-    int64_t parts;
-    {
+    if (!spinUntil(newJob, kSpin)) {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || newJob(); });
       if (stop_)
         return;
-      seen = generation_.load(std::memory_order_relaxed);
-      parts = parts_;
     }
-    if (int64_t(index) >= parts)
-      continue; // fewer ranges than threads this time
-    // The job's fields are stable until pending_ reaches 0, which needs this worker's decrement.
-    runRange(index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // A worker that slept through jobs joins the newest one; missing the others is harmless, since
+    // the caller runs any chunk nobody claimed.
+    seen = generationOf(claim_.load(std::memory_order_acquire));
+    if (runChunks(seen)) {
       // Taking the mutex orders this notify after the caller's check, if it is about to sleep.
       std::lock_guard<std::mutex> lock(mutex_);
       done_.notify_one();

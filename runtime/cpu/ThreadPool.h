@@ -6,7 +6,24 @@
 // microseconds, then sleeps on a condition variable: waking a sleeping thread costs tens of
 // microseconds, more than most decode kernels take, while an unbounded spin would steal a core
 // from the caller between steps. The calling thread takes part, so a pool of N threads has N - 1
-// workers, and it waits for them the same way.
+// workers.
+//
+// The work is split dynamically. [0, W) is cut into chunks of chunkSize(W, N) workgroups, and the
+// caller and the workers claim them one at a time from a shared counter until none are left; the
+// call returns when every claimed chunk has finished. A static split (one range per thread) makes
+// every call wait for the slowest thread, and on busy cores a worker may not run for a whole
+// scheduler slice (milliseconds) after it is woken: with 2 threads on 2 busy cores decode fell from
+// over 1,000 tok/s to 31. Here a worker that has not claimed anything costs nothing (the caller
+// takes its chunks), and one descheduled inside a chunk costs that chunk, not its whole share.
+//
+// The counter is one 64-bit word, claim_, holding the job's generation, its chunk count and the
+// next chunk to hand out; the caller publishes a job by storing it. A claim is a compare-and-swap
+// that bumps the next chunk, and only while the word still holds the generation the claimer set out
+// with and chunks remain: a worker that wakes late finds the job finished or replaced and claims
+// nothing, and the chunk index and count it does claim always come from the same job. The job's
+// other fields (fn, ctx, W, chunk size) are read only after a successful claim, and the job cannot
+// finish, so the caller cannot move on and overwrite them, before the claimer has accounted for its
+// chunks. Waiting workers watch the generation to tell a new job from the one they last served.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AXE_RUNTIME_CPU_THREADPOOL_H
@@ -34,24 +51,26 @@ public:
 
   unsigned numThreads() const { return unsigned(workers_.size()) + 1; }
 
-  // Splits [0, W) into min(W, numThreads()) contiguous ranges of near-equal size and calls
-  // fn(begin, end) once per range, concurrently; returns when all have returned. The first
-  // exception thrown by fn is rethrown here. Calls from several threads are serialised; fn must not
-  // call parallelFor on the same pool.
+  // Calls fn(begin, end) for disjoint, non-empty ranges that cover [0, W) exactly once, from the
+  // caller and the workers concurrently; returns when all have returned. The ranges are the chunks
+  // [k * C, min((k + 1) * C, W)) for C = chunkSize(W, numThreads()); W == 1 or a pool of one thread
+  // runs fn(0, W) inline. The first exception thrown by fn is rethrown here (the other chunks still
+  // run). Calls from several threads are serialised; fn must not call parallelFor on the same pool.
   template <typename Fn> void parallelFor(int64_t W, Fn &&fn) {
     using F = std::remove_reference_t<Fn>;
     run(W, [](void *ctx, int64_t b, int64_t e) { (*static_cast<F *>(ctx))(b, e); },
         const_cast<void *>(static_cast<const void *>(&fn)));
   }
 
-  // The i-th of `parts` contiguous ranges of [0, W): sizes differ by at most one.
-  static void splitRange(int64_t W, int64_t parts, int64_t i, int64_t &begin, int64_t &end);
+  // The number of workgroups per chunk when `numThreads` threads share [0, W), W >= 1.
+  static int64_t chunkSize(int64_t W, unsigned numThreads);
 
 private:
   using RangeFn = void (*)(void *ctx, int64_t begin, int64_t end);
   void run(int64_t W, RangeFn fn, void *ctx);
-  void workerLoop(unsigned index);
-  void runRange(unsigned part);
+  void workerLoop();
+  // Claims and runs chunks of job `generation` until none are left; true if that finished the job.
+  bool runChunks(uint64_t generation);
 
   std::vector<std::thread> workers_;
   std::mutex callMutex_; // one parallelFor at a time
@@ -59,15 +78,19 @@ private:
   // How long a waiting thread polls before it sleeps.
   static constexpr std::chrono::microseconds kSpin{100};
 
-  std::mutex mutex_; // guards the job's fields and error_; generation_ and pending_ change under it
+  // generation << 24 | chunk count << 12 | next chunk to hand out (ThreadPool.cpp). 12 bits bound
+  // a job to 4095 chunks (chunkSize grows to respect that).
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> unfinished_{0}; // chunks of the current job not finished yet
+
+  std::mutex mutex_; // taken to publish a job (so a sleeping worker cannot miss it), and for error_
   std::condition_variable wake_, done_;
-  std::atomic<uint64_t> generation_{0}; // bumped for each job (after its fields are written)
-  std::atomic<int64_t> pending_{0};     // worker ranges not finished yet
   bool stop_ = false;
+  // The current job; written by the caller before it publishes claim_, read after a claim.
   RangeFn fn_ = nullptr;
   void *ctx_ = nullptr;
   int64_t W_ = 0;
-  int64_t parts_ = 0;
+  int64_t chunk_ = 0;
   std::exception_ptr error_;
 };
 

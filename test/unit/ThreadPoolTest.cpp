@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -16,11 +17,13 @@ namespace {
 
 using axe::ThreadPool;
 
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
   for (unsigned threads : {1u, 2u, 3u, 4u, 7u}) {
     ThreadPool pool(threads);
     EXPECT_EQ(pool.numThreads(), threads);
-    for (int64_t W : {0, 1, 2, 3, 5, 7, 8, 16, 100, 1001}) {
+    for (int64_t W : {0, 1, 2, 3, 5, 7, 8, 16, 29, 100, 1001, 100003}) {
       for (int repeat = 0; repeat < 20; ++repeat) {
         std::vector<std::atomic<int>> hits(static_cast<size_t>(W));
         for (auto &h : hits)
@@ -37,37 +40,47 @@ TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
         });
         for (int64_t i = 0; i < W; ++i)
           ASSERT_EQ(hits[size_t(i)].load(), 1) << "W=" << W << " threads=" << threads << " i=" << i;
-        // One contiguous, non-empty range per thread used.
-        ASSERT_EQ(int64_t(ranges.size()), std::min<int64_t>(W, threads)) << "W=" << W;
-        for (auto [b, e] : ranges)
-          ASSERT_LT(b, e);
         ASSERT_LE(ids.size(), size_t(threads));
+        if (W == 0) {
+          ASSERT_TRUE(ranges.empty());
+          continue;
+        }
+        // Inline: one call. Otherwise one call per chunk, each a whole chunk.
+        int64_t chunk = threads == 1 || W == 1 ? W : ThreadPool::chunkSize(W, threads);
+        ASSERT_EQ(int64_t(ranges.size()), ceilDiv(W, chunk)) << "W=" << W << " threads=" << threads;
+        for (auto [b, e] : ranges) {
+          ASSERT_EQ(b % chunk, 0) << "W=" << W;
+          ASSERT_EQ(e, std::min(b + chunk, W)) << "W=" << W;
+        }
       }
     }
   }
 }
 
-TEST(ThreadPool, SplitRangeIsBalancedAndContiguous) {
-  for (int64_t W : {1, 2, 5, 17, 1000003})
-    for (int64_t parts = 1; parts <= std::min<int64_t>(W, 9); ++parts) {
-      int64_t expectBegin = 0;
-      for (int64_t i = 0; i < parts; ++i) {
-        int64_t b, e;
-        ThreadPool::splitRange(W, parts, i, b, e);
-        EXPECT_EQ(b, expectBegin);
-        EXPECT_TRUE(e - b == W / parts || e - b == W / parts + 1);
-        expectBegin = e;
-      }
-      EXPECT_EQ(expectBegin, W);
+TEST(ThreadPool, ChunkSizeGivesAboutFourChunksPerThread) {
+  for (int64_t W : {1, 2, 5, 8, 9, 17, 100, 1000003})
+    for (unsigned threads : {1u, 2u, 3u, 8u, 64u}) {
+      int64_t chunk = ThreadPool::chunkSize(W, threads);
+      int64_t chunks = ceilDiv(W, chunk);
+      int64_t target = std::min<int64_t>(W, 4 * int64_t(threads));
+      EXPECT_GE(chunk, 1);
+      EXPECT_LE(chunks, target) << "W=" << W << " threads=" << threads;
+      EXPECT_GE(2 * chunks, target) << "W=" << W << " threads=" << threads;
     }
+  // The chunk count fits the claim word however many threads there are.
+  EXPECT_LE(ceilDiv(1000003, ThreadPool::chunkSize(1000003, 100000)), 4095);
 }
 
 TEST(ThreadPool, UsesWorkerThreadsAndTheCaller) {
   ThreadPool pool(2);
+  std::atomic<int> entered{0};
   std::mutex m;
   std::set<std::thread::id> ids;
+  // Two chunks; whoever takes the first holds it until the second is taken, by the other thread.
   pool.parallelFor(2, [&](int64_t, int64_t) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ++entered;
+    while (entered.load() < 2)
+      std::this_thread::yield();
     std::lock_guard<std::mutex> lock(m);
     ids.insert(std::this_thread::get_id());
   });

@@ -71,6 +71,21 @@ TEST(ThreadPool, ChunkSizeGivesAboutFourChunksPerThread) {
   EXPECT_LE(ceilDiv(1000003, ThreadPool::chunkSize(1000003, 100000)), 4095);
 }
 
+TEST(ThreadPool, RunsInlineWithOneThreadOrOneWorkgroup) {
+  for (auto [threads, W] : {std::pair<unsigned, int64_t>{1, 100}, {3, 1}}) {
+    ThreadPool pool(threads);
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+    std::set<std::thread::id> ids;
+    pool.parallelFor(W, [&](int64_t b, int64_t e) { // no lock: it must run on this thread only
+      ranges.emplace_back(b, e);
+      ids.insert(std::this_thread::get_id());
+    });
+    ASSERT_EQ(ranges.size(), 1u);
+    EXPECT_EQ(ranges[0], std::make_pair(int64_t(0), W));
+    EXPECT_EQ(*ids.begin(), std::this_thread::get_id());
+  }
+}
+
 TEST(ThreadPool, UsesWorkerThreadsAndTheCaller) {
   ThreadPool pool(2);
   std::atomic<int> entered{0};
@@ -118,6 +133,72 @@ TEST(ThreadPool, HandsOverToSpinningAndSleepingWorkers) {
     total += covered.load();
   }
   EXPECT_EQ(total, 400 * 9);
+}
+
+// Many tiny jobs of varying size, each with its own fn on the stack: a worker that took a chunk of
+// one job under another job's fields, or ran a chunk twice or never, breaks the per-call checks.
+TEST(ThreadPool, ManyTinyJobsBackToBack) {
+  ThreadPool pool(3);
+  const int64_t sizes[] = {2, 3, 5, 12, 17, 64};
+  int64_t bad = 0;
+  for (int call = 0; call < 100000; ++call) {
+    int64_t W = sizes[call % 6];
+    int64_t chunk = ThreadPool::chunkSize(W, 3);
+    std::atomic<int64_t> covered{0}, misaligned{0};
+    pool.parallelFor(W, [&, W, chunk](int64_t b, int64_t e) {
+      if (b % chunk != 0 || e != std::min(b + chunk, W))
+        ++misaligned;
+      covered += e - b;
+    });
+    bad += covered.load() != W || misaligned.load() != 0;
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+// A worker descheduled inside its first chunk (here: held until every other chunk is done) holds
+// up the call only by that chunk: the caller and the other workers run all the rest, whereas a
+// static split would leave the held worker's whole share waiting (and this test would time out).
+TEST(ThreadPool, DescheduledWorkerDoesNotStallTheCaller) {
+  for (unsigned threads : {2u, 4u}) {
+    ThreadPool pool(threads);
+    const int64_t W = 64, chunk = ThreadPool::chunkSize(W, threads);
+    const std::thread::id caller = std::this_thread::get_id();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::atomic<bool> slowClaimed{false}, slowFinished{false}, timedOut{false};
+    std::atomic<int64_t> slowWorkgroups{0}, otherWorkgroups{0}, callerWorkgroups{0}, callerCalls{0};
+    auto waitFor = [&](auto ready) {
+      while (!ready()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          timedOut = true;
+          return;
+        }
+        std::this_thread::yield();
+      }
+    };
+    pool.parallelFor(W, [&](int64_t b, int64_t e) {
+      bool isCaller = std::this_thread::get_id() == caller;
+      if (!isCaller && !slowClaimed.exchange(true)) {
+        slowWorkgroups = e - b;
+        waitFor([&] { return otherWorkgroups.load() == W - (e - b); });
+        slowFinished = true;
+        return;
+      }
+      // Make sure a worker has taken (and is stuck in) a chunk before the caller runs any.
+      if (isCaller && callerCalls++ == 0)
+        waitFor([&] { return slowClaimed.load(); });
+      if (isCaller)
+        callerWorkgroups += e - b;
+      otherWorkgroups += e - b;
+    });
+    ASSERT_FALSE(timedOut) << "threads=" << threads;
+    EXPECT_TRUE(slowFinished) << "returned before the slow chunk finished";
+    EXPECT_EQ(slowWorkgroups.load(), chunk) << "the slow worker ran one chunk";
+    EXPECT_EQ(otherWorkgroups.load(), W - chunk);
+    EXPECT_LT(chunk, W / threads) << "a chunk is smaller than a static share";
+    if (threads == 2) {
+      EXPECT_EQ(callerWorkgroups.load(), W - chunk) << "the caller ran the rest, > its share W/2";
+    }
+  }
 }
 
 TEST(ThreadPool, ConcurrentCallersAreSerialised) {

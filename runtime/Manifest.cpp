@@ -564,6 +564,7 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
   m.model.vocabSize = ps.integer(model, "vocab_size", "model", 1, INT32_MAX);
   m.model.hiddenSize = ps.integer(model, "hidden_size", "model", 1, INT32_MAX);
   m.model.numLayers = ps.integer(model, "num_layers", "model", 1, INT32_MAX);
+  m.model.maxPositionEmbeddings = ps.integer(model, "max_position_embeddings", "model", 1, INT32_MAX);
   const json &eos = ps.array(ps.field(model, "eos_token_ids", "model"), "model.eos_token_ids");
   for (size_t i = 0; i < eos.size(); ++i)
     m.model.eosTokenIds.push_back(
@@ -604,6 +605,7 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
   }
 
   m.kvBlockSize = ps.integer(doc, "kv_block_size", "manifest", 1, INT32_MAX);
+  m.prefillAlignment = ps.integer(doc, "prefill_alignment", "manifest", 1, 1 << 16);
   parseBuffers(ps, doc, m);
   parseKernels(ps, doc, m);
   parseProgram(ps, doc, m);

@@ -89,6 +89,7 @@ struct ModelInfo {
   int64_t vocabSize = 0;
   int64_t hiddenSize = 0;
   int64_t numLayers = 0;
+  int64_t maxPositionEmbeddings = 0; // the longest sequence the model was trained for
   std::vector<int64_t> eosTokenIds;
 };
 
@@ -118,6 +119,9 @@ struct Manifest {
   ManifestFile cpuKernelsFile;
   std::vector<Symbol> symbols;
   int64_t kvBlockSize = 0;
+  // A sequence's results do not depend on how its prompt is split into steps as long as every
+  // piece starts at a multiple of this many positions (the delta rule's chunk; docs/artifact.md).
+  int64_t prefillAlignment = 1;
   std::vector<BufferDecl> buffers; // indexed by id
   std::vector<KernelDecl> kernels;
   std::vector<ProgramEntry> program;

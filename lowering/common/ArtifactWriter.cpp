@@ -89,6 +89,7 @@ json manifestJson(mlir::ModuleOp module, const ModelConfig &config, const StepPr
   m["version"] = 1;
   m["model"] = {{"model_type", config.modelType}, {"vocab_size", config.vocabSize},
                 {"hidden_size", config.hiddenSize}, {"num_layers", config.numLayers},
+                {"max_position_embeddings", config.maxPositionEmbeddings},
                 {"eos_token_ids", config.eosTokenIds}};
   json weights = json::array();
   for (const WeightEntry &w : collectWeights(module))
@@ -105,6 +106,7 @@ json manifestJson(mlir::ModuleOp module, const ModelConfig &config, const StepPr
   m["files"] = files;
   m["symbols"] = {"T", "S", "R", "MB", "NB", "P"};
   m["kv_block_size"] = blockSize;
+  m["prefill_alignment"] = cpu::kDeltaRuleChunk;
   json buffers = json::array();
   for (const Buffer &b : program.buffers)
     buffers.push_back({{"id", b.id}, {"kind", bufferKindName(b.kind)}, {"name", b.name},

@@ -14,6 +14,11 @@
 
 namespace axe::cpu {
 
+// The gated delta rule's chunk (FLA and HF use 64). Its kernel starts chunks where a sequence's
+// run in the step starts, so prompt pieces that start at multiples of it compute the same bits
+// however a prompt is split (the manifest's prefill_alignment).
+constexpr int64_t kDeltaRuleChunk = 64;
+
 // The dispatch table: false when the op has no CPU lowering.
 mlir::LogicalResult lowerOp(mlir::Operation *op, Lowering &lowering);
 

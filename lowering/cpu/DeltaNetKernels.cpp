@@ -22,7 +22,7 @@ namespace ir = mlir::axe;
 
 namespace {
 
-constexpr int64_t kChunk = 64; // the delta rule's chunk (FLA and HF use 64)
+constexpr int64_t kChunk = kDeltaRuleChunk;
 
 // True where token t starts (first) or ends (last) a run of its sequence in the step.
 std::pair<Value, Value> runBounds(KernelBuilder &kb, Value seqIds, Value t, Value tokens) {

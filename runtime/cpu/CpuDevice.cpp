@@ -251,17 +251,36 @@ void CpuDevice::runCalls() {
   }
 }
 
-void CpuDevice::zeroStateSlot(int64_t slot) {
-  if (slot < 0 || slot >= numStateSlots())
-    throw Error("cpu device: state slot " + std::to_string(slot) + " is not in [0, P=" +
-                std::to_string(numStateSlots()) + ")");
+template <typename Fn>
+void CpuDevice::forEachStateBuffer(Symbol symbol, std::initializer_list<int64_t> indices, const char *what, Fn fn) {
+  int64_t count = symbols_[int(symbol)];
+  for (int64_t index : indices)
+    if (index < 0 || index >= count)
+      throw Error(std::string("cpu device: ") + what + " " + std::to_string(index) + " is not in [0, " +
+                  symbolName(symbol) + "=" + std::to_string(count) + ")");
   for (const BufferDecl &b : manifest_.buffers) {
-    if (b.kind != BufferKind::State || b.shape.empty() || b.shape[0].symbol != int(Symbol::P))
+    if (b.kind != BufferKind::State || b.shape.empty() || b.shape[0].symbol != int(symbol))
       continue;
-    uint64_t slotBytes = bufferElements(b) / uint64_t(numStateSlots()) * dtypeSize(b.dtype);
-    std::memset(static_cast<uint8_t *>(storage_[size_t(b.id)].data) + uint64_t(slot) * slotBytes, 0,
-                slotBytes);
+    uint64_t sliceBytes = bufferElements(b) / uint64_t(count) * dtypeSize(b.dtype);
+    fn(static_cast<uint8_t *>(storage_[size_t(b.id)].data), sliceBytes);
   }
+}
+
+void CpuDevice::zeroStateSlot(int64_t slot) {
+  forEachStateBuffer(Symbol::P, {slot}, "state slot",
+                     [&](uint8_t *base, uint64_t n) { std::memset(base + uint64_t(slot) * n, 0, n); });
+}
+
+void CpuDevice::copyStateSlot(int64_t from, int64_t to) {
+  forEachStateBuffer(Symbol::P, {from, to}, "state slot", [&](uint8_t *base, uint64_t n) {
+    std::memcpy(base + uint64_t(to) * n, base + uint64_t(from) * n, n);
+  });
+}
+
+void CpuDevice::copyKvBlock(int64_t from, int64_t to) {
+  forEachStateBuffer(Symbol::NB, {from, to}, "KV block", [&](uint8_t *base, uint64_t n) {
+    std::memcpy(base + uint64_t(to) * n, base + uint64_t(from) * n, n);
+  });
 }
 
 } // namespace axe

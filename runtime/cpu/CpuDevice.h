@@ -17,6 +17,7 @@
 #include "runtime/cpu/ThreadPool.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 namespace axe {
@@ -57,6 +58,11 @@ public:
   // Zeroes slot `slot` of every state buffer sized by P: a sequence starting on that slot must see
   // zero conv and recurrent state.
   void zeroStateSlot(int64_t slot);
+  // Copies slot `from` of every state buffer sized by P into slot `to` (a forked completion
+  // starts from its parent's recurrent state).
+  void copyStateSlot(int64_t from, int64_t to);
+  // Copies KV block `from` of every cache sized by NB into block `to` (copy on write).
+  void copyKvBlock(int64_t from, int64_t to);
 
   // Per-kernel wall time, summed over the steps run since enableProfiling(): each dispatch is timed
   // around its parallelFor (workers included), so the times add up to the steps' kernel time.
@@ -90,6 +96,10 @@ private:
   };
 
   void checkInputs(const StepInputs &in) const;
+  // Checks that every index is below the value of `symbol`, then calls fn(base, sliceBytes) for
+  // every state buffer whose first dim is `symbol` (KV caches: NB; recurrent states: P).
+  template <typename Fn>
+  void forEachStateBuffer(Symbol symbol, std::initializer_list<int64_t> indices, const char *what, Fn fn);
   void runCalls();
   // Sizes the per-step buffers for symbols_ and rebuilds every descriptor and call.
   void bind();

@@ -5,6 +5,7 @@
 """
 import ctypes
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -79,3 +80,20 @@ def models(tmp_path_factory) -> Path:
     make_test_models.main(["--out", str(out), "--only", "tiny", "tiny-text", "tiny-trained", "tiny-fp8-channel",
                            "tiny-block-base", "tiny-fp8-block"])
     return out
+
+
+@pytest.fixture(scope="session")
+def compiled(axe_compile, models, tmp_path_factory):
+    """artifact(model, policy[, kv_cache]) -> path of model.axe, compiled once per session."""
+    out = tmp_path_factory.mktemp("artifacts")
+    cache = {}
+
+    def artifact(model: str, policy: str, kv_cache: str = "bf16") -> Path:
+        path = out / f"{model}-{policy}-kv{kv_cache}.axe"
+        if path not in cache:
+            subprocess.run([str(axe_compile), str(models / model), "-o", str(path), f"--precision={policy}",
+                            f"--kv-cache={kv_cache}"], check=True, capture_output=True, text=True)
+            cache[path] = path
+        return path
+
+    return artifact

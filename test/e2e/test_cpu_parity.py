@@ -26,23 +26,6 @@ from synthetic_language import Language
 PROMPT_LEN, DECODE_STEPS = 64, 64
 
 
-@pytest.fixture(scope="session")
-def compiled(axe_compile, models, tmp_path_factory):
-    """artifact(model, policy[, kv_cache]) -> path of model.axe, compiled once per session."""
-    out = tmp_path_factory.mktemp("artifacts")
-    cache = {}
-
-    def artifact(model: str, policy: str, kv_cache: str = "bf16") -> Path:
-        path = out / f"{model}-{policy}-kv{kv_cache}.axe"
-        if path not in cache:
-            subprocess.run([str(axe_compile), str(models / model), "-o", str(path), f"--precision={policy}",
-                            f"--kv-cache={kv_cache}"], check=True, capture_output=True, text=True)
-            cache[path] = path
-        return path
-
-    return artifact
-
-
 def run_axe(axe_run, artifact: Path, prompt, steps: int, tmp_path: Path, *extra) -> tuple[list, np.ndarray]:
     """Greedy generation; returns the generated ids and one logits row per token fed."""
     dump = tmp_path / f"logits-{os.getpid()}-{len(list(tmp_path.iterdir()))}.npy"

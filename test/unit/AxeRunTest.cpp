@@ -106,8 +106,14 @@ TEST_F(AxeRunTest, BadInputIsOneErrorLine) {
       {dir.path() + " --prompt-ids 1 --max-tokens x", "--max-tokens: 'x' is not an integer"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --frobnicate 3", "unknown option '--frobnicate'"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --threads", "--threads needs a value"},
-      {dir.path() + " --prompt-ids 1 --max-tokens 1 --temperature -2", "sampler: temperature must be"},
-      {dir.path() + " --prompt-ids 1,2,3 --max-tokens 4 --max-context 5", "context overflow: 3 prompt tokens and 4 new need 6 positions, but --max-context is 5"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --temperature -2", "sampling: temperature must be"},
+      {dir.path() + " --prompt-ids 1,2,3 --max-tokens 4 --max-model-len 5", "the prompt has 3 tokens and asks for 4 more: 7 exceeds the maximum model length of 5 (--max-model-len)"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --max-model-len 65", "--max-model-len 65 exceeds the model's max_position_embeddings (64)"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --kv-cache-memory 3Q", "--kv-cache-memory: '3Q' is not a positive size"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --kv-cache-memory 100", "cannot hold 1 state slots"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --max-num-batched-tokens 1", "max-num-batched-tokens (1) must be at least max-num-seqs + 1 (2)"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --top-p 2", "sampling: top_p"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --frobnicate", "unknown option '--frobnicate'"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --dump-logits /nonexistent-dir/x.npy", "/nonexistent-dir/x.npy: cannot create"},
   };
   for (const Case &c : cases) {

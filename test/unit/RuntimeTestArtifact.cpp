@@ -45,6 +45,7 @@ json baseManifest() {
                 {"vocab_size", kVocab},
                 {"hidden_size", kVocab},
                 {"num_layers", 1},
+                {"max_position_embeddings", 64},
                 {"eos_token_ids", {7}}};
   m["precision"] = {{"policy", "default"},
                     {"kv_cache", "bf16"},
@@ -54,6 +55,7 @@ json baseManifest() {
                  {{"path", "cpu/kernels.so"}, {"bytes", 0}, {"sha256", std::string(64, '0')}, {"target", "x86-64-v3"}}}};
   m["symbols"] = {"T", "S", "R", "MB", "NB", "P"};
   m["kv_block_size"] = kBlockSize;
+  m["prefill_alignment"] = 1;
   m["buffers"] = {
       bufferJson(kTokenIds, "input", "token_ids", "i32", {"T"}),
       bufferJson(kPositions, "input", "positions", "i32", {"T"}),

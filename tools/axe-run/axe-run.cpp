@@ -1,12 +1,13 @@
 //===- axe-run.cpp - generate tokens with a compiled model.axe/ -----------===//
 //
-//   axe-run model.axe --prompt-ids 1,2,3 --max-tokens N [--temperature T] [--top-k K] [--top-p P]
-//           [--seed S] [--threads N] [--max-context N] [--prefill-chunk N]
-//           [--dump-logits FILE.npy] [--verify-weights] [--ignore-eos] [--profile]
+//   axe-run model.axe --prompt-ids 1,2,3 --max-tokens N [sampling] [engine] [--dump-logits F.npy]
+//   axe-run bench model.axe [-p 128,512] [-n 128] ...            (tools/axe-run/Bench.cpp)
 //
-// Prints the generated ids on one line (space-separated), then a line with prefill and decode
-// speeds. --dump-logits writes float32 [fed tokens, vocab]: the logits of every prompt position,
-// then of each decoded token, so tests can compare with a reference position by position.
+// Generation runs one request through the serving engine (runtime/serve/Engine.h) on this thread,
+// prints the generated ids on one line (space-separated), then prefill and decode speeds and the
+// cache plan. --dump-logits writes float32 [fed tokens, vocab]: the logits of every prompt
+// position, then of each decoded token, so tests can compare with a reference position by
+// position.
 //
 // Bad input ends with one line "axe-run: error: ..." and exit status 1.
 //
@@ -14,13 +15,14 @@
 
 #include "models/Error.h"
 #include "runtime/Artifact.h"
-#include "runtime/Engine.h"
 #include "runtime/NpyWriter.h"
 #include "runtime/Sampler.h"
+#include "runtime/serve/Engine.h"
+#include "tools/axe-run/Batch.h"
+#include "tools/axe-run/Bench.h"
+#include "tools/axe-run/CommandLine.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -34,28 +36,41 @@
 
 namespace {
 
+using namespace axe::cli;
+
 const char *kUsage =
     "usage: axe-run MODEL.axe --prompt-ids ID,ID,... --max-tokens N [options]\n"
-    "  --temperature T      0 (default): greedy; > 0: sample\n"
+    "       axe-run batch MODEL.axe --requests FILE.jsonl [options]   (axe-run batch --help)\n"
+    "       axe-run bench MODEL.axe [options]   (axe-run bench --help)\n"
+    "sampling (defaults: greedy, or generation_config.json's when it sets do_sample):\n"
+    "  --temperature T      0: greedy; > 0: sample\n"
     "  --top-k K            sample among the K most likely tokens (0: all)\n"
-    "  --top-p P            sample within the top probability mass P (default 1)\n"
+    "  --top-p P            sample within the top probability mass P\n"
+    "  --min-p P            drop tokens below P times the most likely one's probability\n"
+    "  --presence-penalty X, --frequency-penalty X   over generated tokens, in [-2, 2]\n"
+    "  --repetition-penalty X                        over prompt and generated tokens, > 0\n"
     "  --seed S             random seed for sampling (default 0)\n"
+    "  --ignore-eos         do not stop at the model's end-of-sequence ids\n"
+    "engine:\n"
     "  --threads N          CPU threads, counting the main one (default: all cores)\n"
-    "  --max-context N      KV cache size in tokens (default: prompt + max tokens)\n"
-    "  --prefill-chunk N    feed the prompt N tokens per step (default: all at once)\n"
+    "  --max-model-len N    longest sequence (default: the model's max_position_embeddings)\n"
+    "  --kv-cache-memory S  memory for the KV cache and state slots, e.g. 4GiB (default: half\n"
+    "                       of the available memory, no more than the sequences can use)\n"
+    "  --num-kv-blocks N    exactly N KV blocks (instead of --kv-cache-memory)\n"
+    "  --max-num-seqs N     sequences per step (default 64)\n"
+    "  --max-num-batched-tokens N   tokens per step (default 2048)\n"
+    "  --prefill-chunk N    feed the prompt N tokens per step (testing; gives up batch invariance)\n"
+    "output:\n"
     "  --dump-logits F.npy  write every fed token's logits, float32 [tokens, vocab]\n"
     "  --verify-weights     also check the SHA-256 of weights.safetensors\n"
-    "  --ignore-eos         do not stop at the model's end-of-sequence ids\n"
     "  --profile            print each kernel's share of the run's kernel time to stderr\n";
 
 struct Options {
   std::string model;
   std::vector<int32_t> promptIds;
   int64_t maxTokens = -1;
-  axe::SamplerOptions sampler;
-  unsigned threads = 0;
-  int64_t maxContext = 0;
-  int64_t prefillChunk = 0;
+  SamplingFlags sampling;
+  EngineFlags engine;
   std::string dumpLogits;
   bool verifyWeights = false;
   bool ignoreEos = false;
@@ -81,37 +96,6 @@ void printProfile(const axe::Manifest &manifest, const std::vector<axe::CpuDevic
                  total > 0 ? 100 * t.seconds / total : 0.0, 1e6 * t.seconds / double(t.calls));
   }
   std::fprintf(stderr, "%-28s %-24s %8s %10.2f\n", "all kernels", "", "", total * 1e3);
-}
-
-[[noreturn]] void usageError(const std::string &what) { throw axe::Error(what + " (see --help)"); }
-
-int64_t parseInt(const std::string &text, const std::string &flag, int64_t min, int64_t max) {
-  errno = 0;
-  char *end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE || !(std::isdigit(uint8_t(text[0])) || text[0] == '-'))
-    usageError(flag + ": '" + text + "' is not an integer");
-  if (v < min || v > max)
-    usageError(flag + ": " + text + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-  return v;
-}
-
-uint64_t parseUnsigned(const std::string &text, const std::string &flag) {
-  errno = 0;
-  char *end = nullptr;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || !std::isdigit(uint8_t(text[0])) || *end != '\0' || errno == ERANGE)
-    usageError(flag + ": '" + text + "' is not a non-negative integer");
-  return v;
-}
-
-double parseDouble(const std::string &text, const std::string &flag) {
-  errno = 0;
-  char *end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || errno == ERANGE || std::isnan(v))
-    usageError(flag + ": '" + text + "' is not a number");
-  return v;
 }
 
 std::vector<int32_t> parseIds(const std::string &text) {
@@ -145,49 +129,23 @@ Options parseArgs(int argc, char **argv) {
       o.model = arg;
       continue;
     }
-    std::string flag = arg, value;
-    bool inlineValue = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      inlineValue = true;
-    }
-    if (flag == "--verify-weights" || flag == "--ignore-eos" || flag == "--profile") {
-      if (inlineValue)
-        usageError(flag + " takes no value");
-      (flag == "--verify-weights" ? o.verifyWeights : flag == "--ignore-eos" ? o.ignoreEos : o.profile) = true;
+    FlagReader r(argc, argv, i);
+    if (o.sampling.take(r) || o.engine.take(r))
       continue;
-    }
-    if (!inlineValue) {
-      if (i + 1 >= argc)
-        usageError(flag + " needs a value");
-      value = argv[++i];
-    }
-    if (flag == "--prompt-ids") {
-      o.promptIds = parseIds(value);
+    if (r.flag == "--verify-weights" || r.flag == "--ignore-eos" || r.flag == "--profile") {
+      r.requireNoValue();
+      (r.flag == "--verify-weights" ? o.verifyWeights : r.flag == "--ignore-eos" ? o.ignoreEos : o.profile) = true;
+    } else if (r.flag == "--prompt-ids") {
+      o.promptIds = parseIds(r.requireValue());
       haveIds = true;
-    } else if (flag == "--max-tokens") {
-      o.maxTokens = parseInt(value, flag, 0, INT32_MAX);
-    } else if (flag == "--temperature") {
-      o.sampler.temperature = parseDouble(value, flag);
-    } else if (flag == "--top-k") {
-      o.sampler.topK = parseInt(value, flag, 0, INT32_MAX);
-    } else if (flag == "--top-p") {
-      o.sampler.topP = parseDouble(value, flag);
-    } else if (flag == "--seed") {
-      o.sampler.seed = parseUnsigned(value, flag);
-    } else if (flag == "--threads") {
-      o.threads = unsigned(parseInt(value, flag, 1, 1024));
-    } else if (flag == "--max-context") {
-      o.maxContext = parseInt(value, flag, 1, INT32_MAX);
-    } else if (flag == "--prefill-chunk") {
-      o.prefillChunk = parseInt(value, flag, 1, INT32_MAX);
-    } else if (flag == "--dump-logits") {
-      if (value.empty())
+    } else if (r.flag == "--max-tokens") {
+      o.maxTokens = parseInt(r.requireValue(), r.flag, 1, INT32_MAX);
+    } else if (r.flag == "--dump-logits") {
+      if (r.requireValue().empty())
         usageError("--dump-logits needs a file name");
-      o.dumpLogits = value;
+      o.dumpLogits = r.value;
     } else {
-      usageError("unknown option '" + flag + "'");
+      usageError("unknown option '" + r.flag + "'");
     }
   }
   if (o.model.empty())
@@ -196,8 +154,6 @@ Options parseArgs(int argc, char **argv) {
     usageError("--prompt-ids is required");
   if (o.maxTokens < 0)
     usageError("--max-tokens is required");
-  if (o.threads == 0)
-    o.threads = std::max(1u, std::thread::hardware_concurrency());
   return o;
 }
 
@@ -224,55 +180,47 @@ int run(const Options &o) {
                        std::to_string(i) + ") is not below the vocabulary size " +
                        std::to_string(model.vocabSize));
 
-  // Tokens fed: the prompt, then every generated token but the last.
-  int64_t fed = int64_t(o.promptIds.size()) + std::max<int64_t>(o.maxTokens - 1, 0);
-  axe::EngineOptions engineOptions;
-  engineOptions.maxContext = o.maxContext > 0 ? o.maxContext : fed;
-  engineOptions.prefillChunk = o.prefillChunk;
-  engineOptions.threads = o.threads;
-  engineOptions.allLogits = !o.dumpLogits.empty();
+  axe::EngineOptions engineOptions = o.engine.options();
+  engineOptions.maxNumSeqs = std::min<int64_t>(engineOptions.maxNumSeqs, 1); // one request
   engineOptions.profile = o.profile;
-  if (fed > engineOptions.maxContext)
-    throw axe::Error("context overflow: " + std::to_string(o.promptIds.size()) +
-                     " prompt tokens and " + std::to_string(o.maxTokens) + " new need " +
-                     std::to_string(fed) + " positions, but --max-context is " +
-                     std::to_string(engineOptions.maxContext));
-  axe::Sampler sampler(o.sampler);
   axe::Engine engine(*artifact, engineOptions);
+  axe::Request request;
+  request.promptIds = o.promptIds;
+  request.sampling = o.sampling.apply(engine.defaultSampling());
+  request.stop.maxTokens = o.maxTokens;
+  request.stop.ignoreEos = o.ignoreEos;
+  request.promptLogits = request.returnLogits = !o.dumpLogits.empty();
+
   std::optional<axe::NpyWriter> dump;
   if (!o.dumpLogits.empty())
     dump.emplace(o.dumpLogits, model.vocabSize);
-  auto isEos = [&](int32_t id) {
-    return !o.ignoreEos && std::find(model.eosTokenIds.begin(), model.eosTokenIds.end(), id) !=
-                               model.eosTokenIds.end();
-  };
-
   using Clock = std::chrono::steady_clock;
   std::vector<int32_t> generated;
-  Clock::time_point start = Clock::now();
-  const float *logits = engine.prefill(o.promptIds, [&](const float *rows, int64_t n) {
-    dump->appendRows(rows, n);
-  });
-  double prefillSecs = seconds(Clock::now() - start);
-
-  start = Clock::now();
-  int64_t decodeSteps = 0;
-  while (int64_t(generated.size()) < o.maxTokens) {
-    if (!generated.empty()) {
-      logits = engine.decode(generated.back());
-      ++decodeSteps;
-      if (dump)
-        dump->appendRows(logits, 1);
+  Clock::time_point start = Clock::now(), firstToken, lastToken;
+  std::string error;
+  engine.submit(request, [&](const axe::SequenceEvent &ev) {
+    if (ev.hasToken) {
+      // Every fed token's row: the prompt's, then each generated token's but the last (the first
+      // token's row is the prompt's last).
+      if (dump && !generated.empty())
+        dump->appendRows(ev.logits.data(), ev.logitRows);
+      generated.push_back(ev.token.token);
+      (generated.size() == 1 ? firstToken : lastToken) = Clock::now();
+    } else if (dump && ev.logitRows > 0) {
+      dump->appendRows(ev.logits.data(), ev.logitRows);
     }
-    int32_t next = sampler.sample(logits, model.vocabSize);
-    generated.push_back(next);
-    if (isEos(next))
-      break;
-  }
-  double decodeSecs = seconds(Clock::now() - start);
+    if (ev.finish == axe::FinishReason::Error)
+      error = ev.error;
+  });
+  engine.runUntilIdle();
+  if (!error.empty())
+    throw axe::Error(error);
   if (dump)
     dump->finish();
 
+  double prefillSecs = seconds(firstToken - start);
+  int64_t decodeSteps = int64_t(generated.size()) - 1;
+  double decodeSecs = decodeSteps > 0 ? seconds(lastToken - firstToken) : 0.0;
   std::string line;
   for (size_t i = 0; i < generated.size(); ++i)
     line += (i ? " " : "") + std::to_string(generated[i]);
@@ -280,6 +228,7 @@ int run(const Options &o) {
   std::printf("prefill: %zu tokens, %.3f s, %s; decode: %lld tokens, %.3f s, %s\n",
               o.promptIds.size(), prefillSecs, rate(int64_t(o.promptIds.size()), prefillSecs).c_str(),
               (long long)decodeSteps, decodeSecs, rate(decodeSteps, decodeSecs).c_str());
+  std::printf("cache: %s\n", engine.cachePlan().summary().c_str());
   if (o.profile) {
     std::fflush(stdout); // the tokens and speeds first, then the table on stderr
     printProfile(artifact->manifest(), engine.device().profile());
@@ -291,6 +240,10 @@ int run(const Options &o) {
 
 int main(int argc, char **argv) {
   try {
+    if (argc >= 2 && std::string(argv[1]) == "bench")
+      return axe::cli::runBench(argc - 1, argv + 1);
+    if (argc >= 2 && std::string(argv[1]) == "batch")
+      return axe::cli::runBatch(argc - 1, argv + 1);
     return run(parseArgs(argc, argv));
   } catch (const std::exception &e) {
     std::fflush(stdout);

@@ -1,0 +1,143 @@
+//===- CommandLine.cpp - axe-run's shared flag parsing --------------------===//
+
+#include "tools/axe-run/CommandLine.h"
+
+#include "models/Error.h"
+#include "runtime/serve/CachePlan.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <thread>
+
+namespace axe::cli {
+
+void usageError(const std::string &what) { throw Error(what + " (see --help)"); }
+
+int64_t parseInt(const std::string &text, const std::string &flag, int64_t min, int64_t max) {
+  errno = 0;
+  char *end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || !(std::isdigit(uint8_t(text[0])) || text[0] == '-'))
+    usageError(flag + ": '" + text + "' is not an integer");
+  if (v < min || v > max)
+    usageError(flag + ": " + text + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+  return v;
+}
+
+uint64_t parseUnsigned(const std::string &text, const std::string &flag) {
+  errno = 0;
+  char *end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || !std::isdigit(uint8_t(text[0])) || *end != '\0' || errno == ERANGE)
+    usageError(flag + ": '" + text + "' is not a non-negative integer");
+  return v;
+}
+
+double parseDouble(const std::string &text, const std::string &flag) {
+  errno = 0;
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno == ERANGE || std::isnan(v))
+    usageError(flag + ": '" + text + "' is not a number");
+  return v;
+}
+
+std::vector<int64_t> parseIntList(const std::string &text, const std::string &flag, int64_t min, int64_t max) {
+  std::vector<int64_t> out;
+  size_t begin = 0;
+  for (;;) {
+    size_t comma = text.find(',', begin);
+    std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+    out.push_back(parseInt(item, flag, min, max));
+    if (comma == std::string::npos)
+      return out;
+    begin = comma + 1;
+  }
+}
+
+FlagReader::FlagReader(int argc, char **argv, int &i) : argc(argc), argv(argv), i(i) {
+  std::string arg = argv[i];
+  flag = arg;
+  if (size_t eq = arg.find('='); eq != std::string::npos) {
+    flag = arg.substr(0, eq);
+    value = arg.substr(eq + 1);
+    inlineValue = true;
+  }
+}
+
+void FlagReader::requireNoValue() const {
+  if (inlineValue)
+    usageError(flag + " takes no value");
+}
+
+const std::string &FlagReader::requireValue() {
+  if (!inlineValue) {
+    if (i + 1 >= argc || std::string(argv[i + 1]).rfind("--", 0) == 0)
+      usageError(flag + " needs a value");
+    value = argv[++i];
+    inlineValue = true;
+  }
+  return value;
+}
+
+bool SamplingFlags::take(FlagReader &r) {
+  const std::string &f = r.flag;
+  if (f == "--temperature") temperature = parseDouble(r.requireValue(), f);
+  else if (f == "--top-k") topK = parseInt(r.requireValue(), f, 0, INT32_MAX);
+  else if (f == "--top-p") topP = parseDouble(r.requireValue(), f);
+  else if (f == "--min-p") minP = parseDouble(r.requireValue(), f);
+  else if (f == "--presence-penalty") presencePenalty = parseDouble(r.requireValue(), f);
+  else if (f == "--frequency-penalty") frequencyPenalty = parseDouble(r.requireValue(), f);
+  else if (f == "--repetition-penalty") repetitionPenalty = parseDouble(r.requireValue(), f);
+  else if (f == "--seed") seed = parseUnsigned(r.requireValue(), f);
+  else return false;
+  return true;
+}
+
+SamplingParams SamplingFlags::apply(SamplingParams p) const {
+  if (temperature) p.temperature = *temperature;
+  if (topK) p.topK = *topK;
+  if (topP) p.topP = *topP;
+  if (minP) p.minP = *minP;
+  if (presencePenalty) p.presencePenalty = *presencePenalty;
+  if (frequencyPenalty) p.frequencyPenalty = *frequencyPenalty;
+  if (repetitionPenalty) p.repetitionPenalty = *repetitionPenalty;
+  if (seed) p.seed = *seed;
+  p.validate();
+  return p;
+}
+
+bool EngineFlags::take(FlagReader &r) {
+  const std::string &f = r.flag;
+  if (f == "--threads") threads = unsigned(parseInt(r.requireValue(), f, 1, 1024));
+  else if (f == "--kv-cache-memory") kvCacheMemory = r.requireValue();
+  else if (f == "--num-kv-blocks") numKvBlocks = parseInt(r.requireValue(), f, 1, INT32_MAX - 1);
+  else if (f == "--max-model-len") maxModelLen = parseInt(r.requireValue(), f, 1, INT32_MAX);
+  else if (f == "--max-num-seqs") maxNumSeqs = parseInt(r.requireValue(), f, 1, 65536);
+  else if (f == "--max-num-batched-tokens") maxNumBatchedTokens = parseInt(r.requireValue(), f, 1, INT32_MAX);
+  else if (f == "--prefill-chunk") prefillChunk = parseInt(r.requireValue(), f, 1, INT32_MAX);
+  else return false;
+  return true;
+}
+
+EngineOptions EngineFlags::options() const {
+  EngineOptions o;
+  o.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  if (kvCacheMemory)
+    o.kvCacheMemory = parseByteSize(*kvCacheMemory, "--kv-cache-memory");
+  o.numKvBlocks = numKvBlocks;
+  o.maxModelLen = maxModelLen;
+  if (maxNumSeqs > 0)
+    o.maxNumSeqs = maxNumSeqs;
+  if (maxNumBatchedTokens > 0)
+    o.maxNumBatchedTokens = maxNumBatchedTokens;
+  else // keep the default valid for any --max-num-seqs
+    o.maxNumBatchedTokens = std::max<int64_t>(o.maxNumBatchedTokens, o.maxNumSeqs + 64);
+  o.forcedPrefillChunk = prefillChunk;
+  return o;
+}
+
+} // namespace axe::cli

@@ -1,0 +1,63 @@
+//===- CommandLine.h - axe-run's shared flag parsing ----------*- C++ -*-===//
+//
+// Value parsers that turn bad text into one clear axe::Error naming the flag, and the flag groups
+// that generation and `axe-run bench` share: sampling and engine settings.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AXE_TOOLS_AXERUN_COMMANDLINE_H
+#define AXE_TOOLS_AXERUN_COMMANDLINE_H
+
+#include "runtime/Sampler.h"
+#include "runtime/serve/Engine.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace axe::cli {
+
+[[noreturn]] void usageError(const std::string &what);
+int64_t parseInt(const std::string &text, const std::string &flag, int64_t min, int64_t max);
+uint64_t parseUnsigned(const std::string &text, const std::string &flag);
+double parseDouble(const std::string &text, const std::string &flag);
+// "1,2,3" -> {1, 2, 3}, each in [min, max].
+std::vector<int64_t> parseIntList(const std::string &text, const std::string &flag, int64_t min, int64_t max);
+
+// Splits "--flag=value" or "--flag value" (consuming argv[i + 1]); `boolean` flags take no value.
+struct FlagReader {
+  int argc;
+  char **argv;
+  int &i;
+  std::string flag, value;
+  bool inlineValue = false;
+  FlagReader(int argc, char **argv, int &i);
+  void requireNoValue() const;
+  const std::string &requireValue();
+};
+
+// Sampling flags; unset ones keep the engine's defaults (generation_config.json).
+struct SamplingFlags {
+  std::optional<double> temperature, topP, minP, presencePenalty, frequencyPenalty, repetitionPenalty;
+  std::optional<int64_t> topK;
+  std::optional<uint64_t> seed;
+  // True when `r.flag` is one of these (its value consumed).
+  bool take(FlagReader &r);
+  SamplingParams apply(SamplingParams defaults) const;
+};
+
+struct EngineFlags {
+  unsigned threads = 0; // 0: all cores
+  std::optional<std::string> kvCacheMemory;
+  int64_t numKvBlocks = 0;
+  int64_t maxModelLen = 0;
+  int64_t maxNumSeqs = 0;          // 0: the engine's default
+  int64_t maxNumBatchedTokens = 0; // 0: the engine's default
+  int64_t prefillChunk = 0;
+  bool take(FlagReader &r);
+  EngineOptions options() const;
+};
+
+} // namespace axe::cli
+
+#endif // AXE_TOOLS_AXERUN_COMMANDLINE_H

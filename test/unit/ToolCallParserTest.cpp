@@ -4,10 +4,11 @@
 // markup, the model stopping at every byte of an output, and streaming: each output split at
 // every point, at every pair of points (short ones), one byte at a time and at random (fixed
 // seed) must stream the content and, per call, the name and the arguments string that parse()
-// returns for the whole text.
+// returns for the whole text. Last, the OutputParser that chains reasoning and tool calls.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/text/OutputParser.h"
 #include "runtime/text/ToolCallParser.h"
 
 #include "models/Error.h"
@@ -658,6 +659,121 @@ TEST(ToolCallParser, RejectsToolsThatAreNotAnArray) {
   EXPECT_THROW(ToolCallParser(json::object()), axe::Error);
   EXPECT_NO_THROW(ToolCallParser(json::array()));
   EXPECT_NO_THROW(ToolCallParser(json::parse(R"([1, {"type": "x"}, {"function": {}}])")));
+}
+
+//===----------------------------------------------------------------------===//
+// Reasoning, then tool calls
+//===----------------------------------------------------------------------===//
+
+axe::OutputParserOptions outputOptions(bool reasoning, bool toolCallEnds = false) {
+  axe::OutputParserOptions o;
+  o.reasoning = reasoning;
+  o.startsInReasoning = true;
+  o.toolCallEndsReasoning = toolCallEnds;
+  o.tools = tools();
+  return o;
+}
+
+struct StreamedOutput {
+  std::string reasoning, content;
+  std::vector<StreamedCall> calls;
+};
+
+StreamedOutput streamOutput(const std::vector<std::string> &pieces,
+                            const axe::OutputParserOptions &options) {
+  axe::OutputParser p(options);
+  StreamedOutput s;
+  auto add = [&](const axe::OutputDelta &d) {
+    s.reasoning += d.reasoning;
+    s.content += d.content;
+    for (const auto &c : d.toolCalls) {
+      if (c.index == int(s.calls.size()))
+        s.calls.push_back({c.id, c.name, "", {}});
+      s.calls.back().arguments += c.arguments;
+    }
+  };
+  for (const auto &piece : pieces)
+    add(p.feed(piece));
+  add(p.finish());
+  return s;
+}
+
+TEST(ToolCallWithReasoning, ReasoningThenContentThenCalls) {
+  std::string text = "The user wants weather.\n</think>\n\nChecking.\n\n" +
+                     callText("get_weather", {{"city", "Paris"}, {"days", "2"}});
+  axe::ParsedOutput r = axe::OutputParser::parse(text, outputOptions(true));
+  EXPECT_EQ(r.reasoning, "The user wants weather.");
+  EXPECT_EQ(r.content, "Checking.");
+  ASSERT_EQ(r.toolCalls.size(), 1u);
+  EXPECT_EQ(r.toolCalls[0].arguments, R"({"city": "Paris", "days": 2})");
+}
+
+TEST(ToolCallWithReasoning, CallsInsideReasoningStayThere) {
+  std::string call = callText("get_weather", {{"city", "Paris"}});
+  axe::ParsedOutput r = axe::OutputParser::parse("Maybe:\n" + call, outputOptions(true));
+  EXPECT_EQ(r.reasoning, "Maybe:\n" + call);
+  EXPECT_TRUE(r.toolCalls.empty());
+  r = axe::OutputParser::parse("Maybe:\n" + call + "\n</think>\n\nNo.", outputOptions(true));
+  EXPECT_TRUE(r.toolCalls.empty());
+  EXPECT_EQ(r.content, "No.");
+  // Unless a tool call may end the reasoning.
+  r = axe::OutputParser::parse("Calling.\n\n" + call, outputOptions(true, true));
+  EXPECT_EQ(r.reasoning, "Calling.");
+  EXPECT_EQ(r.content, "");
+  ASSERT_EQ(r.toolCalls.size(), 1u);
+}
+
+TEST(ToolCallWithReasoning, EitherParserOff) {
+  std::string text = "R\n</think>\n\nC\n\n" + callText("noop", {});
+  axe::OutputParserOptions noTools = outputOptions(true);
+  noTools.tools = nullptr;
+  axe::ParsedOutput r = axe::OutputParser::parse(text, noTools);
+  EXPECT_EQ(r.reasoning, "R");
+  EXPECT_EQ(r.content, "C\n\n" + callText("noop", {}));
+  EXPECT_TRUE(r.toolCalls.empty());
+  r = axe::OutputParser::parse(text, outputOptions(false));
+  EXPECT_EQ(r.reasoning, "");
+  EXPECT_EQ(r.content, "R\n</think>\n\nC");
+  EXPECT_EQ(r.toolCalls.size(), 1u);
+}
+
+TEST(ToolCallWithReasoning, StreamingMatchesWhole) {
+  std::string call = callText("get_weather", {{"city", "Paris"}, {"metric", "true"}});
+  std::vector<std::string> texts = {
+      "Think.\n</think>\n\nAnswer.\n\n" + call + "\n" + callText("noop", {}),
+      "<think>\nhmm <tool_call>\n</think>\n" + call,
+      "Still thinking about " + call,
+      "Plan.\n\n" + call + "\n</think>\n\ndone",
+      "R\n</think>\n\n" + call.substr(0, 60),
+  };
+  for (bool toolCallEnds : {false, true})
+    for (const auto &text : texts) {
+      axe::OutputParserOptions o = outputOptions(true, toolCallEnds);
+      axe::ParsedOutput whole = axe::OutputParser::parse(text, o);
+      std::vector<std::vector<std::string>> splits = {{text}, bytesOf(text)};
+      for (size_t i = 0; i <= text.size(); ++i)
+        splits.push_back({text.substr(0, i), text.substr(i)});
+      std::mt19937 rng(7);
+      for (int t = 0; t < 30; ++t) {
+        std::vector<std::string> pieces;
+        for (size_t i = 0; i < text.size();) {
+          size_t n = std::uniform_int_distribution<size_t>(1, 11)(rng);
+          pieces.push_back(text.substr(i, n));
+          i += n;
+        }
+        splits.push_back(pieces);
+      }
+      for (const auto &pieces : splits) {
+        StreamedOutput s = streamOutput(pieces, o);
+        EXPECT_EQ(s.reasoning, whole.reasoning) << text;
+        EXPECT_EQ(s.content, whole.content) << text;
+        ASSERT_GE(s.calls.size(), whole.toolCalls.size()) << text;
+        for (size_t i = 0; i < whole.toolCalls.size(); ++i) {
+          EXPECT_EQ(s.calls[i].name, whole.toolCalls[i].name);
+          EXPECT_EQ(s.calls[i].arguments, whole.toolCalls[i].arguments);
+        }
+      }
+    }
 }
 
 } // namespace

@@ -37,11 +37,11 @@ BytePairModel::BytePairModel(const std::vector<std::pair<std::string, int32_t>> 
     offsets.push_back(arena_.size());
     arena_ += bytes;
   }
-  vocab_.reserve(vocab.size());
+  vocab_ = StringIdTable(vocab.size());
   byteIds_.fill(-1);
   for (size_t i = 0; i < vocab.size(); ++i) {
     const auto &[bytes, id] = vocab[i];
-    vocab_[std::string_view(arena_).substr(offsets[i], bytes.size())] = id;
+    vocab_.insert(std::string_view(arena_).substr(offsets[i], bytes.size()), id);
     if (bytes.size() == 1)
       byteIds_[static_cast<unsigned char>(bytes[0])] = id;
   }
@@ -74,12 +74,51 @@ void BytePairModel::encode(std::string_view piece, std::vector<int32_t> &ids) co
     return;
   }
   if (ignoreMerges_) {
-    auto it = vocab_.find(piece);
-    if (it != vocab_.end()) {
-      ids.push_back(it->second);
+    int32_t id = vocab_.find(piece);
+    if (id >= 0) {
+      ids.push_back(id);
       return;
     }
   }
+  if (piece.size() <= 64)
+    mergeByScan(piece, ids);
+  else
+    mergeByQueue(piece, ids);
+}
+
+void BytePairModel::mergeByScan(std::string_view piece, std::vector<int32_t> &ids) const {
+  thread_local std::vector<int32_t> parts;
+  thread_local std::vector<Rule> next; // next[i]: the merge of parts[i] and parts[i + 1]
+  size_t n = piece.size();
+  parts.resize(n);
+  next.resize(n);
+  for (size_t i = 0; i < n; ++i)
+    parts[i] = byteIds_[static_cast<unsigned char>(piece[i])];
+  auto ruleAt = [&](size_t i) {
+    const Rule *r = i + 1 < n ? rule(parts[i], parts[i + 1]) : nullptr;
+    return r ? *r : kNoRule;
+  };
+  for (size_t i = 0; i < n; ++i)
+    next[i] = ruleAt(i);
+  for (;;) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < n; ++i)
+      if (next[i].rank < next[best].rank)
+        best = i;
+    if (next[best].rank == INT32_MAX)
+      break;
+    parts[best] = next[best].result;
+    parts.erase(parts.begin() + best + 1);
+    next.erase(next.begin() + best + 1);
+    --n;
+    next[best] = ruleAt(best);
+    if (best > 0)
+      next[best - 1] = ruleAt(best - 1);
+  }
+  ids.insert(ids.end(), parts.begin(), parts.begin() + n);
+}
+
+void BytePairModel::mergeByQueue(std::string_view piece, std::vector<int32_t> &ids) const {
   thread_local std::vector<Symbol> symbols;
   thread_local std::vector<Candidate> queue;
   int32_t n = int32_t(piece.size());
@@ -99,7 +138,7 @@ void BytePairModel::encode(std::string_view piece, std::vector<int32_t> &ids) co
     Symbol &left = symbols[top.pos];
     if (!left.alive || left.next < 0)
       continue;
-    // A stale entry: the pair at `pos` changed since it was queued. HF compares only the result.
+    // A stale entry: the pair at `pos` changed since it was queued (then it makes another token).
     const Rule *now = rule(left.id, symbols[left.next].id);
     if (!now || now->result != top.result)
       continue;

@@ -2,19 +2,25 @@
 //
 // The "BPE" model of a tokenizer.json, over bytes: a pre-token starts as one token per byte, and
 // adjacent tokens are merged, lowest merge rank first (leftmost first among equal ranks), until no
-// merge applies. That is Hugging Face's algorithm step for step, stale queue entries included, so the
-// ids are the same even where two merges make the same token. With `ignoreMerges` a pre-token that is
-// itself in the vocabulary is taken whole first, as tiktoken and HF's ignore_merges do.
+// merge applies. With `ignoreMerges` a pre-token that is itself in the vocabulary is taken whole
+// first, as tiktoken and HF's ignore_merges do.
+//
+// HF runs this with a priority queue of (rank, position) that it checks for stale entries by the
+// merge's result only. That check never lets a stale entry through: a pair at a position only ever
+// grows, and a longer pair cannot make the same token. So HF's order is exactly "lowest rank,
+// leftmost", which a plain scan gives for short pieces (faster there); long ones use the queue.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AXE_RUNTIME_TEXT_BYTEPAIRMODEL_H
 #define AXE_RUNTIME_TEXT_BYTEPAIRMODEL_H
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <string>
+#include "runtime/text/StringIdTable.h"
+
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -38,9 +44,13 @@ public:
   void encode(std::string_view piece, std::vector<int32_t> &ids) const;
 
 private:
+  void mergeByScan(std::string_view piece, std::vector<int32_t> &ids) const;
+  void mergeByQueue(std::string_view piece, std::vector<int32_t> &ids) const;
+
   struct Rule {
     int32_t rank, result;
   };
+  static constexpr Rule kNoRule = {INT32_MAX, -1};
   // The merges as an open-addressing hash table (linear probing): the lookup in the inner loop of
   // every encode, and half a million entries to build at load.
   struct Slot {
@@ -61,7 +71,7 @@ private:
   }
 
   std::string arena_; // the vocabulary's bytes, which vocab_'s keys point into
-  std::unordered_map<std::string_view, int32_t> vocab_;
+  StringIdTable vocab_;
   std::vector<Slot> slots_; // a power of two, at most half full
   int shift_ = 64;
   std::array<int32_t, 256> byteIds_{};

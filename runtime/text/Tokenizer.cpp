@@ -7,6 +7,7 @@
 #include "runtime/text/ByteLevel.h"
 #include "runtime/text/BytePairModel.h"
 #include "runtime/text/SplitRegex.h"
+#include "runtime/text/StringIdTable.h"
 #include "runtime/text/TokenizerJson.h"
 #include "runtime/text/Utf8.h"
 
@@ -171,8 +172,7 @@ Tokenizer Tokenizer::parse(std::string_view text, const std::string &source) {
   if (!file.error.empty())
     throw Error(source + ": " + file.error);
 
-  std::unordered_map<std::string_view, int32_t> ids; // the vocabulary's strings (in file.vocab)
-  ids.reserve(file.vocab.size());
+  StringIdTable ids(file.vocab.size()); // the vocabulary's strings (they stay in file.vocab)
   int32_t count = 0;
   for (const auto &entry : file.vocab)
     count = std::max(count, entry.second + 1);
@@ -184,7 +184,7 @@ Tokenizer Tokenizer::parse(std::string_view text, const std::string &source) {
   for (const auto &[token, id] : file.vocab) {
     if (impl->state[size_t(id)] != Impl::kUnassigned)
       r.fail("model.vocab", "id " + std::to_string(id) + " is given to two tokens");
-    if (!ids.emplace(token, id).second)
+    if (!ids.insert(token, id))
       r.fail("model.vocab", "\"" + token + "\" appears twice");
     impl->state[size_t(id)] = Impl::kModel;
     // HF's ByteLevel decoder: a string outside the byte-level alphabet decodes to its own UTF-8, and
@@ -203,10 +203,10 @@ Tokenizer Tokenizer::parse(std::string_view text, const std::string &source) {
   for (size_t i = 0; i < file.merges.size(); ++i) {
     const auto &[left, right] = file.merges[i];
     auto find = [&](std::string_view token) {
-      auto it = ids.find(token);
-      if (it == ids.end())
+      int32_t id = ids.find(token);
+      if (id < 0)
         r.fail("model.merges[" + std::to_string(i) + "]", "\"" + std::string(token) + "\" is not in model.vocab");
-      return it->second;
+      return id;
     };
     int32_t leftId = find(left), rightId = find(right);
     joined.assign(left).append(right);
@@ -260,8 +260,7 @@ Tokenizer Tokenizer::parse(std::string_view text, const std::string &source) {
       impl->state.resize(size_t(count), Impl::kUnassigned);
     }
     if (impl->state[size_t(id)] == Impl::kModel) {
-      auto it = ids.find(content);
-      if (it == ids.end() || it->second != id)
+      if (ids.find(content) != id)
         r.fail(field, "id " + std::to_string(id) + " is already a different token of model.vocab");
     } else if (impl->state[size_t(id)] != Impl::kUnassigned) {
       r.fail(field, "id " + std::to_string(id) + " is given to two added tokens");

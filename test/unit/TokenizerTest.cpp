@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <climits>
 #include <random>
 #include <string>
 #include <vector>
@@ -106,6 +107,48 @@ TEST(Tokenizer, EqualRanksMergeLeftmostFirst) {
   EXPECT_EQ(t.encode("aaaa"), Ids{kAaaa});
   EXPECT_EQ(t.encode("aaaaa"), (Ids{kAaaa, 'a'}));
   EXPECT_EQ(t.encode("aaaaaa"), (Ids{kAaaa, kAa}));
+}
+
+// The textbook algorithm: merge the lowest-ranked adjacent pair, leftmost first, until none is left.
+Ids referenceBpe(const std::string &piece) {
+  Ids ids = bytesOf(piece);
+  for (;;) {
+    size_t best = ids.size();
+    int32_t bestRank = INT32_MAX;
+    for (size_t i = 0; i + 1 < ids.size(); ++i)
+      for (size_t rank = 0; rank < kMerges.size(); ++rank) {
+        const auto &[l, r] = kMerges[rank];
+        auto idOf = [](const std::string &s) { return s.size() == 1 ? int32_t(uint8_t(s[0])) : -1; };
+        // Merge results are 256 + rank; single bytes are their own ids.
+        int32_t left = idOf(l), right = idOf(r);
+        for (size_t k = 0; k < rank; ++k) {
+          if (kMerges[k].first + kMerges[k].second == l)
+            left = 256 + int32_t(k);
+          if (kMerges[k].first + kMerges[k].second == r)
+            right = 256 + int32_t(k);
+        }
+        if (ids[i] == left && ids[i + 1] == right && int32_t(rank) < bestRank) {
+          best = i;
+          bestRank = int32_t(rank);
+        }
+      }
+    if (best == ids.size())
+      return ids;
+    ids[best] = 256 + bestRank;
+    ids.erase(ids.begin() + best + 1);
+  }
+}
+
+TEST(Tokenizer, ShortAndLongPiecesMergeAlike) {
+  // Pieces up to 64 bytes are merged by a scan, longer ones through a priority queue.
+  Tokenizer t = tiny();
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string piece(1 + rng() % 150, 'a');
+    for (char &c : piece)
+      c = "aabchello"[rng() % 9];
+    ASSERT_EQ(t.encode(piece), referenceBpe(piece)) << piece;
+  }
 }
 
 TEST(Tokenizer, IgnoreMergesTakesWholeTokens) {

@@ -74,11 +74,6 @@ def axe_run() -> Path:
 
 
 @pytest.fixture(scope="session")
-def axe_tokenize() -> Path:
-    return _tool("axe-tokenize")
-
-
-@pytest.fixture(scope="session")
 def models(tmp_path_factory) -> Path:
     out = Path(os.environ.get("AXE_TEST_MODELS") or tmp_path_factory.mktemp("models"))
     make_test_models.main(["--out", str(out), "--only", "tiny", "tiny-text", "tiny-trained", "tiny-fp8-channel",

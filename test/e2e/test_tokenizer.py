@@ -91,6 +91,13 @@ def random_bytes(n=150, seed=99) -> list[bytes]:
 
 
 @pytest.fixture(scope="session")
+def axe_tokenize() -> Path:
+    path = Path(os.environ.get("AXE_BUILD") or ROOT / "build") / "bin/axe-tokenize"  # as conftest's tools
+    assert path.is_file(), f"{path} is missing: build it with scripts/build.sh axe-tokenize"
+    return path
+
+
+@pytest.fixture(scope="session")
 def tokenizer_json(tmp_path_factory) -> Path:
     out = Path(os.environ.get("AXE_TEST_MODELS") or tmp_path_factory.mktemp("models"))
     return make_qwen_tokenizer.main(["--out", str(out)]) / "tokenizer.json"

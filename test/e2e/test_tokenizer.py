@@ -10,6 +10,10 @@ has Unicode 9.0 tables: see runtime/text/HfUnicode.h); decode equal to HF's.
 
 Ill-formed UTF-8: axe replaces each maximal ill-formed subpart with U+FFFD (runtime/text/Utf8.h); HF
 takes a Python str, so its input is bytes.decode("utf-8", errors="replace"), which does the same.
+
+    AXE_BUILD=build-dir                 # where bin/axe-tokenize is (default: build)
+    AXE_TEST_MODELS=build/test-models   # reuse (or fill) the directory of the tokenizer.json
+    AXE_TOKENIZER_EXHAUSTIVE=1          # also every Unicode scalar value (minutes)
 """
 import json
 import os

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything axe needs on a fresh Debian 12 machine, idempotently:
-#  - apt: LLVM/MLIR 22 (libs, tools, lit, FileCheck), nlohmann-json, GoogleTest, Ninja, CMake, ccache;
+#  - apt: LLVM/MLIR 22 (libs, tools, lit, FileCheck), nlohmann-json, GoogleTest, Ninja, CMake, ccache,
+#    and the tokenizer's PCRE2 (split regex) and utf8proc (NFC), found with pkg-config;
 #  - a Python virtual environment in .venv with the pinned packages of requirements.txt.
 # A second run finds everything in place and changes nothing.
 set -euo pipefail
@@ -8,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 apt_packages=(cmake ninja-build ccache g++ python3-venv
               llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-              nlohmann-json3-dev libgtest-dev)
+              nlohmann-json3-dev libgtest-dev pkg-config libpcre2-dev libutf8proc-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

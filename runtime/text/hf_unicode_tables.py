@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Writes HfUnicodeTables.inc: where Hugging Face tokenizers' Unicode data differs from the libraries
+axe uses, so that axe's ids equal HF's.
+
+    .venv/bin/python runtime/text/hf_unicode_tables.py [--check]
+
+tokenizers normalizes with Unicode 9.0 tables (its unicode-normalization-alignments crate), while
+utf8proc has Unicode 15; and its Oniguruma knows Unicode 16 letters, marks and digits, while Debian 12's
+PCRE2 has Unicode 14 (the same as Python 3.11's unicodedata, which stands in for PCRE2 here). The tables
+are found by asking tokenizers itself, code point by code point:
+
+  kHfNfcInert    code points that HF's NFC leaves alone (no decomposition, combining class 0, no
+                 composition) where utf8proc would not: axe's NFC passes them through unchanged;
+  kHfExtraLetter / kHfExtraMark / kHfExtraNumber
+                 code points in Oniguruma's \\p{L} / \\p{M} / \\p{N} but not in PCRE2's: axe adds them
+                 to those classes in the split regex.
+
+--check compares with the committed file instead of writing it (test/e2e/test_tokenizer.py runs it).
+"""
+import argparse
+import ctypes
+import sys
+import unicodedata
+from importlib.metadata import version
+from pathlib import Path
+
+from tokenizers import Regex, normalizers, pre_tokenizers
+
+OUT = Path(__file__).resolve().parent / "HfUnicodeTables.inc"
+CODE_POINTS = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+# Unicode's White_Space property: what axe's split regex spells \s as (SplitRegex.cpp).
+WHITE_SPACE = {*range(0x9, 0xE), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F,
+               0x205F, 0x3000}
+
+
+class Utf8proc:
+    def __init__(self):
+        self.lib = ctypes.CDLL("libutf8proc.so.2")
+        self.lib.utf8proc_NFC.restype = ctypes.c_void_p
+        self.lib.utf8proc_NFD.restype = ctypes.c_void_p
+        self.lib.utf8proc_unicode_version.restype = ctypes.c_char_p
+        self.free = ctypes.CDLL(None).free
+        self.free.argtypes = [ctypes.c_void_p]
+
+    def _call(self, fn, s: str) -> str:
+        p = fn(s.encode())
+        out = ctypes.string_at(p).decode()
+        self.free(p)
+        return out
+
+    def nfc(self, s: str) -> str:
+        return self._call(self.lib.utf8proc_NFC, s)
+
+    def nfd(self, s: str) -> str:
+        return self._call(self.lib.utf8proc_NFD, s)
+
+
+def onig_members(cls: str) -> set[int]:
+    """The code points that tokenizers' regex engine puts in the class (e.g. \\p{L})."""
+    split = pre_tokenizers.Split(Regex(f"[^{cls}]"), behavior="removed")
+    text = "".join(map(chr, CODE_POINTS)).replace("\0", "")  # NUL: kept out, checked below
+    kept = "".join(piece for piece, _ in split.pre_tokenize_str(text))
+    nul = split.pre_tokenize_str("\0")
+    return set(map(ord, kept)) | ({0} if nul else set())
+
+
+def nfc_inert(u: Utf8proc) -> set[int]:
+    hf = normalizers.NFC()
+    inert = set()
+    for c in CODE_POINTS:
+        if c < 0x300 or c == 0:  # below U+0300 nothing composes, decomposes or reorders (Utf8.cpp)
+            continue
+        ch = chr(c)
+        # c after and before marks of combining class 230 and 1 (any other class reorders against
+        # one of them), and c next to its own decomposition (which composes back unless excluded).
+        probe = "x\u0301" + ch + "x" + ch + "\u0334x" + ch + u.nfd(ch) + "\u0334" + ch + "\u0301"
+        if hf.normalize_str(probe) != u.nfc(probe):
+            inert.add(c)
+    # A composite that HF does not know keeps its parts apart: so must axe, by passing the part that
+    # HF does not know either (the second) through unchanged.
+    for c in sorted(inert):
+        parts = u.nfd(chr(c))
+        if len(parts) > 1 and u.nfc(parts) == chr(c):
+            inert.add(ord(parts[-1]))
+    return inert
+
+
+def ranges(points: set[int]) -> list[tuple[int, int]]:
+    out = []
+    for c in sorted(points):
+        if out and out[-1][1] == c - 1:
+            out[-1] = (out[-1][0], c)
+        else:
+            out.append((c, c))
+    return out
+
+
+def table(name: str, points: set[int]) -> str:
+    rows = [f"{{0x{a:X}, 0x{b:X}}}," for a, b in ranges(points)]
+    lines, line = [], "   "
+    for r in rows:
+        if len(line) + len(r) + 1 > 100:
+            lines.append(line)
+            line = "   "
+        line += " " + r
+    lines.append(line)
+    return f"constexpr CodePointRange {name}[] = {{\n" + "\n".join(lines) + "\n};\n"
+
+
+def generate() -> str:
+    assert unicodedata.unidata_version == "14.0.0", "Python's Unicode tables must be PCRE2 10.42's (14.0)"
+    u = Utf8proc()
+    assert onig_members("\\s") == WHITE_SPACE, "tokenizers' \\s is no longer Unicode White_Space"
+    extra = {}
+    for prop in "LMN":
+        onig = onig_members(f"\\p{{{prop}}}")
+        pcre = {c for c in CODE_POINTS if unicodedata.category(chr(c)).startswith(prop)}
+        assert pcre <= onig, f"PCRE2's \\p{{{prop}}} has code points that tokenizers' lacks"
+        extra[prop] = onig - pcre
+    inert = nfc_inert(u)
+    return (
+        "// Generated by runtime/text/hf_unicode_tables.py from tokenizers "
+        f"{version('tokenizers')}, utf8proc {u.lib.utf8proc_unicode_version().decode()} and\n"
+        f"// Python's Unicode {unicodedata.unidata_version} (as PCRE2 10.42's). Do not edit.\n\n"
+        + table("kHfNfcInert", inert) + "\n" + table("kHfExtraLetter", extra["L"]) + "\n"
+        + table("kHfExtraMark", extra["M"]) + "\n" + table("kHfExtraNumber", extra["N"])
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed file")
+    args = parser.parse_args(argv)
+    text = generate()
+    if args.check:
+        if OUT.read_text() != text:
+            print(f"{OUT} is stale: run {Path(__file__).name}", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text)
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -122,27 +122,35 @@ def test_fp8_against_bf16(axe_run, compiled, tmp_path, seed):
 def test_fp8_kv_cache(axe_run, compiled, tmp_path):
     """--kv-cache fp8 (e4m3 keys and values, no scales) against the BF16 cache, default map,
     teacher-forced on 64 positions: the same bounds as FP8 against bf16 (measured: KL 3.5e-6 and
-    5.2e-6, top-1 100 %; one layer in four is full attention). Prefill then decode reads the same
-    e4m3 cache entries as one prefill of the whole sequence, so it drifts from it no more than with
-    a BF16 cache. That drift is not zero under BF16 activations: the chunked and the recurrent
-    delta rule differ in f32 rounding, which now and then flips a BF16 rounding (measured 0 and
-    5.6e-5 of max |logit|, with either cache)."""
-    def drift(kv: str, prompt: list) -> tuple[float, list, np.ndarray]:
-        artifact = compiled("tiny-trained", "default", kv)
-        generated, stepwise = run_axe(axe_run, artifact, prompt, DECODE_STEPS, tmp_path)
-        _, one_prefill = run_axe(axe_run, artifact, prompt + generated[:-1], 1, tmp_path)
-        return float(np.abs(stepwise - one_prefill).max() / np.abs(one_prefill).max()), generated, one_prefill
+    5.2e-6, top-1 100 %; one layer in four is full attention).
 
+    With either cache, prefill then decode must agree with one prefill of the whole sequence. They
+    are not bit-equal under BF16/FP8 activations: the chunked and the recurrent delta rule differ in
+    f32 rounding, which now and then flips a BF16 rounding or an e4m3 code and moves the logits in
+    a discrete jump (max |diff| / max |logit| measured 0 or 2.4e-3..4.3e-3 over 8 prompts, either
+    cache; comparing the two caches' jumps, as this test once did, compares two noisy figures). The
+    bound is on the distributions instead: mean KL per prompt, measured at most 1.3e-6 over 8 prompts
+    x 2 caches (training is deterministic on one machine: a retrained fixture gave the same
+    figures), bound 1e-4 (75x); top-1 measured 100 %, bound 98 % (one near-tie in 64)."""
     for seed in (11, 12):
         prompt = language_ids(512, PROMPT_LEN, seed)
-        fp8_drift, generated, fp8_cache = drift("fp8", prompt)
-        bf16_drift, _, _ = drift("bf16", prompt)
-        _, bf16_cache = run_axe(axe_run, compiled("tiny-trained", "default"), prompt + generated[:-1], 1, tmp_path)
-        kl, top1 = kl_and_top1(fp8_cache[PROMPT_LEN - 1:], bf16_cache[PROMPT_LEN - 1:])
-        print(f"tiny-trained FP8 KV cache vs BF16, prompt {seed}: mean KL {kl:.2e}, top-1 {top1:.1%}; "
-              f"prefill+decode vs one prefill: {fp8_drift:.1e} (BF16 cache {bf16_drift:.1e})")
+        one_prefill = {}
+        for kv in ("fp8", "bf16"):
+            artifact = compiled("tiny-trained", "default", kv)
+            generated, stepwise = run_axe(axe_run, artifact, prompt, DECODE_STEPS, tmp_path)
+            sequence = prompt + generated[:-1]
+            _, one_prefill[kv] = run_axe(axe_run, artifact, sequence, 1, tmp_path)
+            kl, top1 = kl_and_top1(stepwise, one_prefill[kv])
+            print(f"tiny-trained, {kv} KV cache, prompt {seed}: prefill+decode vs one prefill: mean KL {kl:.2e}, "
+                  f"top-1 {top1:.1%}")
+            assert kl <= 1e-4 and top1 >= 0.98
+            if kv == "fp8":
+                fp8_sequence = sequence
+        # The two caches on the same tokens (the FP8 run's).
+        _, bf16_on_fp8_tokens = run_axe(axe_run, compiled("tiny-trained", "default"), fp8_sequence, 1, tmp_path)
+        kl, top1 = kl_and_top1(one_prefill["fp8"][PROMPT_LEN - 1:], bf16_on_fp8_tokens[PROMPT_LEN - 1:])
+        print(f"tiny-trained FP8 KV cache vs BF16, prompt {seed}: mean KL {kl:.2e}, top-1 {top1:.1%}")
         assert kl <= 1e-3 and top1 >= 0.90
-        assert fp8_drift <= bf16_drift + 1e-6 and fp8_drift <= 1e-3
 
 
 def test_prefill_then_decode_equals_one_longer_prefill(axe_run, compiled, tmp_path):

@@ -127,6 +127,40 @@ Sampler::Sampler(const SamplingParams &params, const std::vector<int32_t> &promp
       counts_.emplace(id, 0);
 }
 
+void Sampler::fillLogprobs(const float *logits, int64_t vocabSize, double rawSum, SampledToken &out) {
+  // Log-softmax of the raw logits: logit - max - log(sum exp(logit - max)).
+  double maxLogit = logits[argmax(logits, vocabSize)];
+  if (!(rawSum > 0.0)) {
+    rawSum = 0.0;
+    for (int64_t i = 0; i < vocabSize; ++i)
+      rawSum += weight(logits[i], maxLogit, 1.0);
+  }
+  double logSum = std::log(rawSum);
+  auto logprob = [&](float logit) {
+    if (std::isinf(maxLogit))
+      return float(std::log(weight(logit, maxLogit, 1.0)) - logSum);
+    return float(double(logit) - maxLogit - logSum);
+  };
+  out.logprob = logprob(logits[out.token]);
+  selectBest(logits, vocabSize, size_t(std::max<int64_t>(params_.logprobs, 0)));
+  std::sort(candidates_.begin(), candidates_.end(), ranksBefore);
+  out.top.clear();
+  out.top.reserve(candidates_.size());
+  for (const Candidate &c : candidates_)
+    out.top.push_back({c.id, logprob(c.logit)});
+}
+
+SampledToken Sampler::score(const float *logits, int64_t vocabSize, int32_t token) {
+  if (vocabSize < 1 || vocabSize > INT32_MAX || token < 0 || token >= vocabSize)
+    throw Error("sampling: " + notInVocab(token, vocabSize));
+  if (argmax(logits, vocabSize) < 0)
+    throw Error("sampling: every logit is NaN");
+  SampledToken out;
+  out.token = token;
+  fillLogprobs(logits, vocabSize, 0.0, out);
+  return out;
+}
+
 SampledToken Sampler::sample(const float *logits, int64_t vocabSize) {
   if (vocabSize < 1 || vocabSize > INT32_MAX)
     throw Error("sampling: the vocabulary size must be in [1, 2^31), got " +
@@ -144,28 +178,9 @@ SampledToken Sampler::sample(const float *logits, int64_t vocabSize) {
   double sumAll = 0.0;
   out.token = draw(x, vocabSize, sumAll); // penalties keep NaN as NaN and nothing else
 
-  if (params_.logprobs >= 0) {
-    // Log-softmax of the raw logits: logit - max - log(sum exp(logit - max)). The draw's sum is
-    // the same when it saw the raw logits at temperature 1.
-    double maxLogit = logits[argmax(logits, vocabSize)];
-    if (!(sumAll > 0.0 && x == logits && params_.temperature == 1.0)) {
-      sumAll = 0.0;
-      for (int64_t i = 0; i < vocabSize; ++i)
-        sumAll += weight(logits[i], maxLogit, 1.0);
-    }
-    double logSum = std::log(sumAll);
-    auto logprob = [&](float logit) {
-      if (std::isinf(maxLogit))
-        return float(std::log(weight(logit, maxLogit, 1.0)) - logSum);
-      return float(double(logit) - maxLogit - logSum);
-    };
-    out.logprob = logprob(logits[out.token]);
-    selectBest(logits, vocabSize, size_t(params_.logprobs));
-    std::sort(candidates_.begin(), candidates_.end(), ranksBefore);
-    out.top.reserve(candidates_.size());
-    for (const Candidate &c : candidates_)
-      out.top.push_back({c.id, logprob(c.logit)});
-  }
+  if (params_.logprobs >= 0)
+    // The draw's sum is the raw one when it saw the raw logits at temperature 1.
+    fillLogprobs(logits, vocabSize, x == logits && params_.temperature == 1.0 ? sumAll : 0.0, out);
 
   generated_.push_back(out.token);
   if (params_.hasPenalties())

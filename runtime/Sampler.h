@@ -86,6 +86,10 @@ public:
   // is not below `vocabSize`.
   SampledToken sample(const float *logits, int64_t vocabSize);
 
+  // The logprob of `token` and the `logprobs` most likely tokens of the raw distribution, as
+  // sample() reports them, without drawing or recording anything (prompt logprobs).
+  SampledToken score(const float *logits, int64_t vocabSize, int32_t token);
+
   const SamplingParams &params() const { return params_; }
   // Every token sample() returned, in order.
   const std::vector<int32_t> &generated() const { return generated_; }
@@ -103,6 +107,8 @@ private:
   // The token, from penalized logits; adds to `sumAll` the weights of all tokens when it
   // computes them.
   int32_t draw(const float *logits, int64_t vocabSize, double &sumAll);
+  // out.logprob and out.top for out.token; `rawSum` is sum(exp(logit - max)) when already known, else 0.
+  void fillLogprobs(const float *logits, int64_t vocabSize, double rawSum, SampledToken &out);
 
   SamplingParams params_;
   std::mt19937_64 rng_;

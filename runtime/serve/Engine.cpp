@@ -142,13 +142,21 @@ void Engine::cancel(uint64_t requestId) {
   wake_.notify_one();
 }
 
+void Engine::finishCompletion(uint64_t requestId, int64_t index, FinishReason reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  completionEnds_.push_back({requestId, index, reason});
+  wake_.notify_one();
+}
+
 void Engine::takeInbox() {
   std::deque<std::unique_ptr<RequestState>> arrived;
   std::vector<uint64_t> cancels;
+  std::vector<CompletionEnd> ends;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     arrived.swap(inbox_);
     cancels.swap(cancels_);
+    ends.swap(completionEnds_);
   }
   for (std::unique_ptr<RequestState> &r : arrived) {
     const Request &req = r->request;
@@ -167,6 +175,20 @@ void Engine::takeInbox() {
     r->unfinished = req.n;
     uint64_t id = r->id;
     requests_[id] = std::move(r);
+  }
+  for (const CompletionEnd &end : ends) {
+    auto it = requests_.find(end.requestId);
+    if (it == requests_.end())
+      continue;
+    RequestState &r = *it->second;
+    for (auto &seq : r.sequences)
+      if (seq->index == end.index && seq->status != Sequence::Status::Finished)
+        finish(r, *seq, end.reason);
+    if (r.unfinished == 0) {
+      requests_.erase(it);
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.requestsFinished;
+    }
   }
   for (uint64_t id : cancels) {
     auto it = requests_.find(id);
@@ -408,7 +430,9 @@ void Engine::loop() {
     bool busy = step();
     std::unique_lock<std::mutex> lock(mutex_);
     if (!busy)
-      wake_.wait(lock, [this] { return stopping_ || !inbox_.empty() || !cancels_.empty(); });
+      wake_.wait(lock, [this] {
+        return stopping_ || !inbox_.empty() || !cancels_.empty() || !completionEnds_.empty();
+      });
     if (stopping_)
       return;
   }

@@ -74,6 +74,9 @@ public:
   // Ends a request wherever it is: its completions finish with Cancelled and free their caches
   // at the next step. Unknown or finished ids are ignored.
   void cancel(uint64_t requestId);
+  // Ends one completion of a request with `reason` at the next step (a server that matched a stop
+  // string in its text); the others go on. Unknown or finished completions are ignored.
+  void finishCompletion(uint64_t requestId, int64_t index, FinishReason reason);
 
   // One iteration: takes in submissions and cancellations, schedules, runs a step, delivers
   // events. Returns false when there was nothing to run.
@@ -129,6 +132,12 @@ private:
   std::condition_variable wake_;
   std::deque<std::unique_ptr<RequestState>> inbox_;
   std::vector<uint64_t> cancels_;
+  struct CompletionEnd {
+    uint64_t requestId;
+    int64_t index;
+    FinishReason reason;
+  };
+  std::vector<CompletionEnd> completionEnds_;
   uint64_t nextId_ = 1;
   EngineStats stats_;
   bool stopping_ = false;

@@ -205,6 +205,24 @@ TEST_F(EngineTest, CancelFreesEverything) {
   EXPECT_EQ(engine.stats().stateSlotsUsed, 0);
 }
 
+TEST_F(EngineTest, OneCompletionEndsAndTheOthersGoOn) {
+  Engine engine(*artifact, options());
+  Collector c;
+  Request r = request({1, 2}, 6);
+  r.n = 2;
+  uint64_t id = engine.submit(r, c.callback());
+  engine.step();
+  engine.step();
+  engine.finishCompletion(id, 1, FinishReason::Stop); // a server matched a stop string
+  engine.finishCompletion(id, 7, FinishReason::Stop); // no such completion: ignored
+  engine.runUntilIdle();
+  EXPECT_EQ(c.get(id, 1).finish, FinishReason::Stop);
+  EXPECT_EQ(c.get(id, 1).tokens, successors(2, 2));
+  EXPECT_EQ(c.get(id, 0).tokens, successors(2, 6));
+  EXPECT_EQ(c.get(id, 0).finish, FinishReason::Length);
+  EXPECT_EQ(engine.stats().kvBlocksUsed, 0);
+}
+
 TEST_F(EngineTest, ParallelCompletionsShareThePrompt) {
   Engine engine(*artifact, options());
   Collector c;

@@ -524,4 +524,24 @@ TEST(Sampler, SmallVocabulariesMatchAReference) {
   }
 }
 
+TEST(Sampler, ScoreReportsAGivenTokenAsSampleWould) {
+  std::vector<float> logits = {0.5f, 2.0f, -1.0f, 1.0f, 2.0f};
+  SamplingParams p;
+  p.logprobs = 2;
+  Sampler sampler(p, {});
+  SampledToken chosen = sampler.sample(logits.data(), 5); // greedy: token 1
+  SampledToken scored = Sampler(p, {}).score(logits.data(), 5, 1);
+  EXPECT_EQ(scored.token, 1);
+  EXPECT_EQ(scored.logprob, chosen.logprob);
+  ASSERT_EQ(scored.top.size(), 2u);
+  EXPECT_EQ(scored.top[0].token, chosen.top[0].token);
+  SampledToken other = Sampler(p, {}).score(logits.data(), 5, 2);
+  double sum = 0;
+  for (float l : logits)
+    sum += std::exp(double(l) - 2.0);
+  EXPECT_NEAR(other.logprob, -1.0 - 2.0 - std::log(sum), 1e-6);
+  EXPECT_TRUE(sampler.generated().size() == 1); // scoring records nothing
+  EXPECT_THROW(Sampler(p, {}).score(logits.data(), 5, 5), axe::Error);
+}
+
 } // namespace

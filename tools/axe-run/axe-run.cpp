@@ -20,6 +20,7 @@
 #include "runtime/serve/Engine.h"
 #include "tools/axe-run/Batch.h"
 #include "tools/axe-run/Bench.h"
+#include "tools/axe-run/Serve.h"
 #include "tools/axe-run/CommandLine.h"
 
 #include <algorithm>
@@ -42,6 +43,7 @@ const char *kUsage =
     "usage: axe-run MODEL.axe --prompt-ids ID,ID,... --max-tokens N [options]\n"
     "       axe-run batch MODEL.axe --requests FILE.jsonl [options]   (axe-run batch --help)\n"
     "       axe-run bench MODEL.axe [options]   (axe-run bench --help)\n"
+    "       axe-run serve MODEL.axe [--host H --port P ...]   (axe-run serve --help)\n"
     "sampling (defaults: greedy, or generation_config.json's when it sets do_sample):\n"
     "  --temperature T      0: greedy; > 0: sample\n"
     "  --top-k K            sample among the K most likely tokens (0: all)\n"
@@ -244,6 +246,8 @@ int main(int argc, char **argv) {
       return axe::cli::runBench(argc - 1, argv + 1);
     if (argc >= 2 && std::string(argv[1]) == "batch")
       return axe::cli::runBatch(argc - 1, argv + 1);
+    if (argc >= 2 && std::string(argv[1]) == "serve")
+      return axe::cli::runServe(argc - 1, argv + 1);
     return run(parseArgs(argc, argv));
   } catch (const std::exception &e) {
     std::fflush(stdout);

@@ -17,9 +17,12 @@
 #include "runtime/Artifact.h"
 #include "runtime/NpyWriter.h"
 #include "runtime/Sampler.h"
+#include "runtime/server/TextStream.h"
 #include "runtime/serve/Engine.h"
+#include "runtime/text/Tokenizer.h"
 #include "tools/axe-run/Batch.h"
 #include "tools/axe-run/Bench.h"
+#include "tools/axe-run/Chat.h"
 #include "tools/axe-run/Serve.h"
 #include "tools/axe-run/CommandLine.h"
 
@@ -29,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +45,8 @@ using namespace axe::cli;
 
 const char *kUsage =
     "usage: axe-run MODEL.axe --prompt-ids ID,ID,... --max-tokens N [options]\n"
+    "       axe-run MODEL.axe --prompt TEXT [--stop STR ...] [--max-tokens N] [options]   (streams text)\n"
+    "       axe-run chat MODEL.axe [options]    (interactive chat: axe-run chat --help)\n"
     "       axe-run batch MODEL.axe --requests FILE.jsonl [options]   (axe-run batch --help)\n"
     "       axe-run bench MODEL.axe [options]   (axe-run bench --help)\n"
     "       axe-run serve MODEL.axe [--host H --port P ...]   (axe-run serve --help)\n"
@@ -70,6 +76,8 @@ const char *kUsage =
 struct Options {
   std::string model;
   std::vector<int32_t> promptIds;
+  std::optional<std::string> promptText; // --prompt: tokenized with the artifact's tokenizer.json
+  std::vector<std::string> stops;        // --stop: stop strings (with --prompt)
   int64_t maxTokens = -1;
   SamplingFlags sampling;
   EngineFlags engine;
@@ -140,6 +148,12 @@ Options parseArgs(int argc, char **argv) {
     } else if (r.flag == "--prompt-ids") {
       o.promptIds = parseIds(r.requireValue());
       haveIds = true;
+    } else if (r.flag == "--prompt") {
+      o.promptText = r.requireValue();
+    } else if (r.flag == "--stop") {
+      if (r.requireValue().empty())
+        usageError("--stop needs a non-empty string");
+      o.stops.push_back(r.value);
     } else if (r.flag == "--max-tokens") {
       o.maxTokens = parseInt(r.requireValue(), r.flag, 1, INT32_MAX);
     } else if (r.flag == "--dump-logits") {
@@ -152,9 +166,13 @@ Options parseArgs(int argc, char **argv) {
   }
   if (o.model.empty())
     usageError("no model directory given");
-  if (!haveIds)
-    usageError("--prompt-ids is required");
-  if (o.maxTokens < 0)
+  if (haveIds == o.promptText.has_value())
+    usageError("give either --prompt TEXT or --prompt-ids ID,ID,...");
+  if (!o.stops.empty() && !o.promptText)
+    usageError("--stop goes with --prompt (text); with --prompt-ids there is no text to match");
+  if (o.promptText && !o.dumpLogits.empty())
+    usageError("--dump-logits goes with --prompt-ids");
+  if (o.maxTokens < 0 && !o.promptText)
     usageError("--max-tokens is required");
   return o;
 }
@@ -171,7 +189,56 @@ std::string rate(int64_t tokens, double secs) {
   return buf;
 }
 
+// --prompt TEXT: the text streams to stdout as it is generated; the speeds go to stderr.
+int runText(const Options &o) {
+  std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model);
+  std::string tokenizerPath = artifact->dir() + "/tokenizer.json";
+  if (!std::filesystem::exists(tokenizerPath))
+    throw axe::Error(o.model + ": the artifact has no tokenizer.json (its checkpoint had none): use --prompt-ids");
+  axe::Tokenizer tokenizer = axe::Tokenizer::load(tokenizerPath);
+  axe::EngineOptions engineOptions = o.engine.options();
+  engineOptions.maxNumSeqs = 1;
+  axe::Engine engine(*artifact, engineOptions);
+  axe::Request request;
+  request.promptIds = tokenizer.encode(*o.promptText, /*allowSpecial=*/true);
+  request.sampling = o.sampling.apply(engine.defaultSampling());
+  request.stop.maxTokens = o.maxTokens;
+  request.stop.ignoreEos = o.ignoreEos;
+  axe::TextStream text(tokenizer, o.stops);
+  std::string error;
+  int64_t generated = 0;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start = Clock::now();
+  uint64_t id = engine.submit(request, [&](const axe::SequenceEvent &ev) {
+    std::string piece;
+    if (ev.hasToken) {
+      ++generated;
+      if (ev.finish != axe::FinishReason::Stop) // the stop token is not text
+        piece = text.push(ev.token.token);
+      if (text.stopped())
+        engine.cancel(ev.requestId);
+    }
+    if (ev.finish != axe::FinishReason::None)
+      piece += text.finish();
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+    if (ev.finish == axe::FinishReason::Error)
+      error = ev.error;
+  });
+  (void)id;
+  engine.runUntilIdle();
+  std::printf("\n");
+  if (!error.empty())
+    throw axe::Error(error);
+  double secs = seconds(Clock::now() - start);
+  std::fprintf(stderr, "%zu prompt tokens, %lld generated in %.2f s\n", request.promptIds.size(),
+               (long long)generated, secs);
+  return 0;
+}
+
 int run(const Options &o) {
+  if (o.promptText)
+    return runText(o);
   axe::ArtifactOptions artifactOptions;
   artifactOptions.verifyWeights = o.verifyWeights;
   std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model, artifactOptions);
@@ -246,6 +313,8 @@ int main(int argc, char **argv) {
       return axe::cli::runBench(argc - 1, argv + 1);
     if (argc >= 2 && std::string(argv[1]) == "batch")
       return axe::cli::runBatch(argc - 1, argv + 1);
+    if (argc >= 2 && std::string(argv[1]) == "chat")
+      return axe::cli::runChat(argc - 1, argv + 1);
     if (argc >= 2 && std::string(argv[1]) == "serve")
       return axe::cli::runServe(argc - 1, argv + 1);
     return run(parseArgs(argc, argv));

@@ -12,6 +12,8 @@
 
 #include "runtime/text/ChatFormat.h"
 
+#include "runtime/text/PythonJson.h"
+
 #include "models/Error.h"
 
 #include <charconv>
@@ -28,9 +30,6 @@ namespace axe {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// Arguments and tool schemas nest; deeper than this is not a schema, and the writer recurses.
-constexpr int kMaxJsonDepth = 256;
 
 const char kToolsHeader[] = "# Tools\n\nYou have access to the following functions:\n\n<tools>";
 
@@ -124,113 +123,6 @@ bool startsWith(const std::string &s, const char *prefix) { return s.rfind(prefi
 
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Python's repr(float), which str() and json.dumps also write: the shortest digits that read
-// back, positional when the decimal exponent is in (-4, 16], else d.ddde±XX.
-std::string pythonFloat(double v, bool asJson) {
-  if (std::isnan(v))
-    return asJson ? "NaN" : "nan";
-  if (std::isinf(v))
-    return std::string(v < 0 ? "-" : "") + (asJson ? "Infinity" : "inf");
-  char buf[64];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string sci(buf, ptr); // "-1.2345e+20", "0e+00"
-  std::string out;
-  if (sci[0] == '-') {
-    out = "-";
-    sci.erase(0, 1);
-  }
-  size_t e = sci.find('e');
-  std::string digits = sci.substr(0, e);
-  if (digits.size() > 1)
-    digits.erase(1, 1); // the '.'
-  int point = std::atoi(sci.c_str() + e + 1) + 1; // digits before the decimal point
-  int n = int(digits.size());
-  if (point > -4 && point <= 16) {
-    if (point <= 0)
-      out += "0." + std::string(-point, '0') + digits;
-    else if (point >= n)
-      out += digits + std::string(point - n, '0') + ".0";
-    else
-      out += digits.substr(0, point) + "." + digits.substr(point);
-    return out;
-  }
-  out += digits.substr(0, 1);
-  if (n > 1)
-    out += "." + digits.substr(1);
-  int exponent = point - 1;
-  std::string exp = std::to_string(std::abs(exponent));
-  out += (exponent < 0 ? "e-" : "e+") + (exp.size() < 2 ? "0" + exp : exp);
-  return out;
-}
-
-//===--- json.dumps -------------------------------------------------------===//
-
-void dumpString(const std::string &s, std::string &out) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    default:
-      if (uint8_t(c) < 0x20) {
-        const char *hex = "0123456789abcdef";
-        out += "\\u00";
-        out += hex[uint8_t(c) >> 4];
-        out += hex[uint8_t(c) & 15];
-      } else {
-        out += c;
-      }
-    }
-  }
-  out += '"';
-}
-
-void dump(const Json &v, std::string &out, int depth) {
-  if (depth > kMaxJsonDepth)
-    throw Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  switch (v.type()) {
-  case Json::value_t::null: out += "null"; return;
-  case Json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return;
-  case Json::value_t::number_integer: out += std::to_string(v.get<int64_t>()); return;
-  case Json::value_t::number_unsigned: out += std::to_string(v.get<uint64_t>()); return;
-  case Json::value_t::number_float: out += pythonFloat(v.get<double>(), true); return;
-  case Json::value_t::string: dumpString(v.get_ref<const std::string &>(), out); return;
-  case Json::value_t::array: {
-    out += '[';
-    bool first = true;
-    for (const Json &item : v) {
-      if (!first)
-        out += ", ";
-      first = false;
-      dump(item, out, depth + 1);
-    }
-    out += ']';
-    return;
-  }
-  case Json::value_t::object: {
-    out += '{';
-    bool first = true;
-    for (const auto &[key, item] : v.items()) {
-      if (!first)
-        out += ", ";
-      first = false;
-      dumpString(key, out);
-      out += ": ";
-      dump(item, out, depth + 1);
-    }
-    out += '}';
-    return;
-  }
-  default:
-    throw Error("a binary value has no JSON text");
-  }
 }
 
 // A tool-call argument as the template writes it: a string as is, an object or array as JSON,
@@ -464,12 +356,6 @@ void writeAssistant(const Message &m, bool keepReasoning, std::string &out) {
 }
 
 } // namespace
-
-std::string pythonJsonDumps(const nlohmann::ordered_json &value) {
-  std::string out;
-  dump(value, out, 0);
-  return out;
-}
 
 std::string formatChat(const nlohmann::ordered_json &messages, const nlohmann::ordered_json &tools,
                        const ChatFormatOptions &options) {

@@ -14,6 +14,8 @@
 #ifndef AXE_RUNTIME_TEXT_CHATFORMAT_H
 #define AXE_RUNTIME_TEXT_CHATFORMAT_H
 
+#include "runtime/text/PythonJson.h" // pythonJsonDumps, for callers of formatChat
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -42,10 +44,6 @@ struct ChatFormatOptions {
 std::string formatChat(const nlohmann::ordered_json &messages, const nlohmann::ordered_json &tools,
                        const ChatFormatOptions &options = {});
 
-// `value` as Python's json.dumps(value, ensure_ascii=False) writes it, which is what the Jinja
-// filter tojson gives in transformers: ", " and ": " separators, keys in order, non-ASCII as is,
-// control characters escaped, floats as Python's repr (1e-05, 1e+16, 0.1, 3.0).
-std::string pythonJsonDumps(const nlohmann::ordered_json &value);
 
 } // namespace axe
 

@@ -9,6 +9,8 @@
 
 #include "runtime/text/ToolArguments.h"
 
+#include "runtime/text/PythonJson.h"
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -22,32 +24,9 @@ namespace {
 // Deeper JSON or Python literals stay strings (Python's json and ast give up near 1000 levels).
 constexpr int kMaxDepth = 512;
 
-//===----------------------------------------------------------------------===//
-// JSON text as Python's json.dumps(ensure_ascii=False) writes it
-//===----------------------------------------------------------------------===//
+} // namespace
 
-// The length of the valid UTF-8 sequence at s[i], or 0.
-size_t utf8Length(std::string_view s, size_t i) {
-  auto at = [&](size_t k) { return i + k < s.size() ? (unsigned char)s[i + k] : 0u; };
-  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
-    unsigned c = at(k);
-    return c >= lo && c <= hi;
-  };
-  unsigned c = at(0);
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return cont(1, lo, hi) && cont(2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
-  }
-  return 0;
-}
+namespace {
 
 void appendUtf8(std::string &out, uint32_t cp) {
   if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
@@ -69,95 +48,10 @@ void appendUtf8(std::string &out, uint32_t cp) {
   }
 }
 
-} // namespace
-
-void appendJsonString(std::string &out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = s[i];
-    if (c >= 0x80) {
-      size_t n = utf8Length(s, i);
-      if (n == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    default:
-      if (c < 0x20) {
-        char esc[8];
-        std::snprintf(esc, sizeof esc, "\\u%04x", c);
-        out += esc;
-      } else {
-        out += char(c);
-      }
-    }
-    ++i;
-  }
-  out += '"';
-}
-
-namespace {
-
 std::string jsonString(std::string_view s) {
   std::string out;
-  appendJsonString(out, s);
+  appendPythonJsonString(out, s);
   return out;
-}
-
-// Python's repr(float): the shortest digits that read back the same, in positional notation when
-// the decimal point falls within 16 digits of the start (1e16 and 1e-05 go to exponent notation).
-std::string pythonFloat(double d) {
-  if (std::isnan(d))
-    return "NaN";
-  if (std::isinf(d))
-    return d > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string_view sci(buf, res.ptr - buf); // [-]d[.ddd]e(+|-)XX
-  std::string out;
-  if (sci.front() == '-') {
-    out += '-';
-    sci.remove_prefix(1);
-  }
-  size_t e = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e))
-    if (c != '.')
-      digits += c;
-  int exp = 0;
-  std::string_view expText = sci.substr(e + 1);
-  if (expText.front() == '+')
-    expText.remove_prefix(1);
-  std::from_chars(expText.data(), expText.data() + expText.size(), exp);
-  int point = exp + 1; // digits before the decimal point
-  int n = int(digits.size());
-  if (point > -4 && point <= 16) {
-    if (point <= 0)
-      out += "0." + std::string(-point, '0') + digits;
-    else if (point >= n)
-      out += digits + std::string(point - n, '0') + ".0";
-    else
-      out += digits.substr(0, point) + "." + digits.substr(point);
-    return out;
-  }
-  out += digits[0];
-  if (n > 1)
-    out += "." + digits.substr(1);
-  char expBuf[16];
-  std::snprintf(expBuf, sizeof expBuf, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
-  return out + expBuf;
 }
 
 bool depthWithin(const nlohmann::ordered_json &v, int depth) {
@@ -169,43 +63,6 @@ bool depthWithin(const nlohmann::ordered_json &v, int depth) {
     if (!depthWithin(item, depth - 1))
       return false;
   return true;
-}
-
-void dumpPython(const nlohmann::ordered_json &v, std::string &out) {
-  using value_t = nlohmann::ordered_json::value_t;
-  switch (v.type()) {
-  case value_t::null: out += "null"; break;
-  case value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
-  case value_t::number_integer: out += std::to_string(v.get<int64_t>()); break;
-  case value_t::number_unsigned: out += std::to_string(v.get<uint64_t>()); break;
-  case value_t::number_float: out += pythonFloat(v.get<double>()); break;
-  case value_t::string: appendJsonString(out, v.get_ref<const std::string &>()); break;
-  case value_t::array: {
-    out += '[';
-    bool first = true;
-    for (const auto &item : v) {
-      out += first ? "" : ", ";
-      first = false;
-      dumpPython(item, out);
-    }
-    out += ']';
-    break;
-  }
-  case value_t::object: {
-    out += '{';
-    bool first = true;
-    for (const auto &[key, item] : v.items()) {
-      out += first ? "" : ", ";
-      first = false;
-      appendJsonString(out, key);
-      out += ": ";
-      dumpPython(item, out);
-    }
-    out += '}';
-    break;
-  }
-  default: out += "null"; break; // binary, discarded: never produced here
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -417,7 +274,7 @@ private:
       else if (key.is_null())
         name = "null";
       else if (key.is_number_float())
-        name = pythonFloat(key.get<double>());
+        name = pythonFloat(key.get<double>(), true);
       else if (key.is_number())
         name = key.dump();
       else
@@ -620,12 +477,6 @@ std::string integralDouble(double d) {
 
 } // namespace
 
-std::string dumpJsonLikePython(const nlohmann::ordered_json &value) {
-  std::string out;
-  dumpPython(value, out);
-  return out;
-}
-
 std::string convertToolArgument(std::string_view value, const nlohmann::json *schema) {
   std::string asString = jsonString(value);
   if (!schema)
@@ -649,7 +500,7 @@ std::string convertToolArgument(std::string_view value, const nlohmann::json *sc
     auto d = pythonFloatValue(value);
     if (!d || !std::isfinite(*d))
       return asString;
-    return std::trunc(*d) == *d ? integralDouble(*d) : pythonFloat(*d);
+    return std::trunc(*d) == *d ? integralDouble(*d) : pythonFloat(*d, true);
   }
   if (type == "boolean" || type == "bool" || type == "binary")
     return low == "true" ? "true" : "false";
@@ -660,15 +511,15 @@ std::string convertToolArgument(std::string_view value, const nlohmann::json *sc
       // A JSON string holding a Python literal ("{'k': 'v'}"): read it once more.
       if (v->is_string())
         if (auto inner = literalEval(v->get_ref<const std::string &>()))
-          return dumpJsonLikePython(*inner);
-      return dumpJsonLikePython(*v);
+          return pythonJsonDumps(*inner);
+      return pythonJsonDumps(*v);
     }
   }
   if (auto v = literalEval(value)) {
     if (container && v->is_string())
       if (auto inner = literalEval(v->get_ref<const std::string &>()))
-        return dumpJsonLikePython(*inner);
-    return dumpJsonLikePython(*v);
+        return pythonJsonDumps(*inner);
+    return pythonJsonDumps(*v);
   }
   return asString;
 }

@@ -29,12 +29,6 @@ namespace axe {
 //   anything else: a Python literal (True, None, 'single quotes', tuples), else the string.
 std::string convertToolArgument(std::string_view value, const nlohmann::json *schema);
 
-// Python's json.dumps(value, ensure_ascii=False): ", " and ": " separators, keys in their order,
-// floats as Python's repr writes them, non-ASCII as is (invalid UTF-8 becomes U+FFFD).
-std::string dumpJsonLikePython(const nlohmann::ordered_json &value);
-
-// Appends `s` as a JSON string literal, escaped as json.dumps(ensure_ascii=False) escapes it.
-void appendJsonString(std::string &out, std::string_view s);
 
 } // namespace axe
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/text/ToolCallParser.h"
+#include "runtime/text/PythonJson.h"
 
 #include "models/Error.h"
 #include "runtime/text/TagMatch.h"
@@ -154,7 +155,7 @@ void ToolCallParser::endParameter(ToolCallStreamDelta &out) {
   if (!v.empty() && v.back() == '\n')
     v.remove_suffix(1);
   std::string fragment = params_++ == 0 ? "{" : ", ";
-  appendJsonString(fragment, paramName_);
+  appendPythonJsonString(fragment, paramName_);
   fragment += ": ";
   fragment += convertToolArgument(v, parameterSchema(paramName_));
   arguments(fragment, out);

@@ -10,6 +10,7 @@
 
 #include "runtime/text/OutputParser.h"
 #include "runtime/text/ToolCallParser.h"
+#include "runtime/text/PythonJson.h"
 
 #include "models/Error.h"
 
@@ -28,7 +29,7 @@
 namespace {
 
 using axe::convertToolArgument;
-using axe::dumpJsonLikePython;
+using axe::pythonJsonDumps;
 using axe::ToolCall;
 using axe::ToolCallDelta;
 using axe::ToolCallParser;
@@ -297,15 +298,15 @@ TEST(ToolCallConvert, PythonJsonDumpsFormat) {
   ordered_json v = ordered_json::parse(
       R"({"z": 1, "a": {"y": [1, 2], "x": "é\n"}, "f": 0.5, "big": 18446744073709551615,
           "neg": -9223372036854775808, "e": 1.7976931348623157e308, "t": 5e-324, "z2": 100.0})");
-  EXPECT_EQ(dumpJsonLikePython(v),
+  EXPECT_EQ(pythonJsonDumps(v),
             "{\"z\": 1, \"a\": {\"y\": [1, 2], \"x\": \"é\\n\"}, \"f\": 0.5, "
             "\"big\": 18446744073709551615, \"neg\": -9223372036854775808, "
             "\"e\": 1.7976931348623157e+308, \"t\": 5e-324, \"z2\": 100.0}");
-  EXPECT_EQ(dumpJsonLikePython(ordered_json::array()), "[]");
-  EXPECT_EQ(dumpJsonLikePython(ordered_json::object()), "{}");
-  EXPECT_EQ(dumpJsonLikePython(ordered_json(0.0001)), "0.0001");
-  EXPECT_EQ(dumpJsonLikePython(ordered_json(123456789.125)), "123456789.125");
-  EXPECT_EQ(dumpJsonLikePython(ordered_json(1234567890123456.5)), "1234567890123456.5");
+  EXPECT_EQ(pythonJsonDumps(ordered_json::array()), "[]");
+  EXPECT_EQ(pythonJsonDumps(ordered_json::object()), "{}");
+  EXPECT_EQ(pythonJsonDumps(ordered_json(0.0001)), "0.0001");
+  EXPECT_EQ(pythonJsonDumps(ordered_json(123456789.125)), "123456789.125");
+  EXPECT_EQ(pythonJsonDumps(ordered_json(1234567890123456.5)), "1234567890123456.5");
 }
 
 //===----------------------------------------------------------------------===//

@@ -295,6 +295,18 @@ struct OpenAiServer::Impl {
     return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
   }
 
+  // The last chunk of a stream with stream_options.include_usage (none without it).
+  std::vector<json> usageChunk(const GenerationParams &gen, const std::string &id, const char *object, int64_t created,
+                               int64_t promptTokens, const std::vector<Choice> &choices) const {
+    if (!gen.includeUsage)
+      return {};
+    int64_t generated = 0;
+    for (const Choice &c : choices)
+      generated += int64_t(c.sampled.size());
+    return {{{"id", id}, {"object", object}, {"created", created}, {"model", limits.modelName},
+             {"choices", json::array()}, {"usage", usage(promptTokens, generated)}}};
+  }
+
   std::vector<Choice> makeChoices(size_t count, const std::vector<std::string> &stops) {
     std::vector<Choice> choices(count);
     for (Choice &c : choices) {
@@ -393,16 +405,7 @@ struct OpenAiServer::Impl {
               return std::vector<json>{};
             return std::vector<json>{chunk(size_t(e.choice), delta, finished ? json(c.finish) : json(nullptr))};
           },
-          [=]() {
-            if (!api.gen.includeUsage)
-              return std::vector<json>{};
-            int64_t generated = 0;
-            for (const Choice &c : *choices)
-              generated += int64_t(c.sampled.size());
-            return std::vector<json>{{{"id", id}, {"object", "text_completion"}, {"created", created},
-                                      {"model", model}, {"choices", json::array()},
-                                      {"usage", usage(promptTokens, generated)}}};
-          });
+          [=]() { return usageChunk(api.gen, id, "text_completion", created, promptTokens, *choices); });
       return;
     }
 
@@ -539,16 +542,7 @@ struct OpenAiServer::Impl {
             }
             return out;
           },
-          [=]() {
-            if (!api.gen.includeUsage)
-              return std::vector<json>{};
-            int64_t generated = 0;
-            for (const Choice &c : *choices)
-              generated += int64_t(c.sampled.size());
-            return std::vector<json>{{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                                      {"model", model}, {"choices", json::array()},
-                                      {"usage", usage(promptTokens, generated)}}};
-          });
+          [=]() { return usageChunk(api.gen, id, "chat.completion.chunk", created, promptTokens, *choices); });
       return;
     }
 

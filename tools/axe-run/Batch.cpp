@@ -123,12 +123,8 @@ int runBatch(int argc, char **argv) {
       std::fputs(kBatchUsage, stdout);
       return 0;
     }
-    if (arg.rfind("--", 0) != 0) {
-      if (!model.empty())
-        usageError("unexpected argument '" + arg + "' (one model directory only)");
-      model = arg;
+    if (takeModel(arg, model))
       continue;
-    }
     FlagReader r(argc, argv, i);
     if (engineFlags.take(r))
       continue;

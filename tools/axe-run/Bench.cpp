@@ -120,12 +120,8 @@ BenchOptions parseBenchArgs(int argc, char **argv) {
       else o.repetitions = parseInt(v, arg, 1, 1000);
       continue;
     }
-    if (arg.rfind("--", 0) != 0) {
-      if (!o.model.empty())
-        usageError("unexpected argument '" + arg + "' (one model directory only)");
-      o.model = arg;
+    if (takeModel(arg, o.model))
       continue;
-    }
     FlagReader r(argc, argv, i);
     if (o.engine.take(r))
       continue;

@@ -84,12 +84,8 @@ int runChat(int argc, char **argv) {
       std::fputs(kChatUsage, stdout);
       return 0;
     }
-    if (arg.rfind("--", 0) != 0) {
-      if (!model.empty())
-        usageError("unexpected argument '" + arg + "' (one model directory only)");
-      model = arg;
+    if (takeModel(arg, model))
       continue;
-    }
     FlagReader r(argc, argv, i);
     if (sampling.take(r) || engineFlags.take(r))
       continue;

@@ -58,6 +58,15 @@ std::vector<int64_t> parseIntList(const std::string &text, const std::string &fl
   }
 }
 
+bool takeModel(const std::string &arg, std::string &model) {
+  if (arg.rfind("--", 0) == 0 || arg == "-h")
+    return false;
+  if (!model.empty())
+    usageError("unexpected argument '" + arg + "' (one model directory only)");
+  model = arg;
+  return true;
+}
+
 FlagReader::FlagReader(int argc, char **argv, int &i) : argc(argc), argv(argv), i(i) {
   std::string arg = argv[i];
   flag = arg;

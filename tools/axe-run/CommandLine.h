@@ -24,6 +24,10 @@ double parseDouble(const std::string &text, const std::string &flag);
 // "1,2,3" -> {1, 2, 3}, each in [min, max].
 std::vector<int64_t> parseIntList(const std::string &text, const std::string &flag, int64_t min, int64_t max);
 
+// The model directory is the one argument that is not a flag: true when `arg` is it (stored in
+// `model`); a second one is a usage error.
+bool takeModel(const std::string &arg, std::string &model);
+
 // Splits "--flag=value" or "--flag value" (consuming argv[i + 1]); `boolean` flags take no value.
 struct FlagReader {
   int argc;

@@ -56,12 +56,8 @@ int runServe(int argc, char **argv) {
       std::fputs(kServeUsage, stdout);
       return 0;
     }
-    if (arg.rfind("--", 0) != 0) {
-      if (!model.empty())
-        usageError("unexpected argument '" + arg + "' (one model directory only)");
-      model = arg;
+    if (takeModel(arg, model))
       continue;
-    }
     FlagReader r(argc, argv, i);
     if (engineFlags.take(r))
       continue;

@@ -133,12 +133,8 @@ Options parseArgs(int argc, char **argv) {
       std::fputs(kUsage, stdout);
       std::exit(0);
     }
-    if (arg.rfind("--", 0) != 0) {
-      if (!o.model.empty())
-        usageError("unexpected argument '" + arg + "' (one model directory only)");
-      o.model = arg;
+    if (takeModel(arg, o.model))
       continue;
-    }
     FlagReader r(argc, argv, i);
     if (o.sampling.take(r) || o.engine.take(r))
       continue;

@@ -425,9 +425,26 @@ EngineStats Engine::stats() const {
   return stats_;
 }
 
+void Engine::failAll(const std::string &error) {
+  for (auto &[id, r] : requests_)
+    for (auto &seq : r->sequences)
+      if (seq->status != Sequence::Status::Finished)
+        finish(*r, *seq, FinishReason::Error, error);
+  requests_.clear();
+  updateStats();
+}
+
 void Engine::loop() {
   for (;;) {
-    bool busy = step();
+    bool busy = true;
+    try {
+      busy = step();
+    } catch (const std::exception &e) {
+      // A failure outside a device step (those fail only their own sequences) leaves the engine's
+      // state unknown: end every request in flight with the error rather than the process.
+      std::fprintf(stderr, "axe engine: %s; failing the requests in flight\n", e.what());
+      failAll(e.what());
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     if (!busy)
       wake_.wait(lock, [this] {

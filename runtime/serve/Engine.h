@@ -113,6 +113,8 @@ private:
   bool isStop(const RequestState &r, int32_t token) const;
   void updateStats();
   void loop();
+  // Ends every request in flight with FinishReason::Error (the loop thread's last resort).
+  void failAll(const std::string &error);
 
   const Artifact &artifact_;
   EngineOptions options_;

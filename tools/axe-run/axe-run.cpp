@@ -205,7 +205,7 @@ int runText(const Options &o) {
   int64_t generated = 0;
   using Clock = std::chrono::steady_clock;
   Clock::time_point start = Clock::now();
-  uint64_t id = engine.submit(request, [&](const axe::SequenceEvent &ev) {
+  engine.submit(request, [&](const axe::SequenceEvent &ev) {
     std::string piece;
     if (ev.hasToken) {
       ++generated;
@@ -221,7 +221,6 @@ int runText(const Options &o) {
     if (ev.finish == axe::FinishReason::Error)
       error = ev.error;
   });
-  (void)id;
   engine.runUntilIdle();
   std::printf("\n");
   if (!error.empty())

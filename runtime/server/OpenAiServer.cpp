@@ -19,6 +19,7 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <sys/socket.h>
 #include <thread>
 
 namespace axe {
@@ -647,9 +648,19 @@ OpenAiServer::~OpenAiServer() {
 
 void OpenAiServer::bind() {
   const ServerOptions &o = impl_->options;
+  // cpp-httplib listens with a backlog of 5 (compiled into Debian's library): 64 clients that
+  // connect at once overflow it and some get reset. Keep the listening socket to widen it.
+  int listening = -1;
+  impl_->http.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
   int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
+  impl_->http.set_socket_options(httplib::default_socket_options);
   if (port < 0)
     throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (in use, or not an address here)");
+  if (listening >= 0 && ::listen(listening, SOMAXCONN) != 0)
+    throw Error("cannot widen the listen backlog of " + o.host + ":" + std::to_string(port));
   impl_->port = port;
 }
 

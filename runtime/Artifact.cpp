@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
+#include <link.h>
 #include <sys/stat.h>
 
 namespace axe {
@@ -97,13 +98,24 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactO
     const char *err = ::dlerror();
     throw Error(kernelsPath + ": cannot load: " + (err ? err : "dlopen failed"));
   }
+  // dlsym on the handle also searches the library's dependencies (libc): a manifest naming
+  // `abort` would get it. Only the kernel ABI's entry points, defined in kernels.so itself.
+  struct link_map *library = nullptr;
+  if (::dlinfo(a->library_, RTLD_DI_LINKMAP, &library) != 0 || !library)
+    throw Error(kernelsPath + ": cannot inspect the loaded library");
+  const std::string kEntryPrefix = "_mlir_ciface_";
   for (size_t i = 0; i < m.kernels.size(); ++i) {
     const KernelDecl &k = m.kernels[i];
+    std::string where = kernelsPath + ": kernels[" + std::to_string(i) + "] ('" + k.name + "')";
+    if (k.symbol.compare(0, kEntryPrefix.size(), kEntryPrefix) != 0)
+      throw Error(where + ": symbol '" + k.symbol + "' is not a kernel entry point (" + kEntryPrefix + "*)");
     ::dlerror();
     void *entry = ::dlsym(a->library_, k.symbol.c_str());
     if (!entry)
-      throw Error(kernelsPath + ": kernels[" + std::to_string(i) + "] ('" + k.name +
-                  "'): symbol '" + k.symbol + "' is not exported");
+      throw Error(where + ": symbol '" + k.symbol + "' is not exported");
+    Dl_info info;
+    if (::dladdr(entry, &info) == 0 || !info.dli_fname || std::string(info.dli_fname) != library->l_name)
+      throw Error(where + ": symbol '" + k.symbol + "' is not defined in " + kernelsPath);
     a->kernelEntries_.push_back(entry);
   }
   return a;

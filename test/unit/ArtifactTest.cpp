@@ -111,6 +111,11 @@ TEST(Artifact, ChecksKernels) {
                 [](json &m) { m["kernels"][1]["symbol"] = "_mlir_ciface_nope"; });
   EXPECT_CONTAINS(loadError(dir.path()),
                   "cpu/kernels.so: kernels[1] ('test_add_one'): symbol '_mlir_ciface_nope' is not exported");
+  // dlsym on the library's handle would find libc's functions: the manifest may not call them.
+  for (const char *libc : {"abort", "exit", "system"}) {
+    writeArtifact(dir.path(), baseManifest(), baseWeights(), [&](json &m) { m["kernels"][1]["symbol"] = libc; });
+    EXPECT_CONTAINS(loadError(dir.path()), std::string("symbol '") + libc + "' is not a kernel entry point");
+  }
 
   // A file that is not a shared library, with a matching size and hash.
   writeArtifact(dir.path(), baseManifest(), baseWeights());

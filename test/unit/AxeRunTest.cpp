@@ -68,7 +68,8 @@ TEST_F(AxeRunTest, GeneratesUntilEos) {
 }
 
 TEST_F(AxeRunTest, DumpsOneLogitsRowPerFedToken) {
-  std::string npy = dir.path() + "/logits.npy";
+  TempDir out;
+  std::string npy = out.path() + "/logits.npy";
   Result r = runAxeRun(dir.path() + " --prompt-ids 1,2,3 --max-tokens 3 --prefill-chunk 2 --verify-weights --dump-logits " + npy);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(firstLine(r.output), "4 5 6");
@@ -117,6 +118,8 @@ TEST_F(AxeRunTest, BadInputIsOneErrorLine) {
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --top-p 2", "sampling: top_p"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --frobnicate", "unknown option '--frobnicate'"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --dump-logits /nonexistent-dir/x.npy", "/nonexistent-dir/x.npy: cannot create"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --dump-logits " + dir.path() + "/x.npy", "is inside the artifact"},
+      {dir.path() + " --prompt-ids 1 --max-tokens 1 --dump-logits " + dir.path() + "/manifest.json", "already exists"},
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.args);

@@ -69,7 +69,8 @@ const char *kUsage =
     "  --max-num-batched-tokens N   tokens per step (default 2048)\n"
     "  --prefill-chunk N    feed the prompt N tokens per step (testing; gives up batch invariance)\n"
     "output:\n"
-    "  --dump-logits F.npy  write every fed token's logits, float32 [tokens, vocab]\n"
+    "  --dump-logits F.npy  write every fed token's logits, float32 [tokens, vocab] (a new file,\n"
+    "                       outside the artifact)\n"
     "  --verify-weights     also check the SHA-256 of weights.safetensors\n"
     "  --profile            print each kernel's share of the run's kernel time to stderr\n";
 
@@ -185,6 +186,20 @@ std::string rate(int64_t tokens, double secs) {
   return buf;
 }
 
+// An output file must be new and outside the artifact: overwriting the weights or the manifest by
+// a mistyped path would destroy them.
+void checkOutputPath(const std::string &path, const std::string &flag, const std::string &artifactDir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(path, ec)))
+    throw axe::Error(flag + ": " + path + " already exists; axe-run does not overwrite files");
+  fs::path out = fs::weakly_canonical(fs::absolute(path), ec);
+  fs::path dir = fs::weakly_canonical(fs::absolute(artifactDir), ec);
+  auto [d, o] = std::mismatch(dir.begin(), dir.end(), out.begin(), out.end());
+  if (d == dir.end())
+    throw axe::Error(flag + ": " + path + " is inside the artifact " + artifactDir + "; write it elsewhere");
+}
+
 // --prompt TEXT: the text streams to stdout as it is generated; the speeds go to stderr.
 int runText(const Options &o) {
   std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model);
@@ -256,8 +271,10 @@ int run(const Options &o) {
   request.promptLogits = request.returnLogits = !o.dumpLogits.empty();
 
   std::optional<axe::NpyWriter> dump;
-  if (!o.dumpLogits.empty())
+  if (!o.dumpLogits.empty()) {
+    checkOutputPath(o.dumpLogits, "--dump-logits", artifact->dir());
     dump.emplace(o.dumpLogits, model.vocabSize);
+  }
   using Clock = std::chrono::steady_clock;
   std::vector<int32_t> generated;
   Clock::time_point start = Clock::now(), firstToken, lastToken;

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 apt_packages=(cmake ninja-build ccache g++ python3-venv
               llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
               nlohmann-json3-dev libgtest-dev pkg-config libpcre2-dev libutf8proc-dev
-              libcpp-httplib-dev)
+              libcpp-httplib-dev libssl-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

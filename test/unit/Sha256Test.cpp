@@ -1,6 +1,6 @@
 //===- Sha256Test.cpp - SHA-256 against the FIPS 180-4 examples -----------===//
 
-#include "runtime/Sha256.h"
+#include "models/Sha256.h"
 
 #include "RuntimeTestArtifact.h"
 #include "models/Error.h"

@@ -1,0 +1,17 @@
+//===- ManifestDigest.cpp - binds manifest.json to cpu/kernels.so ---------===//
+
+#include "models/ManifestDigest.h"
+
+#include "models/Sha256.h"
+
+namespace axe {
+
+std::string manifestDigest(const nlohmann::json &manifest) {
+  nlohmann::json bound = manifest;
+  if (bound.is_object() && bound.contains("files") && bound["files"].is_object())
+    bound["files"].erase("cpu_kernels");
+  std::string text = bound.dump();
+  return sha256Hex(text.data(), text.size());
+}
+
+} // namespace axe

@@ -66,6 +66,9 @@ public:
   SafetensorsFile &operator=(const SafetensorsFile &) = delete;
 
   const std::string &path() const { return path_; }
+  // The whole mapped file.
+  const uint8_t *mappedData() const { return map_; }
+  size_t mappedBytes() const { return mapBytes_; }
   const std::vector<TensorInfo> &tensors() const { return tensors_; }
   const std::map<std::string, std::string> &metadata() const { return metadata_; }
   // nullptr when the file has no tensor of that name.

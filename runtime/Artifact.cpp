@@ -2,42 +2,69 @@
 
 #include "runtime/Artifact.h"
 
-#include "runtime/Sha256.h"
+#include "models/ManifestDigest.h"
+#include "models/Sha256.h"
+#include "runtime/MappedFileGuard.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 namespace axe {
 
 namespace {
 
-// Checks that `file` exists with the recorded size and, if asked, the recorded SHA-256.
-void checkFile(const std::string &dir, const ManifestFile &file, const char *field, bool hash) {
-  std::string path = dir + "/" + file.path;
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    throw Error(path + ": cannot open (manifest files." + field + "): " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    throw Error(path + ": not a regular file (manifest files." + field + ")");
-  if (uint64_t(st.st_size) != file.bytes)
-    throw Error(path + ": " + std::to_string(st.st_size) + " bytes, but the manifest's files." +
-                field + ".bytes says " + std::to_string(file.bytes));
-  if (!hash)
-    return;
-  std::string actual = sha256File(path);
-  if (actual != file.sha256)
-    throw Error(path + ": SHA-256 " + actual + " does not match the manifest's files." + field +
-                ".sha256 " + file.sha256);
-}
+// A compiled kernel library is a few MB; anything far larger is not one.
+constexpr uint64_t kMaxKernelsBytes = uint64_t(1) << 30;
 
 std::string shapeStr(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+int64_t mtimeNs(const struct stat &st) {
+  return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// Opens `path` as a regular file without blocking (a FIFO would hang a plain open) and checks its
+// size against the manifest's.
+int openRecorded(const std::string &path, const ManifestFile &file, const char *field, struct stat &st) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    throw Error(path + ": cannot open (manifest files." + field + "): " + std::strerror(errno));
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(path + ": not a regular file (manifest files." + field + ")");
+  }
+  if (uint64_t(st.st_size) != file.bytes) {
+    ::close(fd);
+    throw Error(path + ": " + std::to_string(st.st_size) + " bytes, but the manifest's files." +
+                field + ".bytes says " + std::to_string(file.bytes));
+  }
+  return fd;
+}
+
+std::vector<uint8_t> readAll(int fd, uint64_t bytes, const std::string &path) {
+  std::vector<uint8_t> data(bytes);
+  uint64_t done = 0;
+  while (done < bytes) {
+    ssize_t got = ::pread(fd, data.data() + done, bytes - done, off_t(done));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      throw Error(path + ": read error: " + (got < 0 ? std::strerror(errno) : "the file ended early"));
+    done += uint64_t(got);
+  }
+  return data;
 }
 
 } // namespace
@@ -63,14 +90,20 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactO
     throw Error(dir + ": not an artifact directory (expected model.axe/ with manifest.json)");
   a->manifest_ = Manifest::load(dir + "/manifest.json");
   const Manifest &m = a->manifest_;
-
-  std::string kernelsPath = dir + "/" + m.cpuKernelsFile.path;
-  std::string weightsPath = dir + "/" + m.weightsFile.path;
-  checkFile(dir, m.cpuKernelsFile, "cpu_kernels", /*hash=*/true);
-  checkFile(dir, m.weightsFile, "weights", options.verifyWeights);
+  // The kernels first: they are small, and they tell whether the manifest is the one they were
+  // compiled for before anything large is read.
+  std::vector<uint8_t> kernels = a->readKernels();
 
   // Weights: every weight buffer is a tensor of the file with exactly its dtype and shape.
+  std::string weightsPath = dir + "/" + m.weightsFile.path;
+  a->weightsFd_ = openRecorded(weightsPath, m.weightsFile, "weights", st);
+  a->weightsSize_ = int64_t(st.st_size);
+  a->weightsMtimeNs_ = mtimeNs(st);
   a->weights_ = SafetensorsFile::open(weightsPath);
+  // The mapping must be of the file just checked (not one renamed into its place meanwhile).
+  struct stat mapped;
+  if (::stat(weightsPath.c_str(), &mapped) != 0 || mapped.st_ino != st.st_ino || mapped.st_dev != st.st_dev)
+    throw Error(weightsPath + ": the file was replaced while the artifact was loading");
   a->weightData_.assign(m.buffers.size(), nullptr);
   for (const BufferDecl &b : m.buffers) {
     if (b.kind != BufferKind::Weight)
@@ -90,19 +123,96 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactO
                   shapeStr(shape));
     a->weightData_[size_t(b.id)] = a->weights_->view(*t).data;
   }
+  if (options.verifyWeights) {
+    // The digests of the mapped bytes: exactly what the kernels will read.
+    std::vector<std::string> chunks =
+        sha256Chunks(a->weights_->mappedData(), a->weights_->mappedBytes(), m.weightsFile.chunkBytes,
+                     std::max(1u, std::thread::hardware_concurrency()));
+    for (size_t i = 0; i < chunks.size(); ++i)
+      if (chunks[i] != m.weightsFile.chunkSha256[i])
+        throw Error(weightsPath + ": bytes " + std::to_string(i * m.weightsFile.chunkBytes) + ".." +
+                    std::to_string(std::min<uint64_t>((i + 1) * m.weightsFile.chunkBytes, m.weightsFile.bytes)) +
+                    " do not match the manifest's files.weights.chunk_sha256[" + std::to_string(i) +
+                    "]: the weights are corrupt or were changed after axe-compile");
+  }
+  watchMappedFile(a->weights_->mappedData(), a->weights_->mappedBytes(), weightsPath);
 
-  // Kernels: check the CPU before loading code that would die on an illegal instruction.
+  a->openKernels(kernels);
+  return a;
+}
+
+std::vector<uint8_t> Artifact::readKernels() const {
+  const Manifest &m = manifest_;
+  std::string kernelsPath = dir_ + "/" + m.cpuKernelsFile.path;
+  if (m.cpuKernelsFile.bytes > kMaxKernelsBytes)
+    throw Error(kernelsPath + ": the manifest's files.cpu_kernels.bytes " +
+                std::to_string(m.cpuKernelsFile.bytes) + " exceeds the " +
+                std::to_string(kMaxKernelsBytes) + "-byte cap for a kernel library");
+  // Read the library once: the bytes that are hashed and checked are the bytes that are loaded.
+  struct stat st;
+  int fd = openRecorded(kernelsPath, m.cpuKernelsFile, "cpu_kernels", st);
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = readAll(fd, m.cpuKernelsFile.bytes, kernelsPath);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  std::string actual = sha256Hex(bytes.data(), bytes.size());
+  if (actual != m.cpuKernelsFile.sha256)
+    throw Error(kernelsPath + ": SHA-256 " + actual +
+                " does not match the manifest's files.cpu_kernels.sha256 " + m.cpuKernelsFile.sha256);
+  std::string stamp = std::string(kManifestDigestPrefix) + m.digest;
+  if (std::search(bytes.begin(), bytes.end(), stamp.begin(), stamp.end()) == bytes.end())
+    throw Error(kernelsPath + ": was not compiled for this manifest.json (its embedded manifest digest "
+                "differs: the manifest was edited after axe-compile, or the files come from different "
+                "compiles); compile the artifact again");
+  return bytes;
+}
+
+void Artifact::openKernels(const std::vector<uint8_t> &bytes) {
+  const Manifest &m = manifest_;
+  std::string kernelsPath = dir_ + "/" + m.cpuKernelsFile.path;
+  std::string stamp = std::string(kManifestDigestPrefix) + m.digest;
+  // Check the CPU before loading code that would die on an illegal instruction.
   checkCpuFeatures(kernelsPath);
-  a->library_ = ::dlopen(kernelsPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!a->library_) {
+  int memfd = ::memfd_create("axe-kernels.so", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (memfd < 0)
+    throw Error(kernelsPath + ": memfd_create: " + std::strerror(errno));
+  size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n = ::write(memfd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(memfd);
+      throw Error(kernelsPath + ": cannot copy into memory: " + std::strerror(err));
+    }
+    written += size_t(n);
+  }
+  ::fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  std::string loadPath = "/proc/self/fd/" + std::to_string(memfd);
+  library_ = ::dlopen(loadPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ::close(memfd);
+  if (!library_) {
     const char *err = ::dlerror();
     throw Error(kernelsPath + ": cannot load: " + (err ? err : "dlopen failed"));
   }
   // dlsym on the handle also searches the library's dependencies (libc): a manifest naming
   // `abort` would get it. Only the kernel ABI's entry points, defined in kernels.so itself.
   struct link_map *library = nullptr;
-  if (::dlinfo(a->library_, RTLD_DI_LINKMAP, &library) != 0 || !library)
+  if (::dlinfo(library_, RTLD_DI_LINKMAP, &library) != 0 || !library)
     throw Error(kernelsPath + ": cannot inspect the loaded library");
+  auto definedHere = [&](void *symbol) {
+    Dl_info info;
+    return ::dladdr(symbol, &info) != 0 && info.dli_fname && std::string(info.dli_fname) == library->l_name;
+  };
+  void *digest = ::dlsym(library_, kManifestDigestSymbol);
+  if (!digest || !definedHere(digest) || stamp != static_cast<const char *>(digest))
+    throw Error(kernelsPath + ": does not export the manifest digest '" + kManifestDigestSymbol +
+                "' for this manifest.json; compile the artifact again");
   const std::string kEntryPrefix = "_mlir_ciface_";
   for (size_t i = 0; i < m.kernels.size(); ++i) {
     const KernelDecl &k = m.kernels[i];
@@ -110,20 +220,34 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactO
     if (k.symbol.compare(0, kEntryPrefix.size(), kEntryPrefix) != 0)
       throw Error(where + ": symbol '" + k.symbol + "' is not a kernel entry point (" + kEntryPrefix + "*)");
     ::dlerror();
-    void *entry = ::dlsym(a->library_, k.symbol.c_str());
+    void *entry = ::dlsym(library_, k.symbol.c_str());
     if (!entry)
       throw Error(where + ": symbol '" + k.symbol + "' is not exported");
-    Dl_info info;
-    if (::dladdr(entry, &info) == 0 || !info.dli_fname || std::string(info.dli_fname) != library->l_name)
+    if (!definedHere(entry))
       throw Error(where + ": symbol '" + k.symbol + "' is not defined in " + kernelsPath);
-    a->kernelEntries_.push_back(entry);
+    kernelEntries_.push_back(entry);
   }
-  return a;
+}
+
+void Artifact::checkUnchanged() const {
+  struct stat st;
+  std::string path = dir_ + "/" + manifest_.weightsFile.path;
+  if (::fstat(weightsFd_, &st) != 0)
+    throw Error(path + ": cannot stat the mapped weights: " + std::strerror(errno));
+  if (int64_t(st.st_size) != weightsSize_ || mtimeNs(st) != weightsMtimeNs_)
+    throw Error(path + ": the weights file was modified while in use (size " +
+                std::to_string(weightsSize_) + " -> " + std::to_string(st.st_size) +
+                " bytes, or its modification time): results would mix old and new weights; restore "
+                "the artifact and restart");
 }
 
 Artifact::~Artifact() {
+  if (weights_)
+    unwatchMappedFile(weights_->mappedData());
   if (library_)
     ::dlclose(library_);
+  if (weightsFd_ >= 0)
+    ::close(weightsFd_);
 }
 
 } // namespace axe

@@ -1,13 +1,17 @@
 //===- Artifact.h - a loaded, validated model.axe/ ------------*- C++ -*-===//
 //
 // Loads the artifact that axe-compile writes (docs/artifact.md) and refuses a bad one with a
-// one-line axe::Error naming the file and the field, buffer or kernel:
-//   - manifest.json: schema, buffer plan and step program (Manifest::parse);
-//   - file sizes and SHA-256: cpu/kernels.so always, weights.safetensors only on request (it can be
-//     tens of GB);
+// one-line axe::Error naming the file and the field, buffer or kernel. Every check runs before any
+// code of the artifact does (docs/trust.md):
+//   - manifest.json: schema, buffer plan, step program, and every call against its kernel's
+//     contract (Manifest::parse);
+//   - cpu/kernels.so: read once into memory; its size and SHA-256, and the manifest's digest
+//     embedded in it (models/ManifestDigest.h); the CPU has AVX2, FMA and F16C; then the same bytes
+//     are loaded from a sealed memfd (dlopen), and each kernel symbol is resolved inside them only;
 //   - weights.safetensors: mmapped; every weight buffer exists with exactly its dtype and shape;
-//   - cpu/kernels.so: the CPU has AVX2, FMA and F16C, then dlopen(RTLD_NOW | RTLD_LOCAL) and dlsym
-//     of every kernel's symbol.
+//     the mapped bytes' chunk digests (on all cores; skipped only on request).
+// While the artifact is in use, checkUnchanged() tells whether the weights file was modified in
+// place, and a SIGBUS on the mapped weights (the file truncated) ends the process with a message.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AXE_RUNTIME_ARTIFACT_H
@@ -16,6 +20,7 @@
 #include "models/Safetensors.h"
 #include "runtime/Manifest.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,8 +28,8 @@
 namespace axe {
 
 struct ArtifactOptions {
-  // Also hash weights.safetensors (reads the whole file).
-  bool verifyWeights = false;
+  // Hash the weights against the manifest's chunk digests (reads the whole file once).
+  bool verifyWeights = true;
 };
 
 class Artifact {
@@ -41,15 +46,25 @@ public:
   const void *weightData(int64_t bufferId) const { return weightData_[size_t(bufferId)]; }
   // The entry point of kernel `index` (manifest().kernels[index]).
   void *kernelEntry(int64_t index) const { return kernelEntries_[size_t(index)]; }
+  // Throws axe::Error when weights.safetensors was modified or resized in place since the load: the
+  // mapping would then mix old and new bytes. (A file replaced by rename does not matter: the
+  // mapping keeps the old one.) Costs one fstat; the engine calls it before every step.
+  void checkUnchanged() const;
 
 private:
   Artifact() = default;
+  // cpu/kernels.so's bytes, checked against the manifest (size, SHA-256, embedded digest).
+  std::vector<uint8_t> readKernels() const;
+  // Loads exactly those bytes and resolves the kernels' entry points.
+  void openKernels(const std::vector<uint8_t> &bytes);
 
   std::string dir_;
   Manifest manifest_;
   std::unique_ptr<SafetensorsFile> weights_;
   std::vector<const void *> weightData_; // by buffer id; null for other kinds
-  void *library_ = nullptr;              // dlopen handle of cpu/kernels.so
+  int weightsFd_ = -1;                   // the mapped file, for checkUnchanged
+  int64_t weightsSize_ = 0, weightsMtimeNs_ = 0;
+  void *library_ = nullptr; // dlopen handle of cpu/kernels.so
   std::vector<void *> kernelEntries_;
 };
 

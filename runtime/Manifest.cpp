@@ -3,6 +3,7 @@
 #include "runtime/Manifest.h"
 
 #include "models/Error.h"
+#include "models/ManifestDigest.h"
 
 #include <nlohmann/json.hpp>
 
@@ -231,6 +232,7 @@ bool isInsidePath(const std::string &p) {
   return true;
 }
 
+// The weights are hashed in chunks (verified in parallel), the kernels as one file.
 ManifestFile parseFile(const Parser &ps, const json &files, const char *key, bool withTarget) {
   std::string where = std::string("files.") + key;
   const json &f = ps.object(ps.field(files, key, "files"), where);
@@ -239,15 +241,38 @@ ManifestFile parseFile(const Parser &ps, const json &files, const char *key, boo
   if (!isInsidePath(out.path))
     ps.fail(where + ".path", "'" + out.path + "' must be a relative path inside the artifact");
   out.bytes = uint64_t(ps.integer(f, "bytes", where, 0, INT64_MAX));
-  out.sha256 = ps.string(f, "sha256", where);
-  if (!isHex64(out.sha256))
-    ps.fail(where + ".sha256", "must be 64 lowercase hex digits");
+  if (withTarget) {
+    out.sha256 = ps.string(f, "sha256", where);
+    if (!isHex64(out.sha256))
+      ps.fail(where + ".sha256", "must be 64 lowercase hex digits");
+  } else {
+    out.chunkBytes = uint64_t(ps.integer(f, "chunk_bytes", where, 4096, int64_t(1) << 40));
+    const json &chunks = ps.array(ps.field(f, "chunk_sha256", where), where + ".chunk_sha256");
+    uint64_t want = (out.bytes + out.chunkBytes - 1) / out.chunkBytes;
+    if (chunks.size() != want)
+      ps.fail(where + ".chunk_sha256", std::to_string(chunks.size()) + " digests for " +
+                                           std::to_string(out.bytes) + " bytes in chunks of " +
+                                           std::to_string(out.chunkBytes) + " (expected " +
+                                           std::to_string(want) + ")");
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      if (!chunks[i].is_string() || !isHex64(chunks[i].get<std::string>()))
+        ps.fail(where + ".chunk_sha256[" + std::to_string(i) + "]", "must be 64 lowercase hex digits");
+      out.chunkSha256.push_back(chunks[i].get<std::string>());
+    }
+  }
   if (withTarget) {
     out.target = ps.string(f, "target", where);
     if (out.target != "x86-64-v3")
       ps.fail(where + ".target", "'" + out.target + "' is not supported (expected x86-64-v3)");
   }
   return out;
+}
+
+DType parseDTypeName(const Parser &ps, const std::string &name, const std::string &where) {
+  for (const ManifestDType &t : kDTypes)
+    if (name == t.name)
+      return t.dtype;
+  ps.fail(where, "unknown dtype '" + name + "' (expected bf16, f16, f32, i32, i64, f8e4m3)");
 }
 
 std::string bufferWhere(const BufferDecl &b) {
@@ -302,15 +327,7 @@ void parseBuffers(Parser &ps, const json &doc, Manifest &m) {
       d.kind = BufferKind::Output;
     else
       ps.fail(where + ".kind", "unknown kind '" + kind + "' (expected " + kindList() + ")");
-    std::string dtype = ps.string(b, "dtype", where);
-    bool known = false;
-    for (const ManifestDType &t : kDTypes)
-      if (dtype == t.name) {
-        d.dtype = t.dtype;
-        known = true;
-      }
-    if (!known)
-      ps.fail(where + ".dtype", "unknown dtype '" + dtype + "' (expected bf16, f16, f32, i32, i64, f8e4m3)");
+    d.dtype = parseDTypeName(ps, ps.string(b, "dtype", where), where + ".dtype");
     d.shape = ps.symInts(ps.field(b, "shape", where), where + ".shape", 0, Manifest::kMaxInt - 1);
 
     // Only dim 0 is ever symbolic (the block table: both), and symbols fit the kind.
@@ -395,6 +412,31 @@ void parseKernels(const Parser &ps, const json &doc, Manifest &m) {
       ps.fail(where, std::to_string(d.numArgs) + " views + " + std::to_string(d.numScalars) +
                          " scalars + 2 workgroup bounds exceed the " +
                          std::to_string(Manifest::kMaxCallArgs) + "-argument limit");
+    const json &args = ps.array(ps.field(k, "args", where), where + ".args");
+    if (int64_t(args.size()) != d.numArgs)
+      ps.fail(where + ".args", std::to_string(args.size()) + " argument contracts for " +
+                                   std::to_string(d.numArgs) + " views");
+    for (size_t a = 0; a < args.size(); ++a) {
+      std::string argWhere = where + ".args[" + std::to_string(a) + "]";
+      const json &arg = ps.object(args[a], argWhere);
+      KernelArgContract contract;
+      contract.dtype = parseDTypeName(ps, ps.string(arg, "dtype", argWhere), argWhere + ".dtype");
+      const json &shape = ps.array(ps.field(arg, "shape", argWhere), argWhere + ".shape");
+      if (shape.size() > size_t(Manifest::kMaxViewRank))
+        ps.fail(argWhere + ".shape", "rank " + std::to_string(shape.size()) +
+                                         " exceeds the maximum view rank " +
+                                         std::to_string(Manifest::kMaxViewRank));
+      for (size_t i = 0; i < shape.size(); ++i)
+        contract.shape.push_back(shape[i].is_null()
+                                     ? -1
+                                     : ps.integer(shape[i], argWhere + ".shape[" + std::to_string(i) + "]",
+                                                  0, Manifest::kMaxInt - 1));
+      d.args.push_back(std::move(contract));
+    }
+    const json &workgroups = ps.array(ps.field(k, "workgroups", where), where + ".workgroups");
+    if (workgroups.empty())
+      ps.fail(where + ".workgroups", "must list the kernel's workgroup counts");
+    d.workgroups = ps.symInts(workgroups, where + ".workgroups", 0, INT64_MAX);
     m.kernels.push_back(std::move(d));
   }
 }
@@ -431,11 +473,27 @@ void checkViewFits(const Parser &ps, const std::string &where, const ViewArg &vi
   }
 }
 
+// A view must be what the compiled kernel assumes: its element type and rank, and every size fixed
+// in the kernel's code (a view smaller than that would be read or written past its end).
+void checkContract(const Parser &ps, const std::string &where, const ViewArg &view,
+                   const BufferDecl &buffer, const KernelArgContract &contract) {
+  std::string want = std::string("a rank-") + std::to_string(contract.shape.size()) + " " +
+                     manifestDTypeName(contract.dtype) + " view";
+  if (view.shape.size() != contract.shape.size() || buffer.dtype != contract.dtype)
+    ps.fail(where, std::string("a rank-") + std::to_string(view.shape.size()) + " " +
+                       manifestDTypeName(buffer.dtype) + " view, but the kernel is compiled for " + want);
+  for (size_t i = 0; i < contract.shape.size(); ++i) {
+    if (contract.shape[i] < 0)
+      continue;
+    const SymInt &size = view.shape[i];
+    if (size.isSymbol() || size.value != contract.shape[i])
+      ps.fail(where + ".shape[" + std::to_string(i) + "]",
+              "'" + size.str() + "', but the kernel is compiled for " + std::to_string(contract.shape[i]));
+  }
+}
+
 void parseProgram(const Parser &ps, const json &doc, Manifest &m) {
   const json &list = ps.array(ps.field(doc, "program", "manifest"), "program");
-  // A kernel is compiled for fixed ranks and element types: every call must agree.
-  std::vector<std::vector<std::pair<size_t, DType>>> argTypes(m.kernels.size());
-  std::vector<int64_t> firstUse(m.kernels.size(), -1);
   for (size_t i = 0; i < list.size(); ++i) {
     std::string where = "program[" + std::to_string(i) + "]";
     const json &e = ps.object(list[i], where);
@@ -451,7 +509,6 @@ void parseProgram(const Parser &ps, const json &doc, Manifest &m) {
     if (int64_t(args.size()) != kernel.numArgs)
       ps.fail(where + ".args", std::to_string(args.size()) + " views, but the kernel takes " +
                                    std::to_string(kernel.numArgs));
-    std::vector<std::pair<size_t, DType>> types;
     for (size_t a = 0; a < args.size(); ++a) {
       std::string argWhere = where + ".args[" + std::to_string(a) + "]";
       const json &av = ps.object(args[a], argWhere);
@@ -474,7 +531,7 @@ void parseProgram(const Parser &ps, const json &doc, Manifest &m) {
                                            std::to_string(view.shape.size()) + " view");
       const BufferDecl &buffer = m.buffers[size_t(view.buffer)];
       checkViewFits(ps, argWhere, view, buffer);
-      types.emplace_back(view.shape.size(), buffer.dtype);
+      checkContract(ps, argWhere, view, buffer, kernel.args[a]);
       entry.args.push_back(std::move(view));
     }
     const json &scalars = ps.array(ps.field(e, "scalars", where), where + ".scalars");
@@ -485,20 +542,12 @@ void parseProgram(const Parser &ps, const json &doc, Manifest &m) {
     entry.workgroups = ps.symInt(ps.field(e, "workgroups", where), where + ".workgroups", 0,
                                  INT64_MAX);
 
-    size_t k = size_t(entry.kernel);
-    if (firstUse[k] < 0) {
-      firstUse[k] = int64_t(i);
-      argTypes[k] = types;
-    } else {
-      for (size_t a = 0; a < types.size(); ++a)
-        if (types[a] != argTypes[k][a])
-          ps.fail(where + ".args[" + std::to_string(a) + "]",
-                  std::string("a rank-") + std::to_string(types[a].first) + " " +
-                      manifestDTypeName(types[a].second) + " view, but program[" +
-                      std::to_string(firstUse[k]) + "] passes this kernel a rank-" +
-                      std::to_string(argTypes[k][a].first) + " " +
-                      manifestDTypeName(argTypes[k][a].second) + " view");
-    }
+    bool compiledFor = false;
+    for (const SymInt &w : kernel.workgroups)
+      compiledFor |= w.symbol == entry.workgroups.symbol && w.value == entry.workgroups.value;
+    if (!compiledFor)
+      ps.fail(where + ".workgroups", "'" + entry.workgroups.str() +
+                                         "' is not a workgroup count the kernel is compiled for");
     m.program.push_back(std::move(entry));
   }
 }
@@ -609,6 +658,7 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
   parseBuffers(ps, doc, m);
   parseKernels(ps, doc, m);
   parseProgram(ps, doc, m);
+  m.digest = manifestDigest(doc);
   return m;
 }
 

@@ -54,12 +54,23 @@ struct BufferDecl {
   std::vector<SymInt> shape; // only dim 0 may be symbolic (the block table: both dims)
 };
 
+// What a compiled kernel assumes of one view argument: its element type and rank, and the sizes
+// fixed in its code (-1: read from the view at run time).
+struct KernelArgContract {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
 struct KernelDecl {
   std::string name;
   std::string symbol; // exported by cpu/kernels.so
   std::string op;
   int64_t numArgs = 0;    // memref views
   int64_t numScalars = 0; // int64_t scalars after the views
+  // The contract every call is checked against at load (docs/artifact.md): one entry per view,
+  // and the workgroup counts the kernel is compiled to be dispatched with.
+  std::vector<KernelArgContract> args;
+  std::vector<SymInt> workgroups;
 };
 
 // A strided view of a buffer, in elements.
@@ -80,7 +91,10 @@ struct ProgramEntry {
 struct ManifestFile {
   std::string path; // relative to the artifact directory
   uint64_t bytes = 0;
-  std::string sha256; // 64 lowercase hex digits
+  std::string sha256; // cpu_kernels: 64 lowercase hex digits of the whole file
+  // weights: the SHA-256 of each consecutive chunk_bytes-byte piece (the last may be shorter).
+  uint64_t chunkBytes = 0;
+  std::vector<std::string> chunkSha256;
   std::string target; // cpu_kernels only
 };
 
@@ -128,6 +142,8 @@ struct Manifest {
 
   std::array<int64_t, kNumInputs> inputIds{}; // buffer id of each InputBuffer
   int64_t logitsId = 0;                       // the output buffer
+  // The digest that cpu/kernels.so must embed (models/ManifestDigest.h).
+  std::string digest;
 
   // Parses and validates manifest text; `path` names the file in messages.
   static Manifest parse(const std::string &text, const std::string &path);

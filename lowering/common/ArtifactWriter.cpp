@@ -10,14 +10,23 @@
 #include "models/TempDir.h"
 #include "models/WeightTable.h"
 
-#include "llvm/Support/Format.h"
-#include "llvm/Support/SHA256.h"
-#include "llvm/Support/raw_ostream.h"
+#include "models/ManifestDigest.h"
+#include "models/Sha256.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 namespace axe {
 
@@ -25,6 +34,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
+
+// weights.safetensors is hashed in pieces of this size, so that the loader verifies tens of GB
+// on all cores at once.
+constexpr uint64_t kWeightsChunkBytes = uint64_t(256) << 20;
 
 DType parseArtifactDType(const std::string &name) {
   if (name == "f8e4m3")
@@ -47,25 +60,60 @@ json dimsJson(const std::vector<Dim> &dims) {
   return out;
 }
 
-std::string sha256File(const fs::path &path, uint64_t &bytes) {
-  std::ifstream in(path, std::ios::binary);
-  llvm::SHA256 hash;
-  std::vector<char> buffer(1 << 20);
-  bytes = 0;
-  while (in) {
-    in.read(buffer.data(), buffer.size());
-    std::streamsize n = in.gcount();
-    if (n <= 0)
-      break;
-    hash.update(llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(buffer.data()), n));
-    bytes += static_cast<uint64_t>(n);
+// The kernels' contract: each kernel argument's element type and static shape (null: a dimension
+// the kernel reads from the view) and every workgroup count it is dispatched with. The loader
+// checks every call against it, so a view can never be smaller than what the compiled kernel
+// assumes.
+json kernelContract(const StepProgram &program, const KernelInfo &k, int index) {
+  mlir::ModuleOp kernels = *const_cast<StepProgram &>(program).kernelModule;
+  auto func = kernels.lookupSymbol<mlir::func::FuncOp>(k.name);
+  if (!func)
+    throw Error("internal: kernel " + k.name + " is not in the kernel module");
+  json args = json::array();
+  for (unsigned i = 0; i < k.numArgs; ++i) {
+    auto type = mlir::cast<mlir::MemRefType>(func.getArgumentTypes()[i]);
+    json shape = json::array();
+    for (int64_t d : type.getShape())
+      shape.push_back(mlir::ShapedType::isDynamic(d) ? json(nullptr) : json(d));
+    // f8 values travel as i8 in kernel memrefs (Lowering::memrefType): the artifact's f8e4m3.
+    mlir::Type elem = type.getElementType();
+    std::string dtype = elem.isInteger(8) ? "f8e4m3"
+                        : elem.isBF16()   ? "bf16"
+                        : elem.isF16()    ? "f16"
+                        : elem.isF32()    ? "f32"
+                        : elem.isInteger(32) ? "i32"
+                        : elem.isInteger(64) ? "i64"
+                                             : "";
+    if (dtype.empty())
+      throw Error("internal: kernel " + k.name + " argument " + std::to_string(i) +
+                  " has an element type the artifact cannot hold");
+    args.push_back({{"dtype", dtype}, {"shape", shape}});
   }
-  std::array<uint8_t, 32> digest = hash.final();
-  std::string hex;
-  llvm::raw_string_ostream os(hex);
-  for (uint8_t b : digest)
-    os << llvm::format_hex_no_prefix(b, 2);
-  return hex;
+  json workgroups = json::array();
+  for (const Dispatch &d : program.dispatches)
+    if (d.kernel == index && std::find(workgroups.begin(), workgroups.end(), dimJson(d.workgroups)) ==
+                                 workgroups.end())
+      workgroups.push_back(dimJson(d.workgroups));
+  return {{"args", args}, {"workgroups", workgroups}};
+}
+
+// Size, chunk size and per-chunk SHA-256 of the file at `path` (docs/artifact.md, files).
+json hashedFile(const fs::path &path, const std::string &name, uint64_t chunkBytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0)
+    throw Error(path.string() + ": cannot read back: " + std::strerror(errno));
+  uint64_t bytes = uint64_t(st.st_size);
+  void *map = bytes ? ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  int mapErr = errno;
+  ::close(fd);
+  if (map == MAP_FAILED)
+    throw Error(path.string() + ": cannot mmap: " + std::strerror(mapErr));
+  std::vector<std::string> chunks =
+      sha256Chunks(map, bytes, chunkBytes, std::max(1u, std::thread::hardware_concurrency()));
+  if (map)
+    ::munmap(map, bytes);
+  return {{"path", name}, {"bytes", bytes}, {"chunk_bytes", chunkBytes}, {"chunk_sha256", chunks}};
 }
 
 void writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path) {
@@ -113,9 +161,12 @@ json manifestJson(mlir::ModuleOp module, const ModelConfig &config, const StepPr
                        {"dtype", b.dtype}, {"shape", dimsJson(b.shape)}});
   m["buffers"] = buffers;
   json kernels = json::array();
-  for (const KernelInfo &k : program.kernels)
+  for (const KernelInfo &k : program.kernels) {
+    json contract = kernelContract(program, k, int(kernels.size()));
     kernels.push_back({{"name", k.name}, {"symbol", "_mlir_ciface_" + k.name}, {"op", k.op},
-                       {"num_args", k.numArgs}, {"num_scalars", k.numScalars}});
+                       {"num_args", k.numArgs}, {"num_scalars", k.numScalars},
+                       {"args", contract["args"]}, {"workgroups", contract["workgroups"]}});
+  }
   m["kernels"] = kernels;
   json entries = json::array();
   for (const Dispatch &d : program.dispatches) {
@@ -143,18 +194,22 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   fs::create_directories(tmp / "cpu");
   try {
     writeWeights(program, checkpoint, tmp / "weights.safetensors");
+    json files;
+    files["weights"] = hashedFile(tmp / "weights.safetensors", "weights.safetensors",
+                                  kWeightsChunkBytes);
+    // The kernels embed the digest of everything else in the manifest (models/ManifestDigest.h),
+    // then the manifest records the kernels' own size and hash.
+    json manifest = manifestJson(module, config, program, options, files);
     cpu::CodegenOptions codegen;
     codegen.dumpDir = options.dumpDir;
-    cpu::emitSharedLibrary(*program.kernelModule, (tmp / "cpu" / "kernels.so").string(), codegen);
-
-    json files;
-    uint64_t bytes = 0;
-    std::string sha = sha256File(tmp / "weights.safetensors", bytes);
-    files["weights"] = {{"path", "weights.safetensors"}, {"bytes", bytes}, {"sha256", sha}};
-    sha = sha256File(tmp / "cpu" / "kernels.so", bytes);
-    files["cpu_kernels"] = {{"path", "cpu/kernels.so"}, {"bytes", bytes}, {"sha256", sha},
-                            {"target", "x86-64-v3"}};
-    std::ofstream(tmp / "manifest.json") << manifestJson(module, config, program, options, files).dump(1) << "\n";
+    codegen.manifestDigest = manifestDigest(nlohmann::json::parse(manifest.dump()));
+    fs::path kernelsPath = tmp / "cpu" / "kernels.so";
+    cpu::emitSharedLibrary(*program.kernelModule, kernelsPath.string(), codegen);
+    manifest["files"]["cpu_kernels"] = {{"path", "cpu/kernels.so"},
+                                        {"bytes", fs::file_size(kernelsPath)},
+                                        {"sha256", sha256File(kernelsPath.string())},
+                                        {"target", "x86-64-v3"}};
+    std::ofstream(tmp / "manifest.json") << manifest.dump(1) << "\n";
     for (const char *name : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
                              "generation_config.json"}) {
       fs::path src = fs::path(checkpoint.dir()) / name;

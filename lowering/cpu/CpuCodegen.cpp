@@ -3,6 +3,7 @@
 #include "lowering/cpu/CpuCodegen.h"
 
 #include "models/Error.h"
+#include "models/ManifestDigest.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -15,6 +16,8 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -67,6 +70,23 @@ void lowerToLLVMDialect(mlir::ModuleOp module) {
 
 } // namespace
 
+namespace {
+
+// The loader looks for the prefix and the digest in the library's bytes before loading it, and
+// reads the exported constant after (models/ManifestDigest.h).
+void embedManifestDigest(llvm::Module &module, const std::string &digest) {
+  if (digest.size() != 64)
+    throw Error("internal: the CPU kernels need the manifest's digest");
+  llvm::Constant *text = llvm::ConstantDataArray::getString(
+      module.getContext(), std::string(kManifestDigestPrefix) + digest, /*AddNull=*/true);
+  auto *global = new llvm::GlobalVariable(module, text->getType(), /*isConstant=*/true,
+                                          llvm::GlobalValue::ExternalLinkage, text,
+                                          kManifestDigestSymbol);
+  global->setAlignment(llvm::Align(1));
+}
+
+} // namespace
+
 void emitSharedLibrary(mlir::ModuleOp kernels, const std::string &soPath, const CodegenOptions &options) {
   if (mlir::failed(mlir::verify(kernels)))
     throw Error("internal: the generated CPU kernels do not verify");
@@ -93,6 +113,7 @@ void emitSharedLibrary(mlir::ModuleOp kernels, const std::string &soPath, const 
       triple, options.cpu, "", targetOptions, llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   module->setTargetTriple(triple);
   module->setDataLayout(machine->createDataLayout());
+  embedManifestDigest(*module, options.manifestDigest);
 
   // -O3 over the kernels (inlining the bodies into their C wrappers, loop optimizations).
   llvm::LoopAnalysisManager lam;

@@ -205,6 +205,8 @@ void CpuDevice::checkInputs(const StepInputs &in) const {
 
 Logits CpuDevice::step(const StepInputs &in) {
   checkInputs(in);
+  artifact_.checkUnchanged(); // weights modified in place would be read half old, half new
+
   SymbolValues next = symbols_;
   next[int(Symbol::T)] = int64_t(in.tokenIds.size());
   next[int(Symbol::S)] = in.numSeqs;

@@ -4,11 +4,15 @@
 
 #include "RuntimeTestArtifact.h"
 #include "models/Error.h"
-#include "runtime/Sha256.h"
+#include "models/ManifestDigest.h"
+#include "models/Sha256.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 
 namespace {
 
@@ -17,7 +21,7 @@ using axe::ArtifactOptions;
 using namespace axe::test;
 
 // Loads `dir` and returns the error message ("" when it loads).
-std::string loadError(const std::string &dir, bool verifyWeights = false) {
+std::string loadError(const std::string &dir, bool verifyWeights = true) {
   try {
     ArtifactOptions o;
     o.verifyWeights = verifyWeights;
@@ -61,26 +65,183 @@ TEST(Artifact, RejectsMissingPieces) {
 
 TEST(Artifact, ChecksSizesAndHashes) {
   TempDir dir;
-  writeArtifact(dir.path(), baseManifest(), baseWeights(),
+  writeArtifact(dir.path(), baseManifest(), baseWeights(), {},
                 [](json &m) { m["files"]["cpu_kernels"]["bytes"] = 12; });
   EXPECT_CONTAINS(loadError(dir.path()), "cpu/kernels.so: ");
   EXPECT_CONTAINS(loadError(dir.path()), "bytes, but the manifest's files.cpu_kernels.bytes says 12");
 
-  writeArtifact(dir.path(), baseManifest(), baseWeights(),
+  writeArtifact(dir.path(), baseManifest(), baseWeights(), {},
                 [](json &m) { m["files"]["cpu_kernels"]["sha256"] = std::string(64, 'a'); });
   EXPECT_CONTAINS(loadError(dir.path()), "does not match the manifest's files.cpu_kernels.sha256");
 
-  // The weights' hash is checked only on request.
-  writeArtifact(dir.path(), baseManifest(), baseWeights(),
-                [](json &m) { m["files"]["weights"]["sha256"] = std::string(64, 'b'); });
-  EXPECT_EQ(loadError(dir.path()), "");
-  EXPECT_CONTAINS(loadError(dir.path(), true),
-                  "weights.safetensors: SHA-256 ");
-  EXPECT_CONTAINS(loadError(dir.path(), true), "does not match the manifest's files.weights.sha256");
+  // The weights file cut short: its size no longer matches.
+  writeArtifact(dir.path(), baseManifest(), baseWeights());
+  std::filesystem::resize_file(dir.path() + "/weights.safetensors", 100);
+  EXPECT_CONTAINS(loadError(dir.path()), "weights.safetensors: 100 bytes, but the manifest's files.weights.bytes says ");
+}
 
-  writeArtifact(dir.path(), baseManifest(), baseWeights(),
-                [](json &m) { m["files"]["weights"]["bytes"] = 3; });
-  EXPECT_CONTAINS(loadError(dir.path()), "files.weights.bytes says 3");
+// Issue row 14: one flipped byte in the weights is an error by default, not different logits.
+TEST(Artifact, VerifiesTheWeightsByDefault) {
+  TempDir dir;
+  // Enough weights for two 4096-byte chunks, so that the message names the right one.
+  std::vector<TestTensor> weights = baseWeights();
+  weights.push_back({"padding", axe::DType::F32, {2048}, std::vector<uint8_t>(8192, 0)});
+  writeArtifact(dir.path(), baseManifest(), weights);
+  EXPECT_EQ(loadError(dir.path()), "");
+  uint64_t size = std::filesystem::file_size(dir.path() + "/weights.safetensors");
+  {
+    std::fstream f(dir.path() + "/weights.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(std::streamoff(size - 10));
+    f.put(char(0x40));
+  }
+  std::string error = loadError(dir.path());
+  EXPECT_CONTAINS(error, "weights.safetensors: bytes 8192..");
+  EXPECT_CONTAINS(error, "do not match the manifest's files.weights.chunk_sha256[2]: the weights are corrupt");
+  // --no-verify-weights: the user's choice to skip the hash (a faster start).
+  EXPECT_EQ(loadError(dir.path(), /*verifyWeights=*/false), "");
+}
+
+// Issue rows 1-3 and 5: the manifest is bound to the kernels compiled for it, and checked before
+// any code of the artifact runs.
+TEST(Artifact, RefusesAManifestEditedAfterCompilation) {
+  TempDir dir;
+  std::string mark = dir.path() + "/constructor-ran";
+  ::setenv("AXE_TEST_CONSTRUCTOR_MARK", mark.c_str(), 1);
+  auto constructorRan = [&] {
+    bool ran = std::filesystem::exists(mark);
+    std::filesystem::remove(mark);
+    return ran;
+  };
+  const char *kNotCompiledFor = "cpu/kernels.so: was not compiled for this manifest.json";
+  // Each edit is refused by the kernels' contract (in the manifest) or, failing that, by the
+  // digest the kernels embed.
+  struct Edit {
+    const char *what;
+    std::function<void(json &)> edit;
+    std::string error;
+  };
+  std::vector<Edit> edits = {
+      {"kv_block_size", [](json &m) { m["kv_block_size"] = 2 * kBlockSize; }, kNotCompiledFor},
+      {"workgroups", [](json &m) { m["program"][0]["workgroups"] = 100; },
+       "program[0] (kernel 'test_embed').workgroups: '100' is not a workgroup count the kernel is compiled for"},
+      {"temp shrunk with its views", [](json &m) {
+         m["buffers"][kHidden]["shape"] = {"T", 4};
+         m["program"][0]["args"][2]["shape"] = {"T", 4};
+         m["program"][0]["args"][2]["strides"] = {4, 1};
+         m["program"][3]["args"][0]["shape"] = {"T", 4};
+         m["program"][3]["args"][0]["strides"] = {4, 1};
+       },
+       "program[0] (kernel 'test_embed').args[2].shape[1]: '4', but the kernel is compiled for 8"},
+      {"temp shrunk with its views and the contract", [](json &m) {
+         m["buffers"][kHidden]["shape"] = {"T", 4};
+         m["kernels"][0]["args"][2]["shape"] = {nullptr, 4};
+         m["kernels"][3]["args"][0]["shape"] = {nullptr, 4};
+         for (int e : {0, 3}) {
+           int a = e == 0 ? 2 : 0;
+           m["program"][e]["args"][a]["shape"] = {"T", 4};
+           m["program"][e]["args"][a]["strides"] = {4, 1};
+         }
+         m["program"][1]["args"][0]["strides"] = {4};
+       },
+       kNotCompiledFor},
+      {"eos", [](json &m) { m["model"]["eos_token_ids"] = {3}; }, kNotCompiledFor},
+      {"weights hash", [](json &m) { m["files"]["weights"]["chunk_sha256"][0] = std::string(64, 'b'); },
+       kNotCompiledFor},
+  };
+  for (const Edit &e : edits) {
+    writeArtifact(dir.path(), baseManifest(), baseWeights(), {}, e.edit);
+    EXPECT_CONTAINS(loadError(dir.path()), e.error) << e.what;
+    EXPECT_FALSE(constructorRan()) << e.what << ": the library's code ran before the check";
+  }
+  // A library changed without the manifest's hash: refused before it is loaded.
+  writeArtifact(dir.path(), baseManifest(), baseWeights());
+  {
+    std::fstream f(dir.path() + "/cpu/kernels.so", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put(char(0x5a));
+  }
+  EXPECT_CONTAINS(loadError(dir.path()), "does not match the manifest's files.cpu_kernels.sha256");
+  EXPECT_FALSE(constructorRan());
+  // The intact artifact loads, and its library's constructor runs then (the mark is real).
+  writeArtifact(dir.path(), baseManifest(), baseWeights());
+  EXPECT_EQ(loadError(dir.path()), "");
+  EXPECT_TRUE(constructorRan());
+  ::unsetenv("AXE_TEST_CONSTRUCTOR_MARK");
+}
+
+// Issue row 2: single-digit edits anywhere in manifest.json never load.
+TEST(Artifact, EveryDigitEditOfTheManifestIsRefused) {
+  TempDir dir;
+  writeArtifact(dir.path(), baseManifest(), baseWeights());
+  std::string path = dir.path() + "/manifest.json";
+  std::string text;
+  {
+    std::ifstream in(path);
+    text.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  std::vector<size_t> digits;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] >= '0' && text[i] <= '9')
+      digits.push_back(i);
+  ASSERT_GT(digits.size(), 200u);
+  int refused = 0, tried = 0;
+  for (size_t n = 0; n < 200; ++n) {
+    size_t at = digits[n * digits.size() / 200];
+    std::string edited = text;
+    edited[at] = edited[at] == '9' ? '1' : char(edited[at] + 1);
+    std::ofstream(path, std::ios::trunc) << edited;
+    ++tried;
+    refused += loadError(dir.path()).empty() ? 0 : 1;
+  }
+  EXPECT_EQ(refused, tried);
+}
+
+// Issue row 5, as the compiler would write it: a kernel compiled for [T, 8] rows given [T, 4] views.
+TEST(Artifact, ChecksEveryCallAgainstTheKernelsContract) {
+  TempDir dir;
+  writeArtifact(dir.path(), baseManifest(), baseWeights(), [](json &m) {
+    m["buffers"][kHidden]["shape"] = {"T", 4};
+    m["program"][0]["args"][2]["shape"] = {"T", 4};
+    m["program"][0]["args"][2]["strides"] = {4, 1};
+    m["kernels"][0]["args"][2]["shape"] = {nullptr, 8};
+  });
+  EXPECT_CONTAINS(loadError(dir.path()),
+                  "program[0] (kernel 'test_embed').args[2].shape[1]: '4', but the kernel is compiled for 8");
+}
+
+// Issue row 15: the weights changed in place while in use: an error, not silently mixed weights;
+// cut short under the mapping: one line naming the file instead of a bare SIGBUS.
+TEST(Artifact, NoticesWeightsModifiedWhileInUse) {
+  TempDir dir;
+  writeArtifact(dir.path(), baseManifest(), baseWeights());
+  std::unique_ptr<Artifact> a = Artifact::load(dir.path());
+  EXPECT_NO_THROW(a->checkUnchanged());
+  std::string weights = dir.path() + "/weights.safetensors";
+  uint64_t size = std::filesystem::file_size(weights);
+  std::filesystem::resize_file(weights, size + 16);
+  try {
+    a->checkUnchanged();
+    ADD_FAILURE() << "no error for a modified weights file";
+  } catch (const axe::Error &e) {
+    EXPECT_CONTAINS(e.what(), "the weights file was modified while in use");
+  }
+}
+
+TEST(ArtifactDeathTest, TruncatedMappedWeightsEndWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir dir;
+  std::vector<TestTensor> weights = baseWeights();
+  weights.push_back({"padding", axe::DType::F32, {4096}, std::vector<uint8_t>(16384, 1)});
+  writeArtifact(dir.path(), baseManifest(), weights);
+  EXPECT_EXIT(
+      {
+        std::unique_ptr<Artifact> a = Artifact::load(dir.path());
+        std::filesystem::resize_file(dir.path() + "/weights.safetensors", 0);
+        volatile const uint8_t *embed = static_cast<const uint8_t *>(a->weightData(kEmbed));
+        (void)embed[0];
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(1), "weights.safetensors: the file was truncated while mapped");
 }
 
 TEST(Artifact, ChecksWeightBuffersAgainstTheFile) {
@@ -117,13 +278,14 @@ TEST(Artifact, ChecksKernels) {
     EXPECT_CONTAINS(loadError(dir.path()), std::string("symbol '") + libc + "' is not a kernel entry point");
   }
 
-  // A file that is not a shared library, with a matching size and hash.
+  // A file that is not a shared library, with a matching size, hash and embedded digest.
   writeArtifact(dir.path(), baseManifest(), baseWeights());
-  std::remove((dir.path() + "/cpu/kernels.so").c_str());
-  std::ofstream(dir.path() + "/cpu/kernels.so") << "not an ELF file";
   json m = json::parse(std::ifstream(dir.path() + "/manifest.json"));
-  m["files"]["cpu_kernels"]["bytes"] = 15;
-  m["files"]["cpu_kernels"]["sha256"] = axe::sha256File(dir.path() + "/cpu/kernels.so");
+  std::string notElf = std::string("not an ELF file ") + axe::kManifestDigestPrefix + axe::manifestDigest(m);
+  std::remove((dir.path() + "/cpu/kernels.so").c_str());
+  std::ofstream(dir.path() + "/cpu/kernels.so") << notElf;
+  m["files"]["cpu_kernels"]["bytes"] = notElf.size();
+  m["files"]["cpu_kernels"]["sha256"] = axe::sha256Hex(notElf.data(), notElf.size());
   std::ofstream(dir.path() + "/manifest.json") << m.dump();
   EXPECT_CONTAINS(loadError(dir.path()), "cpu/kernels.so: cannot load: ");
 }

@@ -73,8 +73,17 @@ const std::vector<Defect> &defects() {
       {"precision role", [](json &m) { m["precision"]["weights"][0]["role"] = 1; },
        "precision.weights[0].role: must be a string"},
       {"precision kv", [](json &m) { m["precision"].erase("kv_cache"); }, "precision: missing field 'kv_cache'"},
-      {"files sha", [](json &m) { m["files"]["weights"]["sha256"] = "ABC"; },
-       "files.weights.sha256: must be 64 lowercase hex digits"},
+      {"files sha", [](json &m) { m["files"]["cpu_kernels"]["sha256"] = "ABC"; },
+       "files.cpu_kernels.sha256: must be 64 lowercase hex digits"},
+      {"files chunk size", [](json &m) { m["files"]["weights"]["chunk_bytes"] = 0; },
+       "files.weights.chunk_bytes: 0 is outside [4096, "},
+      {"files chunk count", [](json &m) { m["files"]["weights"]["bytes"] = 4097; },
+       "files.weights.chunk_sha256: 0 digests for 4097 bytes in chunks of 4096 (expected 2)"},
+      {"files chunk digest", [](json &m) {
+         m["files"]["weights"]["bytes"] = 10;
+         m["files"]["weights"]["chunk_sha256"] = {"xyz"};
+       },
+       "files.weights.chunk_sha256[0]: must be 64 lowercase hex digits"},
       {"files bytes", [](json &m) { m["files"]["weights"]["bytes"] = -1; }, "files.weights.bytes: -1 is outside"},
       {"files path", [](json &m) { m["files"]["cpu_kernels"]["path"] = "../evil.so"; },
        "files.cpu_kernels.path: '../evil.so' must be a relative path inside the artifact"},
@@ -158,12 +167,32 @@ const std::vector<Defect> &defects() {
          m["program"].push_back(entry(m, 1));
          entry(m, 4)["args"][0] = viewJson(kHidden, 0, {"T", 8}, {8, 1});
        },
-       "program[4] (kernel 'test_add_one').args[0]: a rank-2 f32 view, but program[1] passes this kernel a rank-1 f32 view"},
+       "program[4] (kernel 'test_add_one').args[0]: a rank-2 f32 view, but the kernel is compiled for a rank-1 f32 view"},
       {"kernel dtype", [](json &m) {
          m["program"].push_back(entry(m, 1));
          entry(m, 4)["args"][0] = viewJson(kTokenIds, 0, {"T"}, {1});
        },
-       "a rank-1 i32 view, but program[1] passes this kernel a rank-1 f32 view"},
+       "a rank-1 i32 view, but the kernel is compiled for a rank-1 f32 view"},
+      // The kernels' contract: a view smaller than the sizes fixed in a kernel's code, or a
+      // workgroup count it was not compiled for, would make it touch memory outside its buffers.
+      {"contract size", [](json &m) {
+         m["kernels"][0]["args"][0]["shape"] = {8, 16};
+       },
+       "program[0] (kernel 'test_embed').args[0].shape[1]: '8', but the kernel is compiled for 16"},
+      {"contract symbolic size", [](json &m) {
+         m["kernels"][0]["args"][2]["shape"] = {8, 8};
+       },
+       "program[0] (kernel 'test_embed').args[2].shape[0]: 'T', but the kernel is compiled for 8"},
+      {"contract workgroups", [](json &m) { entry(m, 0)["workgroups"] = "NB"; },
+       "program[0] (kernel 'test_embed').workgroups: 'NB' is not a workgroup count the kernel is compiled for"},
+      {"contract missing", [](json &m) { m["kernels"][2].erase("args"); },
+       "kernels[2] ('test_record'): missing field 'args'"},
+      {"contract arity", [](json &m) { m["kernels"][2]["args"].erase(0); },
+       "kernels[2] ('test_record').args: 4 argument contracts for 5 views"},
+      {"contract dtype", [](json &m) { m["kernels"][2]["args"][0]["dtype"] = "f64"; },
+       "kernels[2] ('test_record').args[0].dtype: unknown dtype 'f64'"},
+      {"contract no workgroups", [](json &m) { m["kernels"][2]["workgroups"] = json::array(); },
+       "kernels[2] ('test_record').workgroups: must list the kernel's workgroup counts"},
   };
   return list;
 }

@@ -2,9 +2,11 @@
 
 #include "RuntimeTestArtifact.h"
 
+#include "models/ManifestDigest.h"
 #include "models/SafetensorsWriter.h"
-#include "runtime/Sha256.h"
+#include "models/Sha256.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -50,7 +52,8 @@ json baseManifest() {
   m["precision"] = {{"policy", "default"},
                     {"kv_cache", "bf16"},
                     {"weights", {{{"name", "embed"}, {"role", "embed"}, {"precision", "f32"}, {"rule", "test"}}}}};
-  m["files"] = {{"weights", {{"path", "weights.safetensors"}, {"bytes", 0}, {"sha256", std::string(64, '0')}}},
+  m["files"] = {{"weights", {{"path", "weights.safetensors"}, {"bytes", 0}, {"chunk_bytes", kChunkBytes},
+                             {"chunk_sha256", json::array()}}},
                 {"cpu_kernels",
                  {{"path", "cpu/kernels.so"}, {"bytes", 0}, {"sha256", std::string(64, '0')}, {"target", "x86-64-v3"}}}};
   m["symbols"] = {"T", "S", "R", "MB", "NB", "P"};
@@ -97,6 +100,29 @@ json baseManifest() {
        {"scalars", json::array()},
        {"workgroups", "R"}},
   };
+  return withContracts(m);
+}
+
+json withContracts(json m) {
+  for (size_t k = 0; k < m["kernels"].size(); ++k) {
+    json args = json::array(), workgroups = json::array();
+    for (const json &e : m["program"]) {
+      if (e["kernel"] != k)
+        continue;
+      if (std::find(workgroups.begin(), workgroups.end(), e["workgroups"]) == workgroups.end())
+        workgroups.push_back(e["workgroups"]);
+      if (!args.empty())
+        continue;
+      for (const json &v : e["args"]) {
+        json shape = json::array();
+        for (const json &d : v["shape"])
+          shape.push_back(d.is_number() ? d : json(nullptr));
+        args.push_back({{"dtype", m["buffers"][v["buffer"].get<size_t>()]["dtype"]}, {"shape", shape}});
+      }
+    }
+    m["kernels"][k]["args"] = args;
+    m["kernels"][k]["workgroups"] = workgroups;
+  }
   return m;
 }
 
@@ -111,10 +137,13 @@ std::vector<TestTensor> baseWeights() {
 }
 
 void writeArtifact(const std::string &dir, json manifest, const std::vector<TestTensor> &weights,
-                   const std::function<void(json &)> &tamper) {
+                   const std::function<void(json &)> &tamper,
+                   const std::function<void(json &)> &editAfterCompile) {
   fs::create_directories(fs::path(dir) / "cpu");
+  std::string weightsPath = dir + "/" + manifest["files"]["weights"]["path"].get<std::string>();
+  fs::remove(weightsPath);
   {
-    SafetensorsWriter writer(dir + "/weights.safetensors");
+    SafetensorsWriter writer(weightsPath);
     for (const TestTensor &t : weights)
       writer.declare(t.name, t.dtype, t.shape);
     writer.begin();
@@ -122,18 +151,36 @@ void writeArtifact(const std::string &dir, json manifest, const std::vector<Test
       writer.write(t.bytes.data(), t.bytes.size());
     writer.finish();
   }
-  // A new file, never rewritten in place: a loaded library stays mapped.
-  fs::remove(dir + "/cpu/kernels.so");
-  fs::copy_file(testKernelsPath(), dir + "/cpu/kernels.so");
-  for (const char *key : {"weights", "cpu_kernels"}) {
-    std::string path = dir + "/" + manifest["files"][key]["path"].get<std::string>();
-    if (!fs::exists(path))
-      continue;
-    manifest["files"][key]["bytes"] = fs::file_size(path);
-    manifest["files"][key]["sha256"] = sha256File(path);
+  {
+    std::ifstream in(weightsPath, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    manifest["files"]["weights"]["bytes"] = bytes.size();
+    manifest["files"]["weights"]["chunk_sha256"] =
+        sha256Chunks(bytes.data(), bytes.size(), manifest["files"]["weights"]["chunk_bytes"].get<uint64_t>(), 2);
   }
+  manifest = withContracts(std::move(manifest));
   if (tamper)
     tamper(manifest);
+  // "Compile" the kernels for this manifest: the test library with its digest placeholder filled
+  // in, as axe-compile embeds the real one. A new file, never rewritten in place: a loaded library
+  // stays mapped.
+  std::string kernelsPath = dir + "/cpu/kernels.so";
+  fs::remove(kernelsPath);
+  std::string library;
+  {
+    std::ifstream in(testKernelsPath(), std::ios::binary);
+    library.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  std::string placeholder = std::string(kManifestDigestPrefix) + std::string(64, '0');
+  size_t at = library.find(placeholder);
+  if (at == std::string::npos)
+    throw std::runtime_error("the test kernels have no manifest digest placeholder");
+  library.replace(at, placeholder.size(), std::string(kManifestDigestPrefix) + manifestDigest(manifest));
+  std::ofstream(kernelsPath, std::ios::binary) << library;
+  manifest["files"]["cpu_kernels"]["bytes"] = library.size();
+  manifest["files"]["cpu_kernels"]["sha256"] = sha256Hex(library.data(), library.size());
+  if (editAfterCompile)
+    editAfterCompile(manifest);
   std::ofstream(dir + "/manifest.json") << manifest.dump(2);
 }
 

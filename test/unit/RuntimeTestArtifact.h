@@ -44,6 +44,7 @@ enum BaseBuffer : int {
 };
 constexpr int64_t kVocab = 8;
 constexpr int64_t kBlockSize = 4;
+constexpr int64_t kChunkBytes = 4096; // weights.safetensors is hashed in pieces of this size
 
 // A temporary directory, removed with its contents on destruction.
 class TempDir {
@@ -68,14 +69,20 @@ json viewJson(int64_t buffer, int64_t offset, json shape, json strides);
 
 // The base manifest described above (files.* still to be filled in by writeArtifact).
 json baseManifest();
+// `m` with each kernel's contract (argument dtypes and fixed sizes, workgroup counts) derived from
+// its calls in the program, as the compiler records it.
+json withContracts(json m);
 // The weights of the base manifest: embed [8, 8] f32.
 std::vector<TestTensor> baseWeights();
 
-// Writes an artifact into `dir`: weights.safetensors from `weights`, cpu/kernels.so copied from the
-// test kernels, and manifest.json with files.* filled in (sizes, SHA-256); `tamper` may then edit
-// the manifest before it is written.
+// Writes an artifact into `dir` as axe-compile would: weights.safetensors from `weights` and its
+// chunk digests, the kernel contracts (withContracts), then `tamper` (a manifest the compiler
+// wrote that way), then cpu/kernels.so "compiled" for that manifest (the test kernels with its
+// digest embedded) and files.cpu_kernels; `editAfterCompile` then edits manifest.json as a user
+// could after compilation.
 void writeArtifact(const std::string &dir, json manifest, const std::vector<TestTensor> &weights,
-                   const std::function<void(json &)> &tamper = {});
+                   const std::function<void(json &)> &tamper = {},
+                   const std::function<void(json &)> &editAfterCompile = {});
 
 // Path of the built test kernels.so.
 const char *testKernelsPath();

@@ -8,6 +8,24 @@
  *===----------------------------------------------------------------------===*/
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* What axe-compile embeds: the manifest's digest (models/ManifestDigest.h). The tests fill in the
+ * 64 zeros for the manifest they write. */
+const char axe_manifest_digest[] =
+    "axe-manifest-digest:0000000000000000000000000000000000000000000000000000000000000000";
+
+/* Code that runs as soon as the library is loaded, as a hostile kernels.so's would: it leaves a
+ * mark, so that tests can tell whether the loader ran it before refusing an artifact. */
+__attribute__((constructor)) static void markLoaded(void) {
+  const char *path = getenv("AXE_TEST_CONSTRUCTOR_MARK");
+  if (path) {
+    FILE *f = fopen(path, "w");
+    if (f)
+      fclose(f);
+  }
+}
 
 typedef struct {
   void *allocated;

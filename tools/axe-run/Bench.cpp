@@ -329,7 +329,7 @@ void print(const BenchOptions &o, const Artifact &artifact, const EngineOptions 
 
 int runBench(int argc, char **argv) {
   BenchOptions o = parseBenchArgs(argc, argv);
-  std::unique_ptr<Artifact> artifact = Artifact::load(o.model);
+  std::unique_ptr<Artifact> artifact = Artifact::load(o.model, o.engine.artifactOptions());
   EngineOptions eo = o.engine.options();
   int64_t maxClients = 1;
   for (int64_t c : o.clients)

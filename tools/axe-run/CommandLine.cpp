@@ -128,6 +128,7 @@ bool EngineFlags::take(FlagReader &r) {
   else if (f == "--max-num-seqs") maxNumSeqs = parseInt(r.requireValue(), f, 1, 65536);
   else if (f == "--max-num-batched-tokens") maxNumBatchedTokens = parseInt(r.requireValue(), f, 1, INT32_MAX);
   else if (f == "--prefill-chunk") prefillChunk = parseInt(r.requireValue(), f, 1, INT32_MAX);
+  else if (f == "--no-verify-weights") { r.requireNoValue(); verifyWeights = false; }
   else return false;
   return true;
 }
@@ -146,6 +147,12 @@ EngineOptions EngineFlags::options() const {
   else // keep the default valid for any --max-num-seqs
     o.maxNumBatchedTokens = std::max<int64_t>(o.maxNumBatchedTokens, o.maxNumSeqs + 64);
   o.forcedPrefillChunk = prefillChunk;
+  return o;
+}
+
+ArtifactOptions EngineFlags::artifactOptions() const {
+  ArtifactOptions o;
+  o.verifyWeights = verifyWeights;
   return o;
 }
 

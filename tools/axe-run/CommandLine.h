@@ -7,6 +7,7 @@
 #ifndef AXE_TOOLS_AXERUN_COMMANDLINE_H
 #define AXE_TOOLS_AXERUN_COMMANDLINE_H
 
+#include "runtime/Artifact.h"
 #include "runtime/Sampler.h"
 #include "runtime/serve/Engine.h"
 
@@ -58,8 +59,10 @@ struct EngineFlags {
   int64_t maxNumSeqs = 0;          // 0: the engine's default
   int64_t maxNumBatchedTokens = 0; // 0: the engine's default
   int64_t prefillChunk = 0;
+  bool verifyWeights = true; // --no-verify-weights
   bool take(FlagReader &r);
   EngineOptions options() const;
+  ArtifactOptions artifactOptions() const;
 };
 
 } // namespace axe::cli

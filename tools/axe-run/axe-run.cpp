@@ -68,10 +68,11 @@ const char *kUsage =
     "  --max-num-seqs N     sequences per step (default 64)\n"
     "  --max-num-batched-tokens N   tokens per step (default 2048)\n"
     "  --prefill-chunk N    feed the prompt N tokens per step (testing; gives up batch invariance)\n"
+    "  --no-verify-weights  skip hashing weights.safetensors at load (faster start; a corrupt\n"
+    "                       file then gives wrong numbers instead of an error)\n"
     "output:\n"
     "  --dump-logits F.npy  write every fed token's logits, float32 [tokens, vocab] (a new file,\n"
     "                       outside the artifact)\n"
-    "  --verify-weights     also check the SHA-256 of weights.safetensors\n"
     "  --profile            print each kernel's share of the run's kernel time to stderr\n";
 
 struct Options {
@@ -83,7 +84,6 @@ struct Options {
   SamplingFlags sampling;
   EngineFlags engine;
   std::string dumpLogits;
-  bool verifyWeights = false;
   bool ignoreEos = false;
   bool profile = false;
 };
@@ -139,9 +139,9 @@ Options parseArgs(int argc, char **argv) {
     FlagReader r(argc, argv, i);
     if (o.sampling.take(r) || o.engine.take(r))
       continue;
-    if (r.flag == "--verify-weights" || r.flag == "--ignore-eos" || r.flag == "--profile") {
+    if (r.flag == "--ignore-eos" || r.flag == "--profile") {
       r.requireNoValue();
-      (r.flag == "--verify-weights" ? o.verifyWeights : r.flag == "--ignore-eos" ? o.ignoreEos : o.profile) = true;
+      (r.flag == "--ignore-eos" ? o.ignoreEos : o.profile) = true;
     } else if (r.flag == "--prompt-ids") {
       o.promptIds = parseIds(r.requireValue());
       haveIds = true;
@@ -202,7 +202,7 @@ void checkOutputPath(const std::string &path, const std::string &flag, const std
 
 // --prompt TEXT: the text streams to stdout as it is generated; the speeds go to stderr.
 int runText(const Options &o) {
-  std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model);
+  std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model, o.engine.artifactOptions());
   std::string tokenizerPath = artifact->dir() + "/tokenizer.json";
   if (!std::filesystem::exists(tokenizerPath))
     throw axe::Error(o.model + ": the artifact has no tokenizer.json (its checkpoint had none): use --prompt-ids");
@@ -249,9 +249,7 @@ int runText(const Options &o) {
 int run(const Options &o) {
   if (o.promptText)
     return runText(o);
-  axe::ArtifactOptions artifactOptions;
-  artifactOptions.verifyWeights = o.verifyWeights;
-  std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model, artifactOptions);
+  std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model, o.engine.artifactOptions());
   const axe::ModelInfo &model = artifact->manifest().model;
   for (size_t i = 0; i < o.promptIds.size(); ++i)
     if (o.promptIds[i] >= model.vocabSize)

@@ -112,6 +112,8 @@ TEST_F(AxeRunTest, BadInputIsOneErrorLine) {
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --temperature -2", "sampling: temperature must be"},
       {dir.path() + " --prompt-ids 1,2,3 --max-tokens 4 --max-model-len 5", "the prompt has 3 tokens and asks for 4 more: 7 exceeds the maximum model length of 5 (--max-model-len)"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --max-model-len 65", "--max-model-len 65 exceeds the model's max_position_embeddings (64)"},
+      // Issue 14 row 20: an absurd --max-tokens names the limit and the flag, not an allocation.
+      {dir.path() + " --prompt-ids 1,2 --max-tokens 2147483647", "the prompt has 2 tokens and asks for 2147483647 more: 2147483649 exceeds the maximum model length of 64 (--max-model-len)"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --kv-cache-memory 3Q", "--kv-cache-memory: '3Q' is not a positive size"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --kv-cache-memory 100", "cannot hold 1 state slots"},
       {dir.path() + " --prompt-ids 1 --max-tokens 1 --max-num-batched-tokens 1", "max-num-batched-tokens (1) must be at least max-num-seqs + 1 (2)"},

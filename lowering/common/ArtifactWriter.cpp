@@ -47,7 +47,7 @@ json dimsJson(const std::vector<Dim> &dims) {
   return out;
 }
 
-std::string sha256File(const fs::path &path, uint64_t &bytes) {
+std::string sha256File(const fs::path &path, uint64_t &bytes, Progress &progress) {
   std::ifstream in(path, std::ios::binary);
   llvm::SHA256 hash;
   std::vector<char> buffer(1 << 20);
@@ -59,6 +59,7 @@ std::string sha256File(const fs::path &path, uint64_t &bytes) {
       break;
     hash.update(llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(buffer.data()), n));
     bytes += static_cast<uint64_t>(n);
+    progress.advance(static_cast<uint64_t>(n));
   }
   std::array<uint8_t, 32> digest = hash.final();
   std::string hex;
@@ -68,18 +69,24 @@ std::string sha256File(const fs::path &path, uint64_t &bytes) {
   return hex;
 }
 
-void writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path) {
+void writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path,
+                  Progress &progress) {
   SafetensorsWriter writer(path.string());
   writer.setMetadata("format", "axe");
   for (const Buffer &b : program.buffers)
     if (b.kind == BufferKind::Weight)
       writer.declare(b.name, parseArtifactDType(b.dtype), b.param.shape);
   writer.begin();
+  // Reading, converting and writing are one stream: the bytes written measure all three.
+  progress.beginTask("weights", writer.dataBytes());
   for (const Buffer &b : program.buffers)
     if (b.kind == BufferKind::Weight)
-      materializeParam(checkpoint, b.param,
-                       [&](const void *data, size_t bytes) { writer.write(data, bytes); });
+      materializeParam(checkpoint, b.param, [&](const void *data, size_t bytes) {
+        writer.write(data, bytes);
+        progress.advance(bytes);
+      });
   writer.finish();
+  progress.endTask();
 }
 
 json manifestJson(mlir::ModuleOp module, const ModelConfig &config, const StepProgram &program,
@@ -137,35 +144,44 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   fs::path outDir(outDirName);
   if (fs::exists(outDir))
     throw Error(outDirName + ": already exists; axe does not overwrite an artifact");
+  Progress &progress = options.progress ? *options.progress : Progress::silent();
+  progress.stage("forming dispatches");
   StepProgram program = formDispatches(module, cpu::lowerOp);
 
-  fs::path tmp = makeTempDir(outDir);
-  fs::create_directories(tmp / "cpu");
-  try {
-    writeWeights(program, checkpoint, tmp / "weights.safetensors");
-    cpu::CodegenOptions codegen;
-    codegen.dumpDir = options.dumpDir;
-    cpu::emitSharedLibrary(*program.kernelModule, (tmp / "cpu" / "kernels.so").string(), codegen);
+  TempDir tmp(outDir, &progress);
+  fs::create_directory(tmp.path() / "cpu");
+  progress.stage("weights");
+  writeWeights(program, checkpoint, tmp.path() / "weights.safetensors", progress);
+  progress.stage("compiling the CPU kernels");
+  progress.note("compiling the CPU kernels");
+  cpu::CodegenOptions codegen;
+  codegen.dumpDir = options.dumpDir;
+  cpu::emitSharedLibrary(*program.kernelModule, (tmp.path() / "cpu" / "kernels.so").string(), codegen);
 
-    json files;
-    uint64_t bytes = 0;
-    std::string sha = sha256File(tmp / "weights.safetensors", bytes);
-    files["weights"] = {{"path", "weights.safetensors"}, {"bytes", bytes}, {"sha256", sha}};
-    sha = sha256File(tmp / "cpu" / "kernels.so", bytes);
-    files["cpu_kernels"] = {{"path", "cpu/kernels.so"}, {"bytes", bytes}, {"sha256", sha},
-                            {"target", "x86-64-v3"}};
-    std::ofstream(tmp / "manifest.json") << manifestJson(module, config, program, options, files).dump(1) << "\n";
-    for (const char *name : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
-                             "generation_config.json"}) {
-      fs::path src = fs::path(checkpoint.dir()) / name;
-      if (fs::exists(src))
-        fs::copy_file(src, tmp / name);
-    }
-    fs::rename(tmp, outDir);
-  } catch (...) {
-    fs::remove_all(tmp);
-    throw;
+  progress.stage("hashing");
+  json files;
+  uint64_t bytes = 0;
+  progress.beginTask("hashing", fs::file_size(tmp.path() / "weights.safetensors"));
+  std::string sha = sha256File(tmp.path() / "weights.safetensors", bytes, progress);
+  progress.endTask();
+  files["weights"] = {{"path", "weights.safetensors"}, {"bytes", bytes}, {"sha256", sha}};
+  sha = sha256File(tmp.path() / "cpu" / "kernels.so", bytes, Progress::silent());
+  files["cpu_kernels"] = {{"path", "cpu/kernels.so"}, {"bytes", bytes}, {"sha256", sha}, {"target", "x86-64-v3"}};
+  progress.stage("manifest and tokenizer files");
+  {
+    std::ofstream manifest(tmp.path() / "manifest.json");
+    manifest << manifestJson(module, config, program, options, files).dump(1) << "\n";
+    if (!manifest.flush())
+      throw Error((tmp.path() / "manifest.json").string() + ": cannot write");
   }
+  for (const char *name : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+                           "generation_config.json"}) {
+    fs::path src = fs::path(checkpoint.dir()) / name;
+    if (fs::exists(src))
+      fs::copy_file(src, tmp.path() / name);
+  }
+  progress.stage("flushing to disk");
+  tmp.commit();
 }
 
 } // namespace axe

@@ -10,6 +10,7 @@ import pty
 import re
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import time
@@ -189,3 +190,26 @@ def test_sigkill_leftover_is_removed_by_the_next_compile(axe_compile, models, la
     assert run.returncode == 0, run.stderr
     assert f"removed {tmp}, left by an interrupted run (pid {proc.pid})" in run.stderr, run.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, users.name, "tiny.axe"])
+
+
+def test_everything_is_on_disk_before_the_rename(axe_compile, models, tmp_path):
+    """strace shows an fsync of every file and directory of the artifact before the rename, and of the parent after."""
+    strace = shutil.which("strace")
+    if not strace:
+        pytest.skip("strace is not installed")
+    log = tmp_path / "strace.log"
+    out = tmp_path / "out" / "m.axe"
+    out.parent.mkdir()
+    run = subprocess.run([strace, "-f", "-y", "-e", "trace=fsync,renameat2,rename", "-o", str(log), str(axe_compile),
+                          str(models / "tiny"), "-o", str(out), "-q"], capture_output=True, text=True, timeout=HANG)
+    if run.returncode != 0 and "ptrace" in run.stderr:
+        pytest.skip("ptrace is not permitted here: " + run.stderr.strip())
+    assert run.returncode == 0, run.stderr
+    calls = [line.split(" ", 1)[1] for line in log.read_text().splitlines() if " " in line]
+    final = [i for i, c in enumerate(calls) if c.startswith("renameat2(") and f'"{out}"' in c]
+    assert len(final) == 1 and "RENAME_NOREPLACE" in calls[final[0]], calls
+    tmp = re.search(r'"([^"]+\.tmp-\d+-\w{6})"', calls[final[0]]).group(1)
+    synced = {re.match(r"fsync\(\d+<([^>]+)>\) = 0", c).group(1) for c in calls[:final[0]] if c.startswith("fsync(")}
+    for path in [out, *out.rglob("*")]:
+        assert tmp + str(path)[len(str(out)):] in synced, (path, sorted(synced))
+    assert any(c.startswith(f"fsync(") and f"<{out.parent}>" in c for c in calls[final[0] + 1:]), calls

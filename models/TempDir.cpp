@@ -200,8 +200,9 @@ void TempDir::release() {
 }
 
 void TempDir::commit() {
+  syncTree(path_); // the long part: the marker stays meanwhile, for a SIGKILL during it
   fs::remove(path_ / kOwnerFile);
-  syncTree(path_);
+  syncPath(path_);
   std::lock_guard<std::mutex> lock(registry().mutex);
   // Never onto something that appeared meanwhile (rename(2) would replace an empty directory).
   int rc = ::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, destination_.c_str(), RENAME_NOREPLACE);

@@ -186,8 +186,13 @@ void Exporter::writeShards(const fs::path &dir) {
   for (const Job &job : jobs)
     for (size_t o : job.outputs)
       writers[outputs[o].shard]->declare(outputs[o].name, outputs[o].dtype, outputs[o].shape);
-  for (auto &w : writers)
+  uint64_t totalBytes = 0;
+  for (auto &w : writers) {
     w->begin();
+    totalBytes += w->dataBytes();
+  }
+  Progress &progress = options.progress ? *options.progress : Progress::silent();
+  progress.beginTask("tensors", totalBytes);
 
   for (const Job &job : jobs) {
     size_t next = 0;
@@ -202,6 +207,7 @@ void Exporter::writeShards(const fs::path &dir) {
         }
         size_t n = static_cast<size_t>(std::min<uint64_t>(left, bytes));
         writers[outputs[job.outputs[next]].shard]->write(p, n);
+        progress.advance(n);
         p += n;
         bytes -= n;
         left -= n;
@@ -217,6 +223,7 @@ void Exporter::writeShards(const fs::path &dir) {
   }
   for (auto &w : writers)
     w->finish();
+  progress.endTask();
 
   if (numShards > 1) {
     nlohmann::ordered_json index;
@@ -301,21 +308,16 @@ void Exporter::run(const std::string &outDirName) {
   planIgnoreList();
   assignShards();
 
-  fs::path tmp = makeTempDir(outDir);
-  try {
-    writeShards(tmp);
-    writeConfig(tmp);
-    for (const fs::directory_entry &e : fs::directory_iterator(ckpt.dir())) {
-      std::string n = e.path().filename().string();
-      if (e.is_regular_file() && n != "config.json" && n != "model.safetensors.index.json" &&
-          !endsWith(n, ".safetensors"))
-        fs::copy_file(e.path(), tmp / n);
-    }
-    fs::rename(tmp, outDir);
-  } catch (...) {
-    fs::remove_all(tmp);
-    throw;
+  TempDir tmp(outDir, options.progress);
+  writeShards(tmp.path());
+  writeConfig(tmp.path());
+  for (const fs::directory_entry &e : fs::directory_iterator(ckpt.dir())) {
+    std::string n = e.path().filename().string();
+    if (e.is_regular_file() && n != "config.json" && n != "model.safetensors.index.json" &&
+        !endsWith(n, ".safetensors"))
+      fs::copy_file(e.path(), tmp.path() / n);
   }
+  tmp.commit();
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #ifndef AXE_MODELS_CHECKPOINTEXPORT_H
 #define AXE_MODELS_CHECKPOINTEXPORT_H
 
+#include "models/Progress.h"
 #include "models/Safetensors.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -21,10 +22,12 @@ namespace axe {
 
 struct ExportOptions {
   uint64_t maxShardBytes = 5ull << 30; // as Hugging Face shards
+  Progress *progress = nullptr;         // the bytes of the tensors as they are written
 };
 
 // `module` has been through axe-assign-precision and axe-quantize{scheme=channel}. Throws
-// axe::Error (and leaves nothing behind) on failure; refuses an existing `outDir`.
+// axe::Error (and leaves nothing behind, also on SIGINT/SIGTERM/SIGHUP) on failure; refuses an
+// existing `outDir`.
 void exportFp8Checkpoint(mlir::ModuleOp module, const Checkpoint &checkpoint,
                          const std::string &outDir, const ExportOptions &options = {});
 

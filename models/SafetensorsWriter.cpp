@@ -48,9 +48,16 @@ void SafetensorsWriter::begin() {
   if (!file_)
     throw Error(tmpPath_ + ": cannot create: " + std::strerror(errno));
   uint64_t length = text.size();
-  if (std::fwrite(&length, 8, 1, file_) != 1 ||
-      std::fwrite(text.data(), 1, text.size(), file_) != text.size())
+  put(&length, 8);
+  put(text.data(), text.size());
+}
+
+void SafetensorsWriter::put(const void *data, size_t bytes) {
+  if (bytes && std::fwrite(data, 1, bytes, file_) != bytes)
     throw Error(tmpPath_ + ": write failed: " + std::strerror(errno));
+  if (hash_)
+    hash_->update(data, bytes);
+  fileBytes_ += bytes;
 }
 
 void SafetensorsWriter::write(const void *data, size_t bytes) {
@@ -58,8 +65,7 @@ void SafetensorsWriter::write(const void *data, size_t bytes) {
     throw Error(path_ + ": write() before begin()");
   if (written_ + bytes > total_)
     throw Error(path_ + ": more bytes written than the declared tensors hold");
-  if (bytes && std::fwrite(data, 1, bytes, file_) != bytes)
-    throw Error(tmpPath_ + ": write failed: " + std::strerror(errno));
+  put(data, bytes);
   written_ += bytes;
 }
 
@@ -69,6 +75,10 @@ void SafetensorsWriter::finish() {
   if (written_ != total_)
     throw Error(path_ + ": " + std::to_string(written_) + " of " + std::to_string(total_) +
                 " declared bytes written");
+  if (hash_) {
+    chunkSha256_ = hash_->finish();
+    hash_.reset();
+  }
   bool ok = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
   ok = std::fclose(file_) == 0 && ok;
   file_ = nullptr;

@@ -13,9 +13,11 @@
 #define AXE_MODELS_SAFETENSORSWRITER_H
 
 #include "models/Safetensors.h"
+#include "models/Sha256.h"
 
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,13 +39,23 @@ public:
   void finish();
 
   uint64_t dataBytes() const { return total_; }
+  // Before begin(): also hash the file as it is written, in pieces of `chunkBytes`
+  // (sha256Chunks' digests, without reading the file back).
+  void hashInChunks(uint64_t chunkBytes) { hash_.reset(new ChunkedSha256(chunkBytes)); }
+  // After finish(): the file's size and chunk digests (hashInChunks).
+  uint64_t fileBytes() const { return fileBytes_; }
+  const std::vector<std::string> &chunkSha256() const { return chunkSha256_; }
 
 private:
+  void put(const void *data, size_t bytes);
+
   std::string path_, tmpPath_;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;
-  uint64_t total_ = 0, written_ = 0;
+  uint64_t total_ = 0, written_ = 0, fileBytes_ = 0;
   std::FILE *file_ = nullptr;
+  std::unique_ptr<ChunkedSha256> hash_;
+  std::vector<std::string> chunkSha256_;
 };
 
 } // namespace axe

@@ -101,4 +101,34 @@ std::vector<std::string> sha256Chunks(const void *data, uint64_t bytes, uint64_t
   return digests;
 }
 
+ChunkedSha256::ChunkedSha256(uint64_t chunkBytes) : chunkBytes_(chunkBytes) {
+  if (chunkBytes == 0)
+    throw Error("internal: SHA-256 chunks of 0 bytes");
+}
+
+void ChunkedSha256::update(const void *data, size_t bytes) {
+  const uint8_t *p = static_cast<const uint8_t *>(data);
+  while (bytes > 0) {
+    if (!current_)
+      current_.reset(new Sha256());
+    size_t take = size_t(std::min<uint64_t>(bytes, chunkBytes_ - inChunk_));
+    current_->update(p, take);
+    p += take;
+    bytes -= take;
+    inChunk_ += take;
+    if (inChunk_ == chunkBytes_) {
+      digests_.push_back(current_->hexDigest());
+      current_.reset();
+      inChunk_ = 0;
+    }
+  }
+}
+
+std::vector<std::string> ChunkedSha256::finish() {
+  if (current_)
+    digests_.push_back(current_->hexDigest());
+  current_.reset();
+  return std::move(digests_);
+}
+
 } // namespace axe

@@ -44,6 +44,20 @@ std::string sha256File(const std::string &path);
 std::vector<std::string> sha256Chunks(const void *data, uint64_t bytes, uint64_t chunkBytes,
                                       unsigned threads);
 
+// The same digests as sha256Chunks, over bytes that arrive in order (a file as it is written).
+class ChunkedSha256 {
+public:
+  explicit ChunkedSha256(uint64_t chunkBytes);
+  void update(const void *data, size_t bytes);
+  // Finishes the last chunk; the object is then spent.
+  std::vector<std::string> finish();
+
+private:
+  uint64_t chunkBytes_, inChunk_ = 0;
+  std::unique_ptr<Sha256> current_;
+  std::vector<std::string> digests_;
+};
+
 } // namespace axe
 
 #endif // AXE_MODELS_SHA256_H

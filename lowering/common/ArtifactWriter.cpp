@@ -18,15 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <thread>
-#include <unistd.h>
 
 namespace axe {
 
@@ -97,37 +90,29 @@ json kernelContract(const StepProgram &program, const KernelInfo &k, int index) 
   return {{"args", args}, {"workgroups", workgroups}};
 }
 
-// Size, chunk size and per-chunk SHA-256 of the file at `path` (docs/artifact.md, files).
-json hashedFile(const fs::path &path, const std::string &name, uint64_t chunkBytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0)
-    throw Error(path.string() + ": cannot read back: " + std::strerror(errno));
-  uint64_t bytes = uint64_t(st.st_size);
-  void *map = bytes ? ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
-  int mapErr = errno;
-  ::close(fd);
-  if (map == MAP_FAILED)
-    throw Error(path.string() + ": cannot mmap: " + std::strerror(mapErr));
-  std::vector<std::string> chunks =
-      sha256Chunks(map, bytes, chunkBytes, std::max(1u, std::thread::hardware_concurrency()));
-  if (map)
-    ::munmap(map, bytes);
-  return {{"path", name}, {"bytes", bytes}, {"chunk_bytes", chunkBytes}, {"chunk_sha256", chunks}};
-}
-
-void writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path) {
+// Writes weights.safetensors and returns its manifest entry: size and chunk digests, hashed as the
+// bytes are written (no second pass over tens of GB).
+json writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path,
+                  Progress &progress) {
   SafetensorsWriter writer(path.string());
   writer.setMetadata("format", "axe");
+  writer.hashInChunks(kWeightsChunkBytes);
   for (const Buffer &b : program.buffers)
     if (b.kind == BufferKind::Weight)
       writer.declare(b.name, parseArtifactDType(b.dtype), b.param.shape);
   writer.begin();
+  // Reading, converting and writing are one stream: the bytes written measure all three.
+  progress.beginTask("weights", writer.dataBytes());
   for (const Buffer &b : program.buffers)
     if (b.kind == BufferKind::Weight)
-      materializeParam(checkpoint, b.param,
-                       [&](const void *data, size_t bytes) { writer.write(data, bytes); });
+      materializeParam(checkpoint, b.param, [&](const void *data, size_t bytes) {
+        writer.write(data, bytes);
+        progress.advance(bytes);
+      });
   writer.finish();
+  progress.endTask();
+  return {{"path", path.filename().string()}, {"bytes", writer.fileBytes()},
+          {"chunk_bytes", kWeightsChunkBytes}, {"chunk_sha256", writer.chunkSha256()}};
 }
 
 json manifestJson(mlir::ModuleOp module, const ModelConfig &config, const StepProgram &program,
@@ -188,39 +173,44 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   fs::path outDir(outDirName);
   if (fs::exists(outDir))
     throw Error(outDirName + ": already exists; axe does not overwrite an artifact");
+  Progress &progress = options.progress ? *options.progress : Progress::silent();
+  progress.stage("forming dispatches");
   StepProgram program = formDispatches(module, cpu::lowerOp);
 
-  fs::path tmp = makeTempDir(outDir);
-  fs::create_directories(tmp / "cpu");
-  try {
-    writeWeights(program, checkpoint, tmp / "weights.safetensors");
-    json files;
-    files["weights"] = hashedFile(tmp / "weights.safetensors", "weights.safetensors",
-                                  kWeightsChunkBytes);
-    // The kernels embed the digest of everything else in the manifest (models/ManifestDigest.h),
-    // then the manifest records the kernels' own size and hash.
-    json manifest = manifestJson(module, config, program, options, files);
-    cpu::CodegenOptions codegen;
-    codegen.dumpDir = options.dumpDir;
-    codegen.manifestDigest = manifestDigest(nlohmann::json::parse(manifest.dump()));
-    fs::path kernelsPath = tmp / "cpu" / "kernels.so";
-    cpu::emitSharedLibrary(*program.kernelModule, kernelsPath.string(), codegen);
-    manifest["files"]["cpu_kernels"] = {{"path", "cpu/kernels.so"},
-                                        {"bytes", fs::file_size(kernelsPath)},
-                                        {"sha256", sha256File(kernelsPath.string())},
-                                        {"target", "x86-64-v3"}};
-    std::ofstream(tmp / "manifest.json") << manifest.dump(1) << "\n";
-    for (const char *name : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
-                             "generation_config.json"}) {
-      fs::path src = fs::path(checkpoint.dir()) / name;
-      if (fs::exists(src))
-        fs::copy_file(src, tmp / name);
-    }
-    fs::rename(tmp, outDir);
-  } catch (...) {
-    fs::remove_all(tmp);
-    throw;
+  TempDir tmp(outDir, &progress);
+  fs::create_directory(tmp.path() / "cpu");
+  progress.stage("weights");
+  json files;
+  files["weights"] = writeWeights(program, checkpoint, tmp.path() / "weights.safetensors", progress);
+  // The kernels embed the digest of everything else in the manifest (models/ManifestDigest.h),
+  // then the manifest records the kernels' own size and hash.
+  json manifest = manifestJson(module, config, program, options, files);
+  progress.stage("compiling the CPU kernels");
+  progress.note("compiling the CPU kernels");
+  cpu::CodegenOptions codegen;
+  codegen.dumpDir = options.dumpDir;
+  codegen.manifestDigest = manifestDigest(nlohmann::json::parse(manifest.dump()));
+  fs::path kernelsPath = tmp.path() / "cpu" / "kernels.so";
+  cpu::emitSharedLibrary(*program.kernelModule, kernelsPath.string(), codegen);
+  manifest["files"]["cpu_kernels"] = {{"path", "cpu/kernels.so"},
+                                      {"bytes", fs::file_size(kernelsPath)},
+                                      {"sha256", sha256File(kernelsPath.string())},
+                                      {"target", "x86-64-v3"}};
+  progress.stage("manifest and tokenizer files");
+  {
+    std::ofstream out(tmp.path() / "manifest.json");
+    out << manifest.dump(1) << "\n";
+    if (!out.flush())
+      throw Error((tmp.path() / "manifest.json").string() + ": cannot write");
   }
+  for (const char *name : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+                           "generation_config.json"}) {
+    fs::path src = fs::path(checkpoint.dir()) / name;
+    if (fs::exists(src))
+      fs::copy_file(src, tmp.path() / name);
+  }
+  progress.stage("flushing to disk");
+  tmp.commit();
 }
 
 } // namespace axe

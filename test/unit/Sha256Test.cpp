@@ -65,3 +65,27 @@ TEST(Sha256, File) {
 }
 
 } // namespace
+
+namespace {
+
+// The writer's digests (ChunkedSha256, fed in arbitrary pieces) equal the loader's (sha256Chunks).
+TEST(Sha256, ChunksWhileWritingEqualChunksOfTheWhole) {
+  std::string data;
+  for (int i = 0; i < 10000; ++i)
+    data += char(i * 13 + 5);
+  for (uint64_t chunk : {uint64_t(64), uint64_t(1000), uint64_t(4096), uint64_t(10000), uint64_t(20000)}) {
+    std::vector<std::string> whole = axe::sha256Chunks(data.data(), data.size(), chunk, 3);
+    EXPECT_EQ(whole.size(), (data.size() + chunk - 1) / chunk);
+    EXPECT_EQ(whole[0], sha256Hex(data.data(), size_t(std::min<uint64_t>(chunk, data.size()))));
+    for (size_t piece : {size_t(1), size_t(7), size_t(4096), size_t(9999)}) {
+      axe::ChunkedSha256 streamed(chunk);
+      for (size_t at = 0; at < data.size(); at += piece)
+        streamed.update(data.data() + at, std::min(piece, data.size() - at));
+      EXPECT_EQ(streamed.finish(), whole) << "chunk " << chunk << ", pieces of " << piece;
+    }
+  }
+  EXPECT_TRUE(axe::sha256Chunks(data.data(), 0, 64, 2).empty());
+  EXPECT_TRUE(axe::ChunkedSha256(64).finish().empty());
+}
+
+} // namespace

@@ -17,6 +17,7 @@
 
 #include "models/Error.h"
 #include "runtime/text/ChatFormat.h"
+#include "tools/common/Version.h"
 
 #include <cstdio>
 #include <string>
@@ -79,7 +80,15 @@ int run() {
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::puts(axe::versionLine("axe-chat-template").c_str());
+    return 0;
+  }
+  if (argc > 1) {
+    std::fprintf(stderr, "usage: axe-chat-template [--version] < request.json > prompt.txt\n");
+    return 2;
+  }
   try {
     return run();
   } catch (const std::exception &e) {

@@ -8,7 +8,8 @@
 //   axe-compile MODEL_DIR --export-checkpoint OUT_DIR    the FP8 checkpoint vLLM loads
 //
 // Bad input (a malformed checkpoint or config) ends with one line "axe-compile: error: ..." naming
-// the file and tensor or field, and exit status 1.
+// the file and tensor or field, and exit status 1. Writing an artifact or a checkpoint reports
+// progress and a closing summary on stderr (-q: none; -v: a timing line per stage, too).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include "models/ModelConfig.h"
 #include "models/PrecisionReport.h"
 #include "passes/Passes.h"
+#include "tools/common/Version.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "models/Qwen35MoeImporter.h"
@@ -34,8 +36,11 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
+#include <unistd.h>
 
 namespace cl = llvm::cl;
 
@@ -73,7 +78,8 @@ cl::opt<std::string> exportCheckpoint("export-checkpoint",
                                       cl::desc("Write the FP8 checkpoint (compressed-tensors) "
                                                "to this new directory"),
                                       cl::value_desc("dir"), cl::init(""), cl::cat(category));
-cl::opt<std::string> output("o", cl::desc("Output file (default: stdout)"),
+cl::opt<std::string> output("o", cl::desc("Output: model.axe (an artifact), or with --emit=axe a "
+                                          "file for the IR (- for stdout)"),
                             cl::value_desc("file"), cl::init("-"), cl::cat(category));
 cl::opt<bool> summary("summary",
                       cl::desc("Print a model summary (layers, parameters by component, active "
@@ -87,6 +93,18 @@ cl::opt<int64_t> kvBlockSize("kv-block-size", cl::desc("Tokens per KV-cache bloc
                              cl::cat(category));
 cl::opt<std::string> kvCache("kv-cache", cl::desc("KV-cache element type: bf16 or fp8"),
                              cl::init("bf16"), cl::cat(category));
+cl::opt<bool> quiet("q", cl::desc("No progress and no summary on stderr (errors only)"),
+                    cl::init(false), cl::cat(category));
+cl::opt<bool> verbose("v", cl::desc("Also print how long each stage took"), cl::init(false),
+                      cl::cat(category));
+
+uint64_t directoryBytes(const std::string &dir) {
+  uint64_t bytes = 0;
+  for (const auto &e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file())
+      bytes += e.file_size();
+  return bytes;
+}
 
 std::string withCommas(uint64_t n) {
   std::string s = std::to_string(n);
@@ -169,8 +187,18 @@ int run() {
   }
   if (modelDir.empty() == configOnly.empty())
     throw axe::Error("give exactly one of MODEL_DIR or --config-only config.json");
-  if (emit.empty())
-    emit = llvm::StringRef(output).ends_with(".axe") ? "artifact" : "axe";
+  if (quiet && verbose)
+    throw axe::Error("-q and -v contradict each other; give one");
+  bool explicitOutput = output.getNumOccurrences() > 0;
+  if (emit.empty()) {
+    if (llvm::StringRef(output).ends_with(".axe"))
+      emit = "artifact";
+    else if (output != "-")
+      throw axe::Error("-o " + output + ": an artifact's name ends in .axe (-o model.axe); to "
+                       "write the imported IR to this file, pass --emit=axe");
+    else
+      emit = "axe";
+  }
   if (emit != "axe" && emit != "axe-fused" && emit != "artifact" && emit != "ptx" && emit != "cubin")
     throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, artifact, ptx, cubin)");
   bool gpu = emit == "ptx" || emit == "cubin";
@@ -189,6 +217,18 @@ int run() {
   if (kvBlockSize <= 0)
     throw axe::Error("--kv-block-size must be positive");
 
+  // Without -o, a summary, a report or an export is the product and the IR is not printed.
+  bool writeIR = explicitOutput || !(summary || report || !exportCheckpoint.empty());
+  if (writeIR && !explicitOutput && ::isatty(STDOUT_FILENO))
+    throw axe::Error("this would print the IR on the terminal: pass -o model.axe for an "
+                     "artifact, or --emit=axe -o FILE.mlir (or -o -) for the IR");
+
+  axe::Progress progress("axe-compile",
+                         quiet     ? axe::Verbosity::Quiet
+                         : verbose ? axe::Verbosity::Verbose
+                                   : axe::Verbosity::Normal,
+                         axe::Progress::isStderrTerminal());
+  progress.stage("reading the config and the checkpoint's headers");
   std::string configPath = configOnly.empty() ? modelDir + "/config.json" : configOnly;
   axe::ModelConfig config = axe::readModelConfig(configPath);
   std::optional<axe::Checkpoint> checkpoint;
@@ -197,14 +237,13 @@ int run() {
 
   if (summary)
     printSummary(config, llvm::outs());
-  // Without -o, a summary, a report or an export is the product and the IR is not printed.
-  bool writeIR = output.getNumOccurrences() > 0 || !(summary || report || !exportCheckpoint.empty());
   if (!writeIR && !report && exportCheckpoint.empty())
     return 0;
 
   mlir::DialectRegistry registry;
   axe::nvvm::registerNvvmDialects(registry);
   mlir::MLIRContext context(registry);
+  progress.stage("importing");
   axe::ImportOptions options;
   options.kvBlockSize = kvBlockSize;
   options.kvCacheFp8 = kvCache == "fp8";
@@ -214,6 +253,7 @@ int run() {
     return 2;
   }
   if (emit != "axe" || report || !exportCheckpoint.empty()) {
+    progress.stage("precision passes");
     mlir::PassManager pm(&context);
     mlir::axe::AssignPrecisionPassOptions assign;
     assign.policy = precision;
@@ -227,8 +267,14 @@ int run() {
   }
   if (report)
     axe::printPrecisionReport(*module, precision, reportFormat, llvm::outs());
-  if (!exportCheckpoint.empty())
-    axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint);
+  if (!exportCheckpoint.empty()) {
+    progress.stage("exporting the checkpoint");
+    axe::ExportOptions exportOptions;
+    exportOptions.progress = &progress;
+    axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint, exportOptions);
+    progress.summary("wrote " + exportCheckpoint, checkpoint->totalBytes(),
+                     directoryBytes(exportCheckpoint));
+  }
   if (gpu) {
     int experts = 0;
     module->walk([&](mlir::Operation *op) {
@@ -263,7 +309,9 @@ int run() {
     axe::ArtifactOptions artifact;
     artifact.policy = precision;
     artifact.dumpDir = dumpKernels;
+    artifact.progress = &progress;
     axe::writeArtifact(*module, config, *checkpoint, output, artifact);
+    progress.summary("wrote " + output, checkpoint->totalBytes(), directoryBytes(output));
     return 0;
   }
   if (!writeIR)
@@ -281,7 +329,12 @@ int run() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG and one error line naming the
+  // file, instead of SIGXFSZ and LLVM's crash report.
+  ::signal(SIGXFSZ, SIG_IGN);
   cl::HideUnrelatedOptions(category);
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << axe::versionLine("axe-compile") << "\n"; });
   cl::ParseCommandLineOptions(argc, argv, "axe compiler: Qwen3.5-MoE checkpoint -> artifact\n");
   try {
     return run();

@@ -16,6 +16,7 @@
 #include "models/Error.h"
 #include "models/Fp8.h"
 #include "runtime/cuda/CudaDriver.h"
+#include "tools/common/Version.h"
 
 #include <algorithm>
 #include <chrono>
@@ -80,6 +81,10 @@ struct Shape {
 } // namespace
 
 int main(int argc, char **argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::puts(axe::versionLine("axe-gpu-check").c_str());
+    return 0;
+  }
   if (argc < 2) {
     std::fprintf(stderr, "usage: axe-gpu-check LIBRARY.so [--out TABLE.md]\n");
     return 2;

@@ -8,6 +8,7 @@
 #include "dialects/axe/AxeDialect.h"
 #include "passes/Passes.h"
 #include "lowering/nvvm/NvvmPasses.h"
+#include "tools/common/Version.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,8 +19,12 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
+  llvm::cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << axe::versionLine("axe-opt") << "\n"; });
   mlir::registerTransformsPasses(); // canonicalize, cse, ...
   mlir::registerConversionPasses(); // the upstream lowerings the GPU pipeline is made of
   mlir::registerGPUPasses();

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 namespace axe::cli {
@@ -64,7 +65,21 @@ bool takeModel(const std::string &arg, std::string &model) {
   if (!model.empty())
     usageError("unexpected argument '" + arg + "' (one model directory only)");
   model = arg;
+  checkNotCheckpoint(model);
   return true;
+}
+
+void checkNotCheckpoint(const std::string &dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || fs::exists(fs::path(dir) / "manifest.json", ec))
+    return;
+  bool checkpoint = fs::exists(fs::path(dir) / "config.json", ec);
+  for (fs::directory_iterator it(dir, ec), end; !checkpoint && !ec && it != end; it.increment(ec))
+    checkpoint = it->path().extension() == ".safetensors";
+  if (checkpoint)
+    throw Error(dir + ": this is a checkpoint, not an artifact; compile it first: axe-compile " +
+                dir + " -o model.axe, then axe-run model.axe");
 }
 
 FlagReader::FlagReader(int argc, char **argv, int &i) : argc(argc), argv(argv), i(i) {

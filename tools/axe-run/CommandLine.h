@@ -28,6 +28,9 @@ std::vector<int64_t> parseIntList(const std::string &text, const std::string &fl
 // The model directory is the one argument that is not a flag: true when `arg` is it (stored in
 // `model`); a second one is a usage error.
 bool takeModel(const std::string &arg, std::string &model);
+// A checkpoint directory (config.json or *.safetensors, no manifest.json) given where an artifact
+// is expected: throws an error that says to run axe-compile first.
+void checkNotCheckpoint(const std::string &dir);
 
 // Splits "--flag=value" or "--flag value" (consuming argv[i + 1]); `boolean` flags take no value.
 struct FlagReader {

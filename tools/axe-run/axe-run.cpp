@@ -25,6 +25,7 @@
 #include "tools/axe-run/Chat.h"
 #include "tools/axe-run/Serve.h"
 #include "tools/axe-run/CommandLine.h"
+#include "tools/common/Version.h"
 
 #include <algorithm>
 #include <chrono>
@@ -318,6 +319,10 @@ int run(const Options &o) {
 } // namespace
 
 int main(int argc, char **argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::puts(axe::versionLine("axe-run").c_str());
+    return 0;
+  }
   try {
     if (argc >= 2 && std::string(argv[1]) == "bench")
       return axe::cli::runBench(argc - 1, argv + 1);

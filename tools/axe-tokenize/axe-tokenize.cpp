@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "models/Error.h"
+#include "tools/common/Version.h"
 #include "runtime/text/StreamingDecoder.h"
 #include "runtime/text/Tokenizer.h"
 
@@ -49,7 +50,10 @@ Options parseArgs(int argc, char **argv) {
       o.decode = true;
     else if (a == "--stream")
       o.stream = true;
-    else if (a == "-h" || a == "--help") {
+    else if (a == "--version") {
+      std::puts(axe::versionLine("axe-tokenize").c_str());
+      std::exit(0);
+    } else if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       std::exit(0);
     } else if (a.rfind("--", 0) == 0 || !o.tokenizer.empty())

@@ -47,7 +47,7 @@ def test_plain_progress_and_summary(axe_compile, models, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "\r" not in run.stderr and "\033" not in run.stderr  # a pipe gets plain lines
     assert re.search(r"^axe-compile: weights [\d.]+ [kMG]?B in [\d.]+ s", run.stderr, re.M), run.stderr
-    assert re.search(r"^axe-compile: hashing [\d.]+ [kMG]?B in ", run.stderr, re.M), run.stderr
+    assert "hashing" not in run.stderr  # the weights are hashed as they are written
     assert len(SUMMARY.findall(run.stderr)) == 1, run.stderr
     assert run.stderr.strip().splitlines()[-1].startswith("axe-compile: wrote "), run.stderr
 
@@ -58,8 +58,8 @@ def test_quiet_and_verbose(axe_compile, models, tmp_path):
     assert (tmp_path / "q.axe" / "manifest.json").is_file()
     verbose = compile_tiny(axe_compile, models, tmp_path / "v.axe", "-v")
     assert verbose.returncode == 0, verbose.stderr
-    for stage in ["importing", "precision passes", "weights", "compiling the CPU kernels", "hashing",
-                  "flushing to disk"]:
+    for stage in ["importing", "precision passes", "weights", "compiling the CPU kernels",
+                  "manifest and tokenizer files", "flushing to disk"]:
         assert re.search(rf"^axe-compile: {stage}: [\d.]+ s$", verbose.stderr, re.M), (stage, verbose.stderr)
     assert SUMMARY.search(verbose.stderr), verbose.stderr
     both = compile_tiny(axe_compile, models, tmp_path / "b.axe", "-q", "-v")
@@ -205,7 +205,8 @@ def test_everything_is_on_disk_before_the_rename(axe_compile, models, tmp_path):
     if run.returncode != 0 and "ptrace" in run.stderr:
         pytest.skip("ptrace is not permitted here: " + run.stderr.strip())
     assert run.returncode == 0, run.stderr
-    calls = [line.split(" ", 1)[1] for line in log.read_text().splitlines() if " " in line]
+    # "PID  call(...)": strace pads the pid column, so split on any run of spaces.
+    calls = [line.split(None, 1)[1] for line in log.read_text().splitlines() if " " in line]
     final = [i for i, c in enumerate(calls) if c.startswith("renameat2(") and f'"{out}"' in c]
     assert len(final) == 1 and "RENAME_NOREPLACE" in calls[final[0]], calls
     tmp = re.search(r'"([^"]+\.tmp-\d+-\w{6})"', calls[final[0]]).group(1)

@@ -85,6 +85,9 @@ Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes) 
   Value wide = arith::ExtSIOp::create(b, loc, i16s, v);
   Value shifted = arith::ShLIOp::create(b, loc, wide, splat16(7));
   Value masked = arith::AndIOp::create(b, loc, shifted, splat16(static_cast<int16_t>(0xBF80)));
+  Value nanBit = arith::AndIOp::create(b, loc, arith::AddIOp::create(b, loc, masked, splat16(0x80)),
+                                       splat16(0x4000));
+  masked = arith::OrIOp::create(b, loc, masked, nanBit);
   Value half = arith::BitcastOp::create(b, loc, VectorType::get({lanes}, b.getF16Type()), masked);
   Value single = arith::ExtFOp::create(b, loc, f32s, half);
   Value scale = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 256.0f));
@@ -164,11 +167,17 @@ Value KernelBuilder::decodeE4M3(Value bits) {
   // e4m3 -> f16 by moving the fields into place: sign to bit 15, exponent and mantissa to
   // bits 13..7 (a shift by 7 of the sign-extended byte, then clearing bit 14). The f16 then
   // equals the e4m3 value times 2^-8, subnormals included; scale back by 256 exactly.
+  // The NaN codes 0x7F/0xFF (and only they) move to 0x3F80 | sign, the only field pattern to
+  // which adding 0x80 carries into bit 14: OR-ing that carry in gives an f16 NaN (exponent all
+  // ones, mantissa 0x380). Two integer ops, no compare and select in the GEMV's inner loop.
   Type i16 = b.getI16Type();
+  auto c16 = [&](int16_t v) { return arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(v)); };
   Value wide = arith::ExtSIOp::create(b, loc, i16, bits);
-  Value shifted = arith::ShLIOp::create(b, loc, wide, arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(7)));
-  Value masked = arith::AndIOp::create(b, loc, shifted,
-                                       arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(static_cast<int16_t>(0xBF80))));
+  Value shifted = arith::ShLIOp::create(b, loc, wide, c16(7));
+  Value masked = arith::AndIOp::create(b, loc, shifted, c16(static_cast<int16_t>(0xBF80)));
+  Value nanBit = arith::AndIOp::create(b, loc, arith::AddIOp::create(b, loc, masked, c16(0x80)),
+                                       c16(0x4000));
+  masked = arith::OrIOp::create(b, loc, masked, nanBit);
   Value half = arith::BitcastOp::create(b, loc, b.getF16Type(), masked);
   Value single = arith::ExtFOp::create(b, loc, b.getF32Type(), half);
   return mul(single, f32(256.0f));
@@ -202,6 +211,8 @@ Value KernelBuilder::encodeE4M3(Value value) {
       arith::AddIOp::create(b, loc, kept, upInt));
   Value isSub = cmpf(arith::CmpFPredicate::OLT, magnitude, f32(0.015625f));
   Value chosen = select(isSub, subnormal, code);
+  // NaN (kept by the clamp's minimumf/maximumf) encodes as the NaN code, as the decode reads it.
+  chosen = select(cmpf(arith::CmpFPredicate::UNO, value, value), ci(0x7f), chosen);
   Value withSign = arith::OrIOp::create(b, loc, chosen, sign);
   return arith::TruncIOp::create(b, loc, b.getI8Type(), withSign);
 }

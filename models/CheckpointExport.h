@@ -21,6 +21,7 @@ namespace axe {
 
 struct ExportOptions {
   uint64_t maxShardBytes = 5ull << 30; // as Hugging Face shards
+  bool allowNonFiniteWeights = false;  // --allow-non-finite-weights
 };
 
 // `module` has been through axe-assign-precision and axe-quantize{scheme=channel}. Throws

@@ -68,7 +68,8 @@ std::string sha256File(const fs::path &path, uint64_t &bytes) {
   return hex;
 }
 
-void writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path) {
+void writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path,
+                  const MaterializeOptions &materialize) {
   SafetensorsWriter writer(path.string());
   writer.setMetadata("format", "axe");
   for (const Buffer &b : program.buffers)
@@ -78,7 +79,8 @@ void writeWeights(const StepProgram &program, const Checkpoint &checkpoint, cons
   for (const Buffer &b : program.buffers)
     if (b.kind == BufferKind::Weight)
       materializeParam(checkpoint, b.param,
-                       [&](const void *data, size_t bytes) { writer.write(data, bytes); });
+                       [&](const void *data, size_t bytes) { writer.write(data, bytes); },
+                       materialize);
   writer.finish();
 }
 
@@ -142,7 +144,7 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   fs::path tmp = makeTempDir(outDir);
   fs::create_directories(tmp / "cpu");
   try {
-    writeWeights(program, checkpoint, tmp / "weights.safetensors");
+    writeWeights(program, checkpoint, tmp / "weights.safetensors", {options.allowNonFiniteWeights});
     cpu::CodegenOptions codegen;
     codegen.dumpDir = options.dumpDir;
     cpu::emitSharedLibrary(*program.kernelModule, (tmp / "cpu" / "kernels.so").string(), codegen);

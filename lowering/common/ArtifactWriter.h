@@ -21,6 +21,7 @@ namespace axe {
 struct ArtifactOptions {
   std::string policy = "default";
   std::string dumpDir; // kernel IR dumps (--dump-kernels)
+  bool allowNonFiniteWeights = false; // --allow-non-finite-weights
 };
 
 // `module` has been through the precision passes. Throws axe::Error; leaves nothing behind on

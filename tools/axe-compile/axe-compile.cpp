@@ -87,6 +87,9 @@ cl::opt<int64_t> kvBlockSize("kv-block-size", cl::desc("Tokens per KV-cache bloc
                              cl::cat(category));
 cl::opt<std::string> kvCache("kv-cache", cl::desc("KV-cache element type: bf16 or fp8"),
                              cl::init("bf16"), cl::cat(category));
+cl::opt<bool> allowNonFinite("allow-non-finite-weights",
+                             cl::desc("Compile weights that hold NaN or Inf (refused by default)"),
+                             cl::init(false), cl::cat(category));
 
 std::string withCommas(uint64_t n) {
   std::string s = std::to_string(n);
@@ -227,8 +230,11 @@ int run() {
   }
   if (report)
     axe::printPrecisionReport(*module, precision, reportFormat, llvm::outs());
-  if (!exportCheckpoint.empty())
-    axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint);
+  if (!exportCheckpoint.empty()) {
+    axe::ExportOptions exportOptions;
+    exportOptions.allowNonFiniteWeights = allowNonFinite;
+    axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint, exportOptions);
+  }
   if (gpu) {
     int experts = 0;
     module->walk([&](mlir::Operation *op) {
@@ -263,6 +269,7 @@ int run() {
     axe::ArtifactOptions artifact;
     artifact.policy = precision;
     artifact.dumpDir = dumpKernels;
+    artifact.allowNonFiniteWeights = allowNonFinite;
     axe::writeArtifact(*module, config, *checkpoint, output, artifact);
     return 0;
   }

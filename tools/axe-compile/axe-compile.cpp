@@ -90,6 +90,30 @@ cl::opt<std::string> kvCache("kv-cache", cl::desc("KV-cache element type: bf16 o
 cl::opt<bool> allowNonFinite("allow-non-finite-weights",
                              cl::desc("Compile weights that hold NaN or Inf (refused by default)"),
                              cl::init(false), cl::cat(category));
+cl::opt<bool> ignoreUnknown("ignore-unknown-tensors",
+                            cl::desc("Compile a checkpoint that holds tensors axe does not know "
+                                     "(refused by default)"),
+                            cl::init(false), cl::cat(category));
+
+// Refuses (or, with --ignore-unknown-tensors, counts in one warning) the checkpoint's tensors
+// that the model does not read: a wrong or mixed-up checkpoint should not compile silently.
+void checkUnknownTensors(mlir::ModuleOp module, const axe::Checkpoint &checkpoint) {
+  std::vector<std::string> unknown = axe::unknownTensors(module, checkpoint);
+  if (unknown.empty())
+    return;
+  std::string list;
+  for (size_t i = 0; i < unknown.size() && i < 3; ++i)
+    list += (i ? ", '" : "'") + unknown[i] + "'";
+  if (unknown.size() > 3)
+    list += ", ...";
+  std::string what = std::to_string(unknown.size()) + " tensor" +
+                     (unknown.size() == 1 ? "" : "s") + " that a Qwen3.5-MoE text model does not use (" +
+                     list + ")";
+  if (!ignoreUnknown)
+    throw axe::Error(checkpoint.dir() + ": " + what +
+                     "; check that this is the right checkpoint, or pass --ignore-unknown-tensors");
+  llvm::errs() << "axe-compile: warning: " << checkpoint.dir() << ": ignoring " << what << "\n";
+}
 
 std::string withCommas(uint64_t n) {
   std::string s = std::to_string(n);
@@ -216,6 +240,8 @@ int run() {
     llvm::errs() << "axe-compile: internal error: the imported IR does not verify\n";
     return 2;
   }
+  if (checkpoint)
+    checkUnknownTensors(*module, *checkpoint);
   if (emit != "axe" || report || !exportCheckpoint.empty()) {
     mlir::PassManager pm(&context);
     mlir::axe::AssignPrecisionPassOptions assign;

@@ -69,6 +69,7 @@ def test_batch_of_requests(axe_run, linear_only, tmp_path):
                 for i, n in enumerate(lengths)]
     flags = ["--max-num-seqs", "4", "--max-num-batched-tokens", "96"]
     together, together_logits, summary = run_batch(axe_run, artifact, requests, tmp_path / "together", *flags)
+    assert "cache: no KV cache (no full-attention layer), 4 state slots" in summary, summary
     assert [len(o["completions"][0]["tokens"]) for o in together] == [r["max_tokens"] for r in requests], summary
     for i, r in enumerate(requests):
         alone, alone_logits, _ = run_batch(axe_run, artifact, [r], tmp_path / f"alone{i}", *flags)

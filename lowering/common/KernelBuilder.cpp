@@ -69,8 +69,10 @@ Value KernelBuilder::indexToF32(Value i) {
   return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
 }
 
-Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes) {
+Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes, float *factor) {
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  if (factor)
+    *factor = 1.0f;
   Value v = vector::LoadOp::create(b, loc, VectorType::get({lanes}, elem), memref, indices);
   auto f32s = VectorType::get({lanes}, b.getF32Type());
   if (elem.isF32())
@@ -90,6 +92,10 @@ Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes) 
   masked = arith::OrIOp::create(b, loc, masked, nanBit);
   Value half = arith::BitcastOp::create(b, loc, VectorType::get({lanes}, b.getF16Type()), masked);
   Value single = arith::ExtFOp::create(b, loc, f32s, half);
+  if (factor) {
+    *factor = 256.0f;
+    return single;
+  }
   Value scale = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 256.0f));
   return arith::MulFOp::create(b, loc, single, scale);
 }
@@ -129,18 +135,25 @@ SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> 
   Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 0.0f));
   SmallVector<Value> init(xAts.size(), zero);
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), init);
+  float xFactor = 1.0f, yFactor = 1.0f;
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value k = addi(lo, loop.getInductionVar());
-    Value yv = loadLanes(y, at(yAt, k), lanes);
+    // e4m3 lanes stay 2^-8 of their value and the sums are scaled back once: scaling by a power
+    // of two is exact, so the sums are the same bits (outside f32's subnormal range) for two
+    // fewer multiplies per 16 lanes in the FP8 GEMV's inner loop.
+    Value yv = loadLanes(y, at(yAt, k), lanes, &yFactor);
     SmallVector<Value> next;
     for (auto [i, xAt] : llvm::enumerate(xAts))
-      next.push_back(vector::FMAOp::create(b, loc, loadLanes(x, at(xAt, k), lanes), yv, loop.getRegionIterArgs()[i]));
+      next.push_back(vector::FMAOp::create(b, loc, loadLanes(x, at(xAt, k), lanes, &xFactor), yv,
+                                           loop.getRegionIterArgs()[i]));
     scf::YieldOp::create(b, loc, next);
   }
-  for (Value acc : loop.getResults())
-    sums.push_back(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
+  for (Value acc : loop.getResults()) {
+    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
+    sums.push_back(xFactor * yFactor == 1.0f ? sum : mul(sum, f32(xFactor * yFactor)));
+  }
   return sums;
 }
 

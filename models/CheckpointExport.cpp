@@ -215,10 +215,12 @@ void Exporter::writeShards(const fs::path &dir) {
     };
     if (!job.copyOf.empty()) {
       TensorView v = ckpt.get(job.copyOf);
+      if (!options.allowNonFiniteWeights)
+        checkFinite(v);
       sink(v.data, v.info->numBytes());
       ckpt.release(job.copyOf);
     } else {
-      materializeParam(ckpt, job.param, sink);
+      materializeParam(ckpt, job.param, sink, {options.allowNonFiniteWeights});
     }
   }
   for (auto &w : writers)

@@ -23,6 +23,7 @@ namespace axe {
 struct ExportOptions {
   uint64_t maxShardBytes = 5ull << 30; // as Hugging Face shards
   Progress *progress = nullptr;         // the bytes of the tensors as they are written
+  bool allowNonFiniteWeights = false;  // --allow-non-finite-weights
 };
 
 // `module` has been through axe-assign-precision and axe-quantize{scheme=channel}. Throws

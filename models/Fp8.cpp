@@ -94,9 +94,10 @@ extern "C" void axe_quantize_rows(const float *w, int64_t rows, int64_t cols, ui
                                   float *scales) {
   for (int64_t r = 0; r < rows; ++r) {
     const float *row = w + r * cols;
-    float amax = 0.0f;
+    float amax = 0.0f; // of the finite values, as ParamMaterializer's scales
     for (int64_t c = 0; c < cols; ++c)
-      amax = std::fmax(amax, std::fabs(row[c]));
+      if (std::isfinite(row[c]) && std::fabs(row[c]) > amax)
+        amax = std::fabs(row[c]);
     scales[r] = axe::weightScale(amax);
     for (int64_t c = 0; c < cols; ++c)
       values[r * cols + c] = axe::quantizeE4M3(row[c], scales[r]);

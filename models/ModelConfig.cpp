@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace axe {
@@ -14,6 +15,36 @@ namespace axe {
 namespace {
 
 using json = nlohmann::json;
+
+// Upper bounds of the size fields. Each is far above the real 35B config and the largest known
+// Qwen models (Qwen3-235B: hidden 4096, 94 layers, 64 heads, 128 experts, 1536 wide; Qwen3.5
+// 397B: 512 experts, vocab 248320; Qwen3 contexts up to ~1M) and the largest dense ones (hidden
+// 16384, 126 layers, 53248 wide), yet small enough that every product the importer, the parameter
+// counts and the runtime form (elements, bytes) fits in 63 bits with room to spare.
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxHidden = 1 << 16;
+constexpr int64_t kMaxHeads = 1024;
+constexpr int64_t kMaxHeadDim = 2048;
+constexpr int64_t kMaxIntermediate = 1 << 18;
+constexpr int64_t kMaxExperts = 4096;
+constexpr int64_t kMaxVocab = 1 << 22;        // token ids stay far inside the kernels' int32
+constexpr int64_t kMaxPositions = 1 << 24;    // positions are int32 in the step's signature
+constexpr int64_t kMaxConvKernel = 64;
+
+// a * b, or an error naming `what` when it does not fit in 64 bits.
+uint64_t mulChecked(uint64_t a, uint64_t b, const char *what) {
+  uint64_t out;
+  if (__builtin_mul_overflow(a, b, &out))
+    throw Error(std::string("the config's ") + what + " overflows 64 bits");
+  return out;
+}
+
+uint64_t addChecked(uint64_t a, uint64_t b, const char *what) {
+  uint64_t out;
+  if (__builtin_add_overflow(a, b, &out))
+    throw Error(std::string("the config's ") + what + " overflows 64 bits");
+  return out;
+}
 
 // Reads typed fields of one JSON object, naming the file and the field in every error.
 class FieldReader {
@@ -30,11 +61,39 @@ public:
     return it == object_.end() || it->is_null() ? nullptr : &*it;
   }
 
-  void positive(const std::string &field, int64_t &out) const {
+  // A positive integer up to `max` (axe's bound; see the constants above).
+  void positive(const std::string &field, int64_t &out, int64_t max) const {
     if (const json *v = find(field)) {
-      if (!v->is_number_integer() || v->get<int64_t>() <= 0)
+      if (!v->is_number_integer() || (v->is_number_unsigned() ? v->get<uint64_t>() == 0
+                                                              : v->get<int64_t>() <= 0))
         fail(field, "must be a positive integer, got " + v->dump());
+      if (v->is_number_unsigned() ? v->get<uint64_t>() > static_cast<uint64_t>(max)
+                                  : v->get<int64_t>() > max)
+        fail(field, "is " + v->dump() + ", above axe's bound of " + std::to_string(max) +
+                        " (far beyond any known Qwen model: is the config damaged?)");
       out = v->get<int64_t>();
+    }
+  }
+
+  // A token id (or a list of them) inside [0, vocab): null and absent fields add nothing.
+  void tokenIds(const std::string &field, int64_t vocab, std::vector<int64_t> &out) const {
+    const json *v = find(field);
+    if (!v)
+      return;
+    std::vector<const json *> ids;
+    if (v->is_array())
+      for (const json &e : *v)
+        ids.push_back(&e);
+    else
+      ids.push_back(v);
+    for (const json *id : ids) {
+      if (!id->is_number_integer())
+        fail(field, "must be a token id or a list of them, got " + v->dump());
+      if (id->is_number_unsigned() ? id->get<uint64_t>() >= static_cast<uint64_t>(vocab)
+                                   : (id->get<int64_t>() < 0 || id->get<int64_t>() >= vocab))
+        fail(field, "has " + id->dump() + ", which is not a token id in [0, vocab_size " +
+                        std::to_string(vocab) + ")");
+      out.push_back(id->get<int64_t>());
     }
   }
 
@@ -71,22 +130,22 @@ private:
 void readTextFields(const json &text, const std::string &origin, const std::string &scope,
                     ModelConfig &c) {
   FieldReader r(text, origin, scope);
-  r.positive("vocab_size", c.vocabSize);
-  r.positive("hidden_size", c.hiddenSize);
-  r.positive("num_hidden_layers", c.numLayers);
-  r.positive("num_attention_heads", c.numHeads);
-  r.positive("num_key_value_heads", c.numKvHeads);
-  r.positive("head_dim", c.headDim);
-  r.positive("linear_num_key_heads", c.linearNumKeyHeads);
-  r.positive("linear_num_value_heads", c.linearNumValueHeads);
-  r.positive("linear_key_head_dim", c.linearKeyHeadDim);
-  r.positive("linear_value_head_dim", c.linearValueHeadDim);
-  r.positive("linear_conv_kernel_dim", c.linearConvKernel);
-  r.positive("num_experts", c.numExperts);
-  r.positive("num_experts_per_tok", c.numExpertsPerTok);
-  r.positive("moe_intermediate_size", c.moeIntermediate);
-  r.positive("shared_expert_intermediate_size", c.sharedIntermediate);
-  r.positive("max_position_embeddings", c.maxPositionEmbeddings);
+  r.positive("vocab_size", c.vocabSize, kMaxVocab);
+  r.positive("hidden_size", c.hiddenSize, kMaxHidden);
+  r.positive("num_hidden_layers", c.numLayers, kMaxLayers);
+  r.positive("num_attention_heads", c.numHeads, kMaxHeads);
+  r.positive("num_key_value_heads", c.numKvHeads, kMaxHeads);
+  r.positive("head_dim", c.headDim, kMaxHeadDim);
+  r.positive("linear_num_key_heads", c.linearNumKeyHeads, kMaxHeads);
+  r.positive("linear_num_value_heads", c.linearNumValueHeads, kMaxHeads);
+  r.positive("linear_key_head_dim", c.linearKeyHeadDim, kMaxHeadDim);
+  r.positive("linear_value_head_dim", c.linearValueHeadDim, kMaxHeadDim);
+  r.positive("linear_conv_kernel_dim", c.linearConvKernel, kMaxConvKernel);
+  r.positive("num_experts", c.numExperts, kMaxExperts);
+  r.positive("num_experts_per_tok", c.numExpertsPerTok, kMaxExperts);
+  r.positive("moe_intermediate_size", c.moeIntermediate, kMaxIntermediate);
+  r.positive("shared_expert_intermediate_size", c.sharedIntermediate, kMaxIntermediate);
+  r.positive("max_position_embeddings", c.maxPositionEmbeddings, kMaxPositions);
   r.number("rms_norm_eps", c.rmsNormEps);
   r.boolean("tie_word_embeddings", c.tieWordEmbeddings);
   r.boolean("attn_output_gate", c.attnOutputGate);
@@ -120,7 +179,7 @@ void readTextFields(const json &text, const std::string &origin, const std::stri
       r.fail("decoder_sparse_step", "must be 1: every Qwen3.5-MoE layer is sparse");
 
   int64_t interval = 4;
-  r.positive("full_attention_interval", interval);
+  r.positive("full_attention_interval", interval, kMaxLayers);
   if (const json *types = r.find("layer_types")) {
     if (!types->is_array())
       r.fail("layer_types", "must be a list of 'linear_attention' / 'full_attention'");
@@ -142,14 +201,10 @@ void readTextFields(const json &text, const std::string &origin, const std::stri
                                                       : LayerType::LinearAttention);
   }
 
-  if (const json *eos = r.find("eos_token_id")) {
-    if (eos->is_number_integer())
-      c.eosTokenIds.push_back(eos->get<int64_t>());
-    else if (eos->is_array())
-      for (const json &e : *eos)
-        if (e.is_number_integer())
-          c.eosTokenIds.push_back(e.get<int64_t>());
-  }
+  r.tokenIds("eos_token_id", c.vocabSize, c.eosTokenIds);
+  std::vector<int64_t> unused; // checked, so that a damaged id fails here and not at run time
+  r.tokenIds("bos_token_id", c.vocabSize, unused);
+  r.tokenIds("pad_token_id", c.vocabSize, unused);
 }
 
 void readQuantization(const json &top, const std::string &origin, ModelConfig &c) {
@@ -202,6 +257,11 @@ void validate(const ModelConfig &c, const std::string &origin) {
     fail("rope_theta must be positive");
   if (!c.attnOutputGate)
     fail("attn_output_gate is false; axe implements the gated attention of Qwen3.5 only");
+  try {
+    countParameters(c); // every size product, overflow-checked
+  } catch (const Error &e) {
+    fail(e.what());
+  }
 }
 
 } // namespace
@@ -250,35 +310,57 @@ ModelConfig readModelConfig(const std::string &path) {
 }
 
 uint64_t ParameterCounts::total() const {
-  return embedding + lmHead + finalNorm + attention + linearAttention + routedExperts +
-         sharedExperts + routers + layerNorms;
+  uint64_t n = 0;
+  for (uint64_t part : {embedding, lmHead, finalNorm, attention, linearAttention, routedExperts,
+                        sharedExperts, routers, layerNorms})
+    n = addChecked(n, part, "parameter count");
+  return n;
 }
 
 ParameterCounts countParameters(const ModelConfig &c) {
+  // Checked: the config's bounds keep these far from 2^64, but the counts must never wrap.
   using u = uint64_t;
+  auto mul = [](std::initializer_list<u> factors) {
+    u n = 1;
+    for (u f : factors)
+      n = mulChecked(n, f, "parameter count");
+    return n;
+  };
+  auto add = [](std::initializer_list<u> terms) {
+    u n = 0;
+    for (u t : terms)
+      n = addChecked(n, t, "parameter count");
+    return n;
+  };
   const u h = c.hiddenSize;
   ParameterCounts p;
-  p.embedding = u(c.vocabSize) * h;
-  p.lmHead = c.tieWordEmbeddings ? 0 : u(c.vocabSize) * h;
+  p.embedding = mul({u(c.vocabSize), h});
+  p.lmHead = c.tieWordEmbeddings ? 0 : p.embedding;
   p.finalNorm = h;
 
-  const u qWidth = u(c.numHeads) * c.headDim * (c.attnOutputGate ? 2 : 1);
-  const u kvWidth = u(c.numKvHeads) * c.headDim;
-  const u attentionLayer = qWidth * h + 2 * kvWidth * h + u(c.numHeads) * c.headDim * h + 2 * u(c.headDim);
+  const u headsWidth = mul({u(c.numHeads), u(c.headDim)});
+  const u qWidth = mul({headsWidth, u(c.attnOutputGate ? 2 : 1)});
+  const u kvWidth = mul({u(c.numKvHeads), u(c.headDim)});
+  const u attentionLayer = add({mul({qWidth, h}), mul({2, kvWidth, h}), mul({headsWidth, h}),
+                                mul({2, u(c.headDim)})});
   const u valueHeads = c.linearNumValueHeads;
-  const u gdnLayer = u(c.convDim()) * h + u(c.linearValueDim()) * h + 2 * valueHeads * h +
-                     u(c.convDim()) * c.linearConvKernel + 2 * valueHeads + u(c.linearValueHeadDim) +
-                     u(c.linearValueDim()) * h;
-  const u expert = 3 * u(c.moeIntermediate) * h;
+  const u keyDim = mul({u(c.linearNumKeyHeads), u(c.linearKeyHeadDim)});
+  const u valueDim = mul({valueHeads, u(c.linearValueHeadDim)});
+  const u convDim = add({mul({2, keyDim}), valueDim});
+  const u gdnLayer = add({mul({convDim, h}), mul({valueDim, h}), mul({2, valueHeads, h}),
+                          mul({convDim, u(c.linearConvKernel)}), mul({2, valueHeads}),
+                          u(c.linearValueHeadDim), mul({valueDim, h})});
+  const u expert = mul({3, u(c.moeIntermediate), h});
   const u layers = c.numLayers;
-  p.attention = attentionLayer * c.numLayersOf(LayerType::FullAttention);
-  p.linearAttention = gdnLayer * c.numLayersOf(LayerType::LinearAttention);
-  p.routedExperts = layers * u(c.numExperts) * expert;
-  p.sharedExperts = layers * (3 * u(c.sharedIntermediate) * h);
-  p.routers = layers * (u(c.numExperts) * h + h); // mlp.gate and shared_expert_gate
-  p.layerNorms = layers * 2 * h;
+  p.attention = mul({attentionLayer, u(c.numLayersOf(LayerType::FullAttention))});
+  p.linearAttention = mul({gdnLayer, u(c.numLayersOf(LayerType::LinearAttention))});
+  p.routedExperts = mul({layers, u(c.numExperts), expert});
+  p.sharedExperts = mul({layers, 3, u(c.sharedIntermediate), h});
+  p.routers = mul({layers, add({mul({u(c.numExperts), h}), h})}); // mlp.gate, shared_expert_gate
+  p.layerNorms = mul({layers, 2, h});
+  // total() >= the routed experts a token is not sent to (num_experts_per_tok <= num_experts).
   p.activePerToken = p.total() - p.embedding -
-                     layers * u(c.numExperts - c.numExpertsPerTok) * expert;
+                     mul({layers, u(c.numExperts - c.numExpertsPerTok), expert});
   return p;
 }
 

@@ -22,7 +22,8 @@ uint64_t product(const std::vector<int64_t> &shape) {
 // Reads element ranges of the param's source: one tensor, or parts concatenated row-major.
 class SourceReader {
 public:
-  SourceReader(const Checkpoint &ckpt, const ParamDesc &p) : name_(p.name) {
+  SourceReader(const Checkpoint &ckpt, const ParamDesc &p, bool checkFinite)
+      : name_(p.name), checkFinite_(checkFinite) {
     std::vector<std::string> names = p.parts.empty() ? std::vector<std::string>{p.name} : p.parts;
     for (const std::string &n : names) {
       TensorView v = ckpt.get(n);
@@ -80,6 +81,8 @@ private:
     while (count) {
       uint64_t offset = start - starts_[i];
       uint64_t n = std::min(count, views_[i].info->numElements() - offset);
+      if (checkFinite_) // as the bytes stream through: no second pass over the checkpoint
+        checkFinite(views_[i], offset, n);
       f(views_[i], offset, n);
       start += n;
       count -= n;
@@ -88,6 +91,7 @@ private:
   }
 
   std::string name_;
+  bool checkFinite_;
   std::vector<TensorView> views_;
   std::vector<uint64_t> starts_;
   uint64_t total_ = 0;
@@ -155,11 +159,17 @@ void materializeFp8(const SourceReader &src, const ParamDesc &p,
       rows.resize(nrows * k);
       src.readFloat((mat * m + r0) * k, nrows * k, rows.data());
       for (uint64_t g = 0; g < groups; ++g) {
+        // Finite values only, on purpose: the reader has refused NaN and ±Inf unless they were
+        // allowed, and then they cannot set a scale (std::fmax would skip NaN silently but let
+        // Inf make the whole group 0 and NaN). NaN is stored as the NaN code; ±Inf saturates.
         float amax = 0.0f;
         uint64_t c1 = std::min(k, (g + 1) * width);
         for (uint64_t r = 0; r < nrows; ++r)
-          for (uint64_t c = g * width; c < c1; ++c)
-            amax = std::fmax(amax, std::fabs(rows[r * k + c]));
+          for (uint64_t c = g * width; c < c1; ++c) {
+            float a = std::fabs(rows[r * k + c]);
+            if (std::isfinite(a) && a > amax)
+              amax = a;
+          }
         scales[g] = weightScale(amax);
       }
       if (scalesOnly) {
@@ -175,13 +185,72 @@ void materializeFp8(const SourceReader &src, const ParamDesc &p,
   }
 }
 
+std::string indexString(const std::vector<int64_t> &shape, uint64_t flat) {
+  std::string out;
+  for (size_t d = shape.size(); d-- > 0;) {
+    uint64_t extent = static_cast<uint64_t>(shape[d]);
+    out = std::to_string(extent ? flat % extent : 0) + (out.empty() ? "" : ", ") + out;
+    flat = extent ? flat / extent : 0;
+  }
+  return "[" + out + "]";
+}
+
 } // namespace
+
+void checkFinite(const TensorView &v, uint64_t offset, uint64_t count) {
+  const uint8_t *p = v.data + offset * dtypeSize(v.info->dtype);
+  uint64_t bad = count;
+  float value = 0.0f;
+  auto scan = [&](auto isBad) {
+    for (uint64_t i = 0; i < count; ++i)
+      if (isBad(i)) {
+        bad = i;
+        return;
+      }
+  };
+  switch (v.info->dtype) {
+  case DType::BF16:
+  case DType::F16: { // exponent all ones: Inf or NaN in both formats
+    uint16_t mask = v.info->dtype == DType::BF16 ? 0x7f80 : 0x7c00;
+    scan([&](uint64_t i) { uint16_t b; std::memcpy(&b, p + 2 * i, 2); return (b & mask) == mask; });
+    if (bad < count) {
+      uint16_t b; std::memcpy(&b, p + 2 * bad, 2);
+      value = v.info->dtype == DType::BF16 ? bf16ToFloat(b) : f16ToFloat(b);
+    }
+    break;
+  }
+  case DType::F32:
+    scan([&](uint64_t i) { std::memcpy(&value, p + 4 * i, 4); return !std::isfinite(value); });
+    break;
+  case DType::F64:
+    scan([&](uint64_t i) {
+      double d; std::memcpy(&d, p + 8 * i, 8); value = static_cast<float>(d); return !std::isfinite(d);
+    });
+    break;
+  case DType::F8_E4M3: // no infinities; 0x7F and 0xFF are NaN
+    scan([&](uint64_t i) { return (p[i] & 0x7f) == 0x7f; });
+    value = std::nanf("");
+    break;
+  default:
+    return;
+  }
+  if (bad == count)
+    return;
+  std::string what = std::isnan(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
+  if (v.info->dtype == DType::F8_E4M3)
+    what = "the e4m3 NaN code";
+  throw Error(*v.file + ": tensor '" + v.info->name + "' holds " + what + " at element " +
+              indexString(v.info->shape, offset + bad) +
+              "; axe refuses non-finite weights (fix the checkpoint, or pass "
+              "--allow-non-finite-weights to compile it anyway)");
+}
 
 uint64_t ParamDesc::numBytes() const { return product(shape) * dtypeSize(dtype); }
 
 void materializeParam(const Checkpoint &checkpoint, const ParamDesc &p,
-                      const std::function<void(const void *, size_t)> &sink) {
-  SourceReader src(checkpoint, p);
+                      const std::function<void(const void *, size_t)> &sink,
+                      const MaterializeOptions &options) {
+  SourceReader src(checkpoint, p, !options.allowNonFinite);
   const std::vector<int64_t> &expect = p.encoding == ParamEncoding::None ? p.shape : p.weightShape;
   if (src.size() != product(expect))
     throw Error(checkpoint.dir() + ": param '" + p.name + "' needs " +

@@ -33,10 +33,26 @@ struct ParamDesc {
 
 constexpr int64_t kFp8Block = 128;
 
+struct MaterializeOptions {
+  // Let NaN, ±Inf and e4m3 NaN codes through (--allow-non-finite-weights). FP8 scales then come
+  // from the finite values of their group: NaN is stored as the NaN code, ±Inf saturates.
+  bool allowNonFinite = false;
+};
+
 // Calls `sink(data, bytes)` with consecutive pieces of the param's stored bytes. Throws
-// axe::Error when the checkpoint does not hold what the param needs.
+// axe::Error when the checkpoint does not hold what the param needs, or holds a non-finite
+// value (see checkFinite) unless the options allow it.
 void materializeParam(const Checkpoint &checkpoint, const ParamDesc &param,
-                      const std::function<void(const void *, size_t)> &sink);
+                      const std::function<void(const void *, size_t)> &sink,
+                      const MaterializeOptions &options = {});
+
+// Throws axe::Error naming the file, the tensor and the first bad element when elements
+// [offset, offset + count) of `view` hold NaN or ±Inf (float dtypes) or an e4m3 NaN code (0x7F,
+// 0xFF). Integer tensors always pass.
+void checkFinite(const TensorView &view, uint64_t offset, uint64_t count);
+inline void checkFinite(const TensorView &view) {
+  checkFinite(view, 0, view.info->numElements());
+}
 
 } // namespace axe
 

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
+#include <set>
 #include <sstream>
 
 namespace axe {
@@ -478,6 +479,27 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
 }
 
 } // namespace
+
+std::vector<std::string> unknownTensors(ModuleOp module, const Checkpoint &checkpoint) {
+  std::set<std::string> used;
+  module.walk([&](ir::ParamOp p) {
+    used.insert(p.getName().str());
+    if (auto parts = p.getParts())
+      for (Attribute a : *parts)
+        used.insert(cast<StringAttr>(a).getValue().str());
+  });
+  // Known and not compiled (spec §2): speculative decoding's MTP head and the vision tower.
+  static const char *skipped[] = {"mtp.", "model.mtp.", "model.visual.", "visual."};
+  std::vector<std::string> unknown;
+  for (const std::string &name : checkpoint.names()) {
+    bool known = used.count(name) != 0;
+    for (const char *prefix : skipped)
+      known = known || llvm::StringRef(name).starts_with(prefix);
+    if (!known)
+      unknown.push_back(name);
+  }
+  return unknown;
+}
 
 OwningOpRef<ModuleOp> importQwen35Moe(MLIRContext &context, const ModelConfig &config,
                                       const Checkpoint *checkpoint, const ImportOptions &options) {

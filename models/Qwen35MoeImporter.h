@@ -39,6 +39,10 @@ mlir::OwningOpRef<mlir::ModuleOp> importQwen35Moe(mlir::MLIRContext &context,
                                                   const Checkpoint *checkpoint,
                                                   const ImportOptions &options);
 
+// The checkpoint's tensors that no axe.param of `module` reads, sorted, except those axe knows
+// and skips on purpose: the MTP head (`mtp.*`) and the vision tower (`model.visual.*`).
+std::vector<std::string> unknownTensors(mlir::ModuleOp module, const Checkpoint &checkpoint);
+
 } // namespace axe
 
 #endif // AXE_MODELS_QWEN35MOEIMPORTER_H

@@ -653,9 +653,15 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
     m.symbols.push_back(Symbol(found));
   }
 
-  m.kvBlockSize = ps.integer(doc, "kv_block_size", "manifest", 1, INT32_MAX);
+  // 0: the model has no full-attention layer, so no KV cache (no buffer may be sized by NB).
+  m.kvBlockSize = ps.integer(doc, "kv_block_size", "manifest", 0, INT32_MAX);
   m.prefillAlignment = ps.integer(doc, "prefill_alignment", "manifest", 1, 1 << 16);
   parseBuffers(ps, doc, m);
+  if (m.kvBlockSize == 0)
+    for (const BufferDecl &b : m.buffers)
+      if (!b.shape.empty() && b.shape[0].isSymbol() && b.shape[0].symbol == int(Symbol::NB))
+        ps.fail("manifest.kv_block_size", "is 0 (no KV cache) but buffer '" + b.name +
+                                              "' is a KV cache of NB blocks");
   parseKernels(ps, doc, m);
   parseProgram(ps, doc, m);
   m.digest = manifestDigest(doc);

@@ -93,7 +93,7 @@ json kernelContract(const StepProgram &program, const KernelInfo &k, int index) 
 // Writes weights.safetensors and returns its manifest entry: size and chunk digests, hashed as the
 // bytes are written (no second pass over tens of GB).
 json writeWeights(const StepProgram &program, const Checkpoint &checkpoint, const fs::path &path,
-                  Progress &progress) {
+                  const MaterializeOptions &materialize, Progress &progress) {
   SafetensorsWriter writer(path.string());
   writer.setMetadata("format", "axe");
   writer.hashInChunks(kWeightsChunkBytes);
@@ -108,7 +108,7 @@ json writeWeights(const StepProgram &program, const Checkpoint &checkpoint, cons
       materializeParam(checkpoint, b.param, [&](const void *data, size_t bytes) {
         writer.write(data, bytes);
         progress.advance(bytes);
-      });
+      }, materialize);
   writer.finish();
   progress.endTask();
   return {{"path", path.filename().string()}, {"bytes", writer.fileBytes()},
@@ -181,7 +181,8 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   fs::create_directory(tmp.path() / "cpu");
   progress.stage("weights");
   json files;
-  files["weights"] = writeWeights(program, checkpoint, tmp.path() / "weights.safetensors", progress);
+  files["weights"] = writeWeights(program, checkpoint, tmp.path() / "weights.safetensors",
+                                  {options.allowNonFiniteWeights}, progress);
   // The kernels embed the digest of everything else in the manifest (models/ManifestDigest.h),
   // then the manifest records the kernels' own size and hash.
   json manifest = manifestJson(module, config, program, options, files);

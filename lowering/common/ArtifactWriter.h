@@ -24,6 +24,7 @@ struct ArtifactOptions {
   std::string policy = "default";
   std::string dumpDir; // kernel IR dumps (--dump-kernels)
   Progress *progress = nullptr; // stages and the bytes of the weights as they are written
+  bool allowNonFiniteWeights = false; // --allow-non-finite-weights
 };
 
 // `module` has been through the precision passes. Throws axe::Error; leaves nothing behind on

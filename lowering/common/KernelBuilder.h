@@ -87,8 +87,10 @@ public:
   // is a multiple of 16 and y is f32 (the state and scratch rows it is meant for), else scalar.
   void axpy(mlir::Value alpha, mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
             mlir::Value lo, int64_t n);
-  // `lanes` consecutive elements of the innermost dimension as f32 lanes.
-  mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes);
+  // `lanes` consecutive elements of the innermost dimension as f32 lanes. With `factor`, e4m3
+  // lanes come back divided by *factor (256; 1 for other types), for callers that scale once later.
+  mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes,
+                        float *factor = nullptr);
 
   // E4M3 (float8_e4m3fn) bits: decode i8 -> f32; encode f32 -> i8 after clamping to ±448.
   mlir::Value decodeE4M3(mlir::Value bits);

@@ -186,7 +186,8 @@ void CpuDevice::checkInputs(const StepInputs &in) const {
            " is not in [0, vocab_size=" + std::to_string(V) + ")");
     if (in.seqIds[t] < 0 || in.seqIds[t] >= S)
       fail("seq_ids[" + std::to_string(t) + "]=" + std::to_string(in.seqIds[t]) + " is not in [0, S)");
-    if (in.positions[t] < 0 || in.positions[t] / manifest_.kvBlockSize >= MB)
+    if (in.positions[t] < 0 ||
+        (manifest_.kvBlockSize > 0 && in.positions[t] / manifest_.kvBlockSize >= MB))
       fail("positions[" + std::to_string(t) + "]=" + std::to_string(in.positions[t]) +
            " is negative or beyond the block table's " + std::to_string(MB) + " blocks");
   }

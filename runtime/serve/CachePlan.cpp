@@ -43,6 +43,11 @@ std::string mib(uint64_t bytes) {
 
 std::string CachePlan::summary() const {
   char buf[256];
+  if (kvBytes == 0) { // a model without full attention: its one placeholder block holds nothing
+    std::snprintf(buf, sizeof buf, "no KV cache (no full-attention layer), %lld state slots (%s)",
+                  (long long)numSlots, mib(stateBytes).c_str());
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%lld KV blocks (%s), %lld state slots (%s); %.1f sequences of the full context fit",
                 (long long)numBlocks, mib(kvBytes).c_str(), (long long)numSlots, mib(stateBytes).c_str(),
                 fullContextSequences);

@@ -95,7 +95,10 @@ const std::vector<Defect> &defects() {
       {"symbol twice", [](json &m) { m["symbols"][1] = "T"; }, "symbols[1]: symbol 'T' appears twice"},
       {"symbol undeclared", [](json &m) { m["symbols"].erase(5); },
        "buffers[9] ('seen').shape[0]: symbol 'P' is not in the manifest's 'symbols'"},
-      {"kv block", [](json &m) { m["kv_block_size"] = 0; }, "manifest.kv_block_size: 0 is outside"},
+      {"kv block", [](json &m) { m["kv_block_size"] = -1; }, "manifest.kv_block_size: -1 is outside"},
+      // 0 means "no KV cache" (a model without full attention), which this one has.
+      {"kv block zero", [](json &m) { m["kv_block_size"] = 0; },
+       "manifest.kv_block_size: is 0 (no KV cache) but buffer 'layers.0.k_cache' is a KV cache of NB blocks"},
       {"buffer id twice", [](json &m) { buf(m, 8)["id"] = 7; }, "buffers[8].id: buffer id 7 appears twice"},
       {"buffer id sparse", [](json &m) { buf(m, 8)["id"] = 20; },
        "buffers[8].id: 20 is not in [0, 11) (ids must be dense: 0..10)"},

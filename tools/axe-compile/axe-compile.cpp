@@ -98,12 +98,40 @@ cl::opt<bool> quiet("q", cl::desc("No progress and no summary on stderr (errors 
 cl::opt<bool> verbose("v", cl::desc("Also print how long each stage took"), cl::init(false),
                       cl::cat(category));
 
+cl::opt<bool> allowNonFinite("allow-non-finite-weights",
+                             cl::desc("Compile weights that hold NaN or Inf (refused by default)"),
+                             cl::init(false), cl::cat(category));
+cl::opt<bool> ignoreUnknown("ignore-unknown-tensors",
+                            cl::desc("Compile a checkpoint that holds tensors axe does not know "
+                                     "(refused by default)"),
+                            cl::init(false), cl::cat(category));
+
 uint64_t directoryBytes(const std::string &dir) {
   uint64_t bytes = 0;
   for (const auto &e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file())
       bytes += e.file_size();
   return bytes;
+}
+
+// Refuses (or, with --ignore-unknown-tensors, counts in one warning) the checkpoint's tensors
+// that the model does not read: a wrong or mixed-up checkpoint should not compile silently.
+void checkUnknownTensors(mlir::ModuleOp module, const axe::Checkpoint &checkpoint) {
+  std::vector<std::string> unknown = axe::unknownTensors(module, checkpoint);
+  if (unknown.empty())
+    return;
+  std::string list;
+  for (size_t i = 0; i < unknown.size() && i < 3; ++i)
+    list += (i ? ", '" : "'") + unknown[i] + "'";
+  if (unknown.size() > 3)
+    list += ", ...";
+  std::string what = std::to_string(unknown.size()) + " tensor" +
+                     (unknown.size() == 1 ? "" : "s") + " that a Qwen3.5-MoE text model does not use (" +
+                     list + ")";
+  if (!ignoreUnknown)
+    throw axe::Error(checkpoint.dir() + ": " + what +
+                     "; check that this is the right checkpoint, or pass --ignore-unknown-tensors");
+  llvm::errs() << "axe-compile: warning: " << checkpoint.dir() << ": ignoring " << what << "\n";
 }
 
 std::string withCommas(uint64_t n) {
@@ -252,6 +280,8 @@ int run() {
     llvm::errs() << "axe-compile: internal error: the imported IR does not verify\n";
     return 2;
   }
+  if (checkpoint)
+    checkUnknownTensors(*module, *checkpoint);
   if (emit != "axe" || report || !exportCheckpoint.empty()) {
     progress.stage("precision passes");
     mlir::PassManager pm(&context);
@@ -271,6 +301,7 @@ int run() {
     progress.stage("exporting the checkpoint");
     axe::ExportOptions exportOptions;
     exportOptions.progress = &progress;
+    exportOptions.allowNonFiniteWeights = allowNonFinite;
     axe::exportFp8Checkpoint(*module, *checkpoint, exportCheckpoint, exportOptions);
     progress.summary("wrote " + exportCheckpoint, checkpoint->totalBytes(),
                      directoryBytes(exportCheckpoint));
@@ -310,6 +341,7 @@ int run() {
     artifact.policy = precision;
     artifact.dumpDir = dumpKernels;
     artifact.progress = &progress;
+    artifact.allowNonFiniteWeights = allowNonFinite;
     axe::writeArtifact(*module, config, *checkpoint, output, artifact);
     progress.summary("wrote " + output, checkpoint->totalBytes(), directoryBytes(output));
     return 0;

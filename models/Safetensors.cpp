@@ -2,16 +2,15 @@
 
 #include "models/Safetensors.h"
 
+#include "models/RegularFile.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
-#include <fcntl.h>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,10 +41,14 @@ constexpr DTypeEntry kDTypes[] = {
   throw Error(path + ": tensor '" + tensor + "': " + what);
 }
 
-bool fileExists(const std::string &path) {
+// Whether anything is at `path`: a FIFO or a directory there is then refused by name when opened,
+// not skipped.
+bool pathExists(const std::string &path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(path.c_str(), &st) == 0;
 }
+
+constexpr uint64_t kMaxIndexBytes = 64ull << 20; // the 35B model's index is ~100 KB
 
 } // namespace
 
@@ -87,23 +90,13 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) 
   std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
   file->path_ = path;
 
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    fail(path, std::string("cannot stat: ") + std::strerror(err));
-  }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size < 8) {
-    ::close(fd);
+  // No size cap: the data is mapped, not read; the header has its own cap below.
+  RegularFile fd = RegularFile::open(path, UINT64_MAX, "a safetensors file");
+  uint64_t size = fd.size();
+  if (size < 8)
     fail(path, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
-  }
-  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.fd(), 0);
   int mapErr = errno;
-  ::close(fd);
   if (map == MAP_FAILED)
     fail(path, std::string("cannot mmap: ") + std::strerror(mapErr));
   file->map_ = static_cast<const uint8_t *>(map);
@@ -276,11 +269,11 @@ Checkpoint Checkpoint::open(const std::string &dir) {
   Checkpoint ckpt;
   ckpt.dir_ = dir;
   std::string indexPath = dir + "/model.safetensors.index.json";
-  if (fileExists(indexPath)) {
-    std::ifstream in(indexPath);
+  if (pathExists(indexPath)) {
+    std::string text = readRegularFile(indexPath, kMaxIndexBytes, "a safetensors index");
     nlohmann::json index;
     try {
-      index = nlohmann::json::parse(in);
+      index = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error &e) {
       fail(indexPath, std::string("malformed JSON: ") + e.what());
     }
@@ -295,7 +288,7 @@ Checkpoint Checkpoint::open(const std::string &dir) {
     }
     for (auto &[file, names] : byFile) {
       std::string path = dir + "/" + file;
-      if (!fileExists(path))
+      if (!pathExists(path))
         fail(indexPath, "names shard '" + file + "', which does not exist");
       auto shard = SafetensorsFile::open(path);
       for (const std::string &name : names)
@@ -308,7 +301,7 @@ Checkpoint Checkpoint::open(const std::string &dir) {
     }
     return ckpt;
   }
-  if (fileExists(dir + "/model.safetensors")) {
+  if (pathExists(dir + "/model.safetensors")) {
     ckpt.add(SafetensorsFile::open(dir + "/model.safetensors"));
     return ckpt;
   }

@@ -10,10 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
-#include <set>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace axe {
 
@@ -49,6 +49,48 @@ bool pathExists(const std::string &path) {
 }
 
 constexpr uint64_t kMaxIndexBytes = 64ull << 20; // the 35B model's index is ~100 KB
+
+using Json = nlohmann::json;
+
+// Builds the header's DOM as json::parse does, and notes the first tensor name that appears twice
+// (a JSON object may repeat a key; the DOM keeps the last). One hash-set lookup per key: a parse
+// callback would do it too, but nlohmann then rescans the parent object at each end_object, which
+// makes a header of n tensors cost O(n^2). The base is the DOM builder json::parse itself uses
+// (nlohmann's detail namespace; its two-argument constructor is the same from 3.10 to 3.12).
+class HeaderParser : public nlohmann::detail::json_sax_dom_parser<Json> {
+public:
+  using Base = nlohmann::detail::json_sax_dom_parser<Json>;
+  explicit HeaderParser(Json &result) : Base(result, /*allow_exceptions=*/true) {}
+
+  bool start_object(std::size_t n) {
+    ++depth_;
+    return Base::start_object(n);
+  }
+  bool end_object() {
+    --depth_;
+    return Base::end_object();
+  }
+  bool start_array(std::size_t n) {
+    ++depth_;
+    return Base::start_array(n);
+  }
+  bool end_array() {
+    --depth_;
+    return Base::end_array();
+  }
+  bool key(Json::string_t &name) {
+    if (depth_ == 1 && !names_.insert(name).second && duplicate_.empty())
+      duplicate_ = name;
+    return Base::key(name);
+  }
+
+  const std::string &duplicate() const { return duplicate_; }
+
+private:
+  int depth_ = 0;
+  std::unordered_set<std::string> names_;
+  std::string duplicate_;
+};
 
 } // namespace
 
@@ -124,23 +166,14 @@ SafetensorsFile::~SafetensorsFile() {
 
 void SafetensorsFile::parseHeader(const char *json, size_t length) {
   nlohmann::json header;
-  // JSON objects may repeat a key (the parser keeps the last); a repeated tensor name is an error.
-  std::set<std::string> names;
-  std::string duplicate;
-  auto noDuplicateNames = [&](int depth, nlohmann::json::parse_event_t event,
-                              nlohmann::json &parsed) {
-    if (depth == 1 && event == nlohmann::json::parse_event_t::key &&
-        !names.insert(parsed.get<std::string>()).second && duplicate.empty())
-      duplicate = parsed.get<std::string>();
-    return true;
-  };
+  HeaderParser parser(header);
   try {
-    header = nlohmann::json::parse(json, json + length, noDuplicateNames);
+    nlohmann::json::sax_parse(json, json + length, &parser);
   } catch (const nlohmann::json::parse_error &e) {
     fail(path_, std::string("malformed JSON header: ") + e.what());
   }
-  if (!duplicate.empty())
-    failTensor(path_, duplicate, "appears twice in the header (duplicate tensor name)");
+  if (!parser.duplicate().empty())
+    failTensor(path_, parser.duplicate(), "appears twice in the header (duplicate tensor name)");
   if (!header.is_object())
     fail(path_, "the JSON header must be an object of tensors");
 

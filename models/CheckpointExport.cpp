@@ -238,7 +238,7 @@ void Exporter::writeConfig(const fs::path &dir) {
   nlohmann::ordered_json config;
   try {
     config = nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for 1e999
     throw Error(srcPath + ": malformed JSON: " + e.what());
   }
   nlohmann::ordered_json scheme = {{"num_bits", 8}, {"type", "float"}, {"symmetric", true},

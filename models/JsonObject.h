@@ -17,7 +17,7 @@ inline nlohmann::json parseJsonObject(const std::string &text, const std::string
   nlohmann::json top;
   try {
     top = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for 1e999
     throw Error(origin + ": malformed JSON: " + e.what());
   }
   if (!top.is_object())

@@ -169,7 +169,7 @@ void SafetensorsFile::parseHeader(const char *json, size_t length) {
   HeaderParser parser(header);
   try {
     nlohmann::json::sax_parse(json, json + length, &parser);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for 1e999
     fail(path_, std::string("malformed JSON header: ") + e.what());
   }
   if (!parser.duplicate().empty())
@@ -307,7 +307,7 @@ Checkpoint Checkpoint::open(const std::string &dir) {
     nlohmann::json index;
     try {
       index = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error &e) {
+    } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for 1e999
       fail(indexPath, std::string("malformed JSON: ") + e.what());
     }
     auto map = index.find("weight_map");

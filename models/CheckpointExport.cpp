@@ -2,7 +2,9 @@
 
 #include "models/CheckpointExport.h"
 
+#include "models/ModelConfig.h"
 #include "models/ParamMaterializer.h"
+#include "models/RegularFile.h"
 #include "models/TempDir.h"
 #include "models/SafetensorsWriter.h"
 #include "models/WeightTable.h"
@@ -241,11 +243,11 @@ void Exporter::writeShards(const fs::path &dir) {
 
 void Exporter::writeConfig(const fs::path &dir) {
   std::string srcPath = ckpt.dir() + "/config.json";
-  std::ifstream in(srcPath);
+  std::string text = readRegularFile(srcPath, kMaxConfigBytes, "a model config");
   nlohmann::ordered_json config;
   try {
-    config = nlohmann::ordered_json::parse(in);
-  } catch (const nlohmann::json::parse_error &e) {
+    config = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for 1e999
     throw Error(srcPath + ": malformed JSON: " + e.what());
   }
   nlohmann::ordered_json scheme = {{"num_bits", 8}, {"type", "float"}, {"symmetric", true},
@@ -282,8 +284,7 @@ void Exporter::run(const std::string &outDirName) {
     throw Error(outDirName + ": already exists; axe does not overwrite a checkpoint");
 
   {
-    std::ifstream in(ckpt.dir() + "/config.json");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = readRegularFile(ckpt.dir() + "/config.json", kMaxConfigBytes, "a model config");
     if (text.find("\"quantization_config\"") != std::string::npos)
       throw Error(ckpt.dir() + "/config.json: the checkpoint is already quantized; export from "
                   "its BF16 weights");

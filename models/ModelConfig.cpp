@@ -3,12 +3,11 @@
 #include "models/ModelConfig.h"
 
 #include "models/JsonObject.h"
+#include "models/RegularFile.h"
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 namespace axe {
 
@@ -301,12 +300,7 @@ ModelConfig parseModelConfig(const std::string &text, const std::string &origin)
 }
 
 ModelConfig readModelConfig(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw Error(path + ": cannot read the config file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parseModelConfig(buffer.str(), path);
+  return parseModelConfig(readRegularFile(path, kMaxConfigBytes, "a model config"), path);
 }
 
 uint64_t ParameterCounts::total() const {

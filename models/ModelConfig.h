@@ -66,7 +66,10 @@ struct ModelConfig {
 // The model types this reader accepts, for messages.
 const char *supportedModelTypes();
 
-// Parses and validates `path` (a config.json). Throws axe::Error.
+// A config.json is a few KB; this cap on reading one only stops a runaway read.
+constexpr uint64_t kMaxConfigBytes = 16ull << 20;
+
+// Parses and validates `path` (a config.json, a regular file). Throws axe::Error.
 ModelConfig readModelConfig(const std::string &path);
 // Same, from JSON text; `origin` names it in messages.
 ModelConfig parseModelConfig(const std::string &json, const std::string &origin);

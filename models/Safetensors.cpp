@@ -2,19 +2,18 @@
 
 #include "models/Safetensors.h"
 
+#include "models/RegularFile.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
-#include <fcntl.h>
-#include <fstream>
-#include <set>
-#include <sstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace axe {
 
@@ -42,10 +41,56 @@ constexpr DTypeEntry kDTypes[] = {
   throw Error(path + ": tensor '" + tensor + "': " + what);
 }
 
-bool fileExists(const std::string &path) {
+// Whether anything is at `path`: a FIFO or a directory there is then refused by name when opened,
+// not skipped.
+bool pathExists(const std::string &path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(path.c_str(), &st) == 0;
 }
+
+constexpr uint64_t kMaxIndexBytes = 64ull << 20; // the 35B model's index is ~100 KB
+
+using Json = nlohmann::json;
+
+// Builds the header's DOM as json::parse does, and notes the first tensor name that appears twice
+// (a JSON object may repeat a key; the DOM keeps the last). One hash-set lookup per key: a parse
+// callback would do it too, but nlohmann then rescans the parent object at each end_object, which
+// makes a header of n tensors cost O(n^2). The base is the DOM builder json::parse itself uses
+// (nlohmann's detail namespace; its two-argument constructor is the same from 3.10 to 3.12).
+class HeaderParser : public nlohmann::detail::json_sax_dom_parser<Json> {
+public:
+  using Base = nlohmann::detail::json_sax_dom_parser<Json>;
+  explicit HeaderParser(Json &result) : Base(result, /*allow_exceptions=*/true) {}
+
+  bool start_object(std::size_t n) {
+    ++depth_;
+    return Base::start_object(n);
+  }
+  bool end_object() {
+    --depth_;
+    return Base::end_object();
+  }
+  bool start_array(std::size_t n) {
+    ++depth_;
+    return Base::start_array(n);
+  }
+  bool end_array() {
+    --depth_;
+    return Base::end_array();
+  }
+  bool key(Json::string_t &name) {
+    if (depth_ == 1 && !names_.insert(name).second && duplicate_.empty())
+      duplicate_ = name;
+    return Base::key(name);
+  }
+
+  const std::string &duplicate() const { return duplicate_; }
+
+private:
+  int depth_ = 0;
+  std::unordered_set<std::string> names_;
+  std::string duplicate_;
+};
 
 } // namespace
 
@@ -87,23 +132,13 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) 
   std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
   file->path_ = path;
 
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    fail(path, std::string("cannot stat: ") + std::strerror(err));
-  }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size < 8) {
-    ::close(fd);
+  // No size cap: the data is mapped, not read; the header has its own cap below.
+  RegularFile fd = RegularFile::open(path, UINT64_MAX, "a safetensors file");
+  uint64_t size = fd.size();
+  if (size < 8)
     fail(path, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
-  }
-  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.fd(), 0);
   int mapErr = errno;
-  ::close(fd);
   if (map == MAP_FAILED)
     fail(path, std::string("cannot mmap: ") + std::strerror(mapErr));
   file->map_ = static_cast<const uint8_t *>(map);
@@ -131,23 +166,14 @@ SafetensorsFile::~SafetensorsFile() {
 
 void SafetensorsFile::parseHeader(const char *json, size_t length) {
   nlohmann::json header;
-  // JSON objects may repeat a key (the parser keeps the last); a repeated tensor name is an error.
-  std::set<std::string> names;
-  std::string duplicate;
-  auto noDuplicateNames = [&](int depth, nlohmann::json::parse_event_t event,
-                              nlohmann::json &parsed) {
-    if (depth == 1 && event == nlohmann::json::parse_event_t::key &&
-        !names.insert(parsed.get<std::string>()).second && duplicate.empty())
-      duplicate = parsed.get<std::string>();
-    return true;
-  };
+  HeaderParser parser(header);
   try {
-    header = nlohmann::json::parse(json, json + length, noDuplicateNames);
-  } catch (const nlohmann::json::parse_error &e) {
+    nlohmann::json::sax_parse(json, json + length, &parser);
+  } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for 1e999
     fail(path_, std::string("malformed JSON header: ") + e.what());
   }
-  if (!duplicate.empty())
-    failTensor(path_, duplicate, "appears twice in the header (duplicate tensor name)");
+  if (!parser.duplicate().empty())
+    failTensor(path_, parser.duplicate(), "appears twice in the header (duplicate tensor name)");
   if (!header.is_object())
     fail(path_, "the JSON header must be an object of tensors");
 
@@ -276,12 +302,12 @@ Checkpoint Checkpoint::open(const std::string &dir) {
   Checkpoint ckpt;
   ckpt.dir_ = dir;
   std::string indexPath = dir + "/model.safetensors.index.json";
-  if (fileExists(indexPath)) {
-    std::ifstream in(indexPath);
+  if (pathExists(indexPath)) {
+    std::string text = readRegularFile(indexPath, kMaxIndexBytes, "a safetensors index");
     nlohmann::json index;
     try {
-      index = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error &e) {
+      index = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for 1e999
       fail(indexPath, std::string("malformed JSON: ") + e.what());
     }
     auto map = index.find("weight_map");
@@ -295,7 +321,7 @@ Checkpoint Checkpoint::open(const std::string &dir) {
     }
     for (auto &[file, names] : byFile) {
       std::string path = dir + "/" + file;
-      if (!fileExists(path))
+      if (!pathExists(path))
         fail(indexPath, "names shard '" + file + "', which does not exist");
       auto shard = SafetensorsFile::open(path);
       for (const std::string &name : names)
@@ -308,7 +334,7 @@ Checkpoint Checkpoint::open(const std::string &dir) {
     }
     return ckpt;
   }
-  if (fileExists(dir + "/model.safetensors")) {
+  if (pathExists(dir + "/model.safetensors")) {
     ckpt.add(SafetensorsFile::open(dir + "/model.safetensors"));
     return ckpt;
   }

@@ -4,12 +4,11 @@
 
 #include "models/Error.h"
 #include "models/ManifestDigest.h"
+#include "models/RegularFile.h"
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -669,14 +668,9 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
 }
 
 Manifest Manifest::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    throw Error(path + ": read error");
-  return parse(text.str(), path);
+  // The 35B model's manifest is a few hundred KB; the cap only stops a runaway read.
+  constexpr uint64_t kMaxManifestBytes = 256ull << 20;
+  return parse(readRegularFile(path, kMaxManifestBytes, "an artifact manifest"), path);
 }
 
 } // namespace axe

@@ -6,6 +6,7 @@
 #include "lowering/cpu/CpuCodegen.h"
 #include "lowering/cpu/CpuKernels.h"
 #include "models/ParamMaterializer.h"
+#include "models/RegularFile.h"
 #include "models/SafetensorsWriter.h"
 #include "models/TempDir.h"
 #include "models/WeightTable.h"
@@ -207,8 +208,11 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   for (const char *name : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
                            "generation_config.json"}) {
     fs::path src = fs::path(checkpoint.dir()) / name;
-    if (fs::exists(src))
+    if (fs::exists(src)) {
+      // Only a regular file, under a cap: a FIFO or a device gets one line naming it.
+      RegularFile::open(src.string(), 1ull << 30, "a tokenizer or generation file");
       fs::copy_file(src, tmp.path() / name);
+    }
   }
   progress.stage("flushing to disk");
   tmp.commit();

@@ -4,10 +4,9 @@
 
 #include "models/Error.h"
 #include "models/JsonObject.h"
+#include "models/RegularFile.h"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace axe {
@@ -43,16 +42,8 @@ GenerationConfig loadGenerationConfig(const std::string &dir) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return config;
-  if (!S_ISREG(st.st_mode))
-    throw Error(path + ": not a regular file");
-  if (uint64_t(st.st_size) > kMaxFileBytes)
-    throw Error(path + ": " + std::to_string(st.st_size) + " bytes is too large for a generation config");
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in)
-    throw Error(path + ": cannot read");
-  nlohmann::json doc = parseJsonObject(text.str(), path, "a generation config");
+  std::string text = readRegularFile(path, kMaxFileBytes, "a generation config");
+  nlohmann::json doc = parseJsonObject(text, path, "a generation config");
   config.present = true;
 
   if (auto it = doc.find("eos_token_id"); it != doc.end() && !it->is_null()) {

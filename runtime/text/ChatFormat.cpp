@@ -222,7 +222,7 @@ void readArguments(const Json &arguments, const std::string &where, ToolCall &ca
       return;
     try {
       decoded = Json::parse(text);
-    } catch (const Json::parse_error &e) {
+    } catch (const Json::exception &e) { // parse_error, or out_of_range for 1e999
       throw Error(where + ": malformed JSON: " + e.what());
     }
     if (!decoded.is_object())

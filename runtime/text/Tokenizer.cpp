@@ -3,6 +3,7 @@
 #include "runtime/text/Tokenizer.h"
 
 #include "models/Error.h"
+#include "models/RegularFile.h"
 #include "runtime/text/AddedTokens.h"
 #include "runtime/text/ByteLevel.h"
 #include "runtime/text/BytePairModel.h"
@@ -11,8 +12,6 @@
 #include "runtime/text/TokenizerJson.h"
 #include "runtime/text/Utf8.h"
 
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 namespace axe {
@@ -135,12 +134,9 @@ std::string splitPattern(const Reader &r, const json &pre) {
 } // namespace
 
 Tokenizer Tokenizer::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(path + ": cannot open the tokenizer file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  // Qwen's tokenizer.json is ~11 MB; the cap only stops a runaway read.
+  constexpr uint64_t kMaxTokenizerBytes = 1ull << 30;
+  return parse(readRegularFile(path, kMaxTokenizerBytes, "a tokenizer file"), path);
 }
 
 Tokenizer Tokenizer::parse(std::string_view text, const std::string &source) {

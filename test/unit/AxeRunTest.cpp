@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <iterator>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 namespace {
@@ -130,6 +132,49 @@ TEST_F(AxeRunTest, BadInputIsOneErrorLine) {
     EXPECT_EQ(r.output.rfind("axe-run: error: ", 0), 0u) << r.output;
     EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+}
+
+// A FIFO would block the open or the read forever and /dev/zero would never end: each file of an
+// artifact must be a regular one, refused with one line naming it otherwise. `timeout` turns a hang
+// into a failure (status 124) rather than a stuck test.
+TEST(AxeRunSpecialFiles, FifoOrDeviceIsOneErrorLine) {
+  struct Case {
+    std::string file, kind, what, args;
+  } cases[] = {
+      {"manifest.json", "fifo", "is a FIFO; an artifact manifest must be a regular file", "--prompt-ids 1"},
+      {"manifest.json", "zero", "is a character device; an artifact manifest must be a regular file", "--prompt-ids 1"},
+      {"weights.safetensors", "fifo", "regular file", "--prompt-ids 1"},
+      {"weights.safetensors", "zero", "regular file", "--prompt-ids 1"},
+      {"generation_config.json", "fifo", "is a FIFO; a generation config must be a regular file", "--prompt-ids 1"},
+      {"tokenizer.json", "fifo", "is a FIFO; a tokenizer file must be a regular file", "--prompt hello"},
+      {"tokenizer.json", "zero", "is a character device; a tokenizer file must be a regular file", "--prompt hello"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.file + " as " + c.kind);
+    TempDir dir;
+    writeArtifact(dir.path(), baseManifest(), baseWeights());
+    std::string path = dir.path() + "/" + c.file;
+    std::filesystem::remove(path);
+    if (c.kind == "fifo")
+      ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    else
+      std::filesystem::create_symlink("/dev/zero", path);
+    std::string command = "timeout 60 " + std::string(AXE_RUN_PATH) + " " + dir.path() + " " + c.args +
+                          " --max-tokens 1 2>&1";
+    FILE *pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string output;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
+      output.append(buf, n);
+    int status = ::pclose(pipe);
+    ASSERT_TRUE(WIFEXITED(status)) << output;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << output; // 124: it hung
+    EXPECT_EQ(output.rfind("axe-run: error: " + path + ": ", 0), 0u) << output;
+    EXPECT_NE(output.find(c.what), std::string::npos) << output;
+    EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
   }
 }
 

@@ -53,7 +53,7 @@ int run() {
   Json request;
   try {
     request = Json::parse(text);
-  } catch (const Json::parse_error &e) {
+  } catch (const Json::exception &e) { // parse_error, or out_of_range for 1e999
     throw axe::Error(std::string("stdin: malformed JSON: ") + e.what());
   }
   if (!request.is_object())

@@ -1,6 +1,8 @@
 """Text in, text out on the command line, on `tiny-chat` (its scripted reply: chat_model.REPLY):
 `axe-run MODEL --prompt TEXT` streams text with stop strings, and `axe-run chat` keeps a
 conversation, shows the thinking, and stops a reply on Ctrl-C without ending."""
+import os
+import select
 import signal
 import subprocess
 import time
@@ -41,11 +43,18 @@ def test_chat_keeps_the_conversation_and_ctrl_c_stops_a_reply(axe_run, compiled)
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc.stdin.write("hello\n")
     proc.stdin.flush()
-    time.sleep(2)
+    # Interrupt once the reply is streaming (not at a fixed time: a slow start, as under ASan, would
+    # get the signal before the chat handles it).
+    seen = b""
+    deadline = time.monotonic() + 60
+    while len(seen) < 40 and time.monotonic() < deadline:
+        if select.select([proc.stdout], [], [], 1)[0]:
+            seen += os.read(proc.stdout.fileno(), 4096)
+    assert len(seen) >= 40, seen
     proc.send_signal(signal.SIGINT)
     time.sleep(1)
     proc.stdin.write("/exit\n")
     proc.stdin.flush()
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert "[stopped]" in out
+    assert "[stopped]" in seen.decode(errors="replace") + out

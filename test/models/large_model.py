@@ -72,9 +72,10 @@ def _write_shard(path: Path, names: list[str], shapes, std: float, gen: torch.Ge
                 f.write(part.view(torch.int16).numpy().tobytes())
 
 
-def write_large(dst: Path, seed: int = 4) -> None:
-    shapes = parameter_shapes(LARGE)
-    config = text_only_config(LARGE)
+def write_large(dst: Path, seed: int = 4, text: dict = LARGE) -> None:
+    """Writes the `large` checkpoint (or one of the same kind with the sizes of `text`)."""
+    shapes = parameter_shapes(text)
+    config = text_only_config(text)
     config.save_pretrained(dst)
     GenerationConfig.from_model_config(config).save_pretrained(dst)  # as save_pretrained of a model does
     gen = torch.Generator().manual_seed(seed)
@@ -82,7 +83,7 @@ def write_large(dst: Path, seed: int = 4) -> None:
     weight_map = {}
     for i, names in enumerate(shards):
         fname = f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
-        _write_shard(dst / fname, names, shapes, LARGE["initializer_range"], gen)
+        _write_shard(dst / fname, names, shapes, text["initializer_range"], gen)
         weight_map.update({n: fname for n in names})
     total = sum(2 * _numel(s) for s in shapes.values())
     index = {"metadata": {"total_parameters": total // 2, "total_size": total},

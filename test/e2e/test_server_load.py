@@ -13,6 +13,7 @@ import threading
 import time
 
 import http.client
+from pathlib import Path
 from urllib.parse import urlparse
 import pytest
 
@@ -98,7 +99,14 @@ def loaded(axe_run, compiled):
     assert s.stop() == 0
 
 
-def test_64_streaming_clients_some_hanging_up(loaded):
+def instrumented_with_asan(binary) -> bool:
+    """True for the ASan build: its allocator keeps freed memory in a quarantine, so RSS is no
+    measure of leaks there (LeakSanitizer checks them when the server exits: `loaded` asserts a
+    clean exit)."""
+    return b"__asan_init" in Path(binary).read_bytes()
+
+
+def test_64_streaming_clients_some_hanging_up(loaded, axe_run):
     server = loaded
     server.client.completions.create(model="tiny-chat", prompt=[1, 2, 3], max_tokens=4)  # warm up
     completed = load_round(server)
@@ -115,7 +123,8 @@ def test_64_streaming_clients_some_hanging_up(loaded):
     settle(server)
     after_second = rss_mib(server.proc.pid)
     print(f"server RSS after round 1: {after_first:.0f} MiB, after round 2: {after_second:.0f} MiB")
-    assert after_second <= after_first + 16, (after_first, after_second)
+    if not instrumented_with_asan(axe_run):
+        assert after_second <= after_first + 16, (after_first, after_second)
     assert metric(server, "num_preemptions_total") >= 0
 
 

@@ -21,7 +21,7 @@ def Axe_Dialect : Dialect {
 
     ```
     checkpoint --import--> axe (bf16/f32) --assign-precision/quantize/fuse--> axe (fp8 + bf16)
-               --lowering--> linalg/vector (cpu) | gpu/nvgpu/nvvm (sm_90a) --> artifact
+               --lowering--> kernels in scf/vector/memref (cpu) | gpu/nvgpu/nvvm (sm_90a) --> artifact
     ```
 
     Design rules (see dialects/axe/Rationale.md):
@@ -33,7 +33,8 @@ def Axe_Dialect : Dialect {
     * Weights are `axe.param` ops naming checkpoint tensors, never IR constants.
     * The token dimension is dynamic (`?`); shapes that the model fixes are static and checked.
     * Caches and recurrent state are values: an op that updates state takes the old state and
-      returns the new one, which bufferization turns into an in-place update.
+      returns the new one; dispatch formation places the new value in the old one's buffer (an
+      in-place update, checked when the step returns its states).
     * Every verifier rule has a name (`linear.k_match`), used in its error message and in the tests.
   }];
   let useDefaultAttributePrinterParser = 1;

@@ -37,9 +37,9 @@ struct TruncFToE4M3 : OpRewritePattern<arith::TruncFOp> {
 struct LowerF8CastsToNvvmPass
     : public axe::nvvm::impl::LowerF8CastsToNvvmPassBase<LowerF8CastsToNvvmPass> {
   void runOnOperation() override {
-    // A plain walk, not the greedy driver: at this point of the pipeline the kernels are
-    // half-lowered (cf blocks carrying index values) and region simplification would merge
-    // blocks that convert-gpu-to-nvvm then cannot type.
+    // The greedy driver with region simplification off: at this point of the pipeline the
+    // kernels are half-lowered (cf blocks carrying index values), and merging blocks would leave
+    // some that convert-gpu-to-nvvm cannot type.
     RewritePatternSet patterns(&getContext());
     patterns.add<TruncFToE4M3>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));

@@ -1,10 +1,11 @@
 //===- Manifest.cpp - the schema of model.axe/manifest.json ---------------===//
 
-#include "runtime/Manifest.h"
+#include "artifact/Manifest.h"
 
-#include "models/Error.h"
-#include "models/ManifestDigest.h"
-#include "models/RegularFile.h"
+#include "artifact/ManifestDigest.h"
+#include "support/Error.h"
+#include "support/RegularFile.h"
+#include "support/ShapeString.h"
 
 #include <nlohmann/json.hpp>
 
@@ -20,22 +21,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char *kSymbolNames[kNumSymbols] = {"T", "S", "R", "MB", "NB", "P"};
-
-struct ManifestDType {
-  const char *name;
-  DType dtype;
-};
-constexpr ManifestDType kDTypes[] = {
-    {"bf16", DType::BF16}, {"f16", DType::F16}, {"f32", DType::F32},
-    {"i32", DType::I32},   {"i64", DType::I64}, {"f8e4m3", DType::F8_E4M3},
-};
-
-const char *manifestDTypeName(DType dtype) {
-  for (const ManifestDType &d : kDTypes)
-    if (d.dtype == dtype)
-      return d.name;
-  return "?";
-}
 
 struct InputSpec {
   const char *name;
@@ -268,21 +253,14 @@ ManifestFile parseFile(const Parser &ps, const json &files, const char *key, boo
 }
 
 DType parseDTypeName(const Parser &ps, const std::string &name, const std::string &where) {
-  for (const ManifestDType &t : kDTypes)
-    if (name == t.name)
-      return t.dtype;
-  ps.fail(where, "unknown dtype '" + name + "' (expected bf16, f16, f32, i32, i64, f8e4m3)");
+  DType dtype;
+  if (!parseArtifactDType(name, dtype))
+    ps.fail(where, "unknown dtype '" + name + "' (expected " + artifactDTypeList() + ")");
+  return dtype;
 }
 
 std::string bufferWhere(const BufferDecl &b) {
   return "buffer " + std::to_string(b.id) + " ('" + b.name + "')";
-}
-
-std::string shapeStr(const std::vector<SymInt> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + shape[i].str();
-  return s + "]";
 }
 
 void parseBuffers(Parser &ps, const json &doc, Manifest &m) {
@@ -375,9 +353,9 @@ void parseBuffers(Parser &ps, const json &doc, Manifest &m) {
                    (spec.rank == 1 || b.shape[1].symbol == int(Symbol::MB));
     std::string want = std::string("[") + kSymbolNames[int(spec.dim0)] + (spec.rank == 2 ? ", MB]" : "]");
     if (!shapeOk)
-      ps.fail(bufferWhere(b) + ".shape", shapeStr(b.shape) + " must be " + want);
+      ps.fail(bufferWhere(b) + ".shape", shapeString(b.shape) + " must be " + want);
     if (b.dtype != DType::I32)
-      ps.fail(bufferWhere(b) + ".dtype", std::string("must be i32, not ") + manifestDTypeName(b.dtype));
+      ps.fail(bufferWhere(b) + ".dtype", std::string("must be i32, not ") + artifactDTypeName(b.dtype));
     m.inputIds[size_t(i)] = b.id;
   }
   if (outputs.size() != 1)
@@ -387,10 +365,10 @@ void parseBuffers(Parser &ps, const json &doc, Manifest &m) {
   if (logits.name != "logits")
     ps.fail(bufferWhere(logits), "the output buffer must be named 'logits'");
   if (logits.dtype != DType::F32)
-    ps.fail(bufferWhere(logits) + ".dtype", std::string("must be f32, not ") + manifestDTypeName(logits.dtype));
+    ps.fail(bufferWhere(logits) + ".dtype", std::string("must be f32, not ") + artifactDTypeName(logits.dtype));
   if (logits.shape.size() != 2 || logits.shape[0].symbol != int(Symbol::R) ||
       logits.shape[1].isSymbol() || logits.shape[1].value != m.model.vocabSize)
-    ps.fail(bufferWhere(logits) + ".shape", shapeStr(logits.shape) + " must be [R, " +
+    ps.fail(bufferWhere(logits) + ".shape", shapeString(logits.shape) + " must be [R, " +
                                                 std::to_string(m.model.vocabSize) + "] (vocab_size)");
   m.logitsId = logits.id;
 }
@@ -465,10 +443,10 @@ void checkViewFits(const Parser &ps, const std::string &where, const ViewArg &vi
     last += (Poly::of(size) - Poly::constant(1)) * Poly::of(view.strides[i]);
   }
   if (!(elements - Poly::constant(1) - last).nonNegativeForPositiveSymbols()) {
-    std::string extent = "offset " + std::to_string(view.offset) + ", shape " + shapeStr(view.shape) +
-                         ", strides " + shapeStr(view.strides);
+    std::string extent = "offset " + std::to_string(view.offset) + ", shape " + shapeString(view.shape) +
+                         ", strides " + shapeString(view.strides);
     ps.fail(where, "view (" + extent + ") can exceed " + bufferWhere(buffer) + " of shape " +
-                       shapeStr(buffer.shape));
+                       shapeString(buffer.shape));
   }
 }
 
@@ -477,10 +455,10 @@ void checkViewFits(const Parser &ps, const std::string &where, const ViewArg &vi
 void checkContract(const Parser &ps, const std::string &where, const ViewArg &view,
                    const BufferDecl &buffer, const KernelArgContract &contract) {
   std::string want = std::string("a rank-") + std::to_string(contract.shape.size()) + " " +
-                     manifestDTypeName(contract.dtype) + " view";
+                     artifactDTypeName(contract.dtype) + " view";
   if (view.shape.size() != contract.shape.size() || buffer.dtype != contract.dtype)
     ps.fail(where, std::string("a rank-") + std::to_string(view.shape.size()) + " " +
-                       manifestDTypeName(buffer.dtype) + " view, but the kernel is compiled for " + want);
+                       artifactDTypeName(buffer.dtype) + " view, but the kernel is compiled for " + want);
   for (size_t i = 0; i < contract.shape.size(); ++i) {
     if (contract.shape[i] < 0)
       continue;

@@ -1,7 +1,9 @@
 //===- Manifest.h - the schema of model.axe/manifest.json -----*- C++ -*-===//
 //
-// The step program, buffer plan and kernel table that axe-compile writes (docs/artifact.md), parsed
-// into plain structs and validated before anything is mapped or called: every field's type, dense
+// The step program, buffer plan and kernel table of an artifact (docs/artifact.md): one set of
+// types for both sides. Dispatch formation builds them, axe-compile writes them
+// (artifact/ManifestWriter.h), and the runtime parses them back here and validates them before
+// anything is mapped or called: every field's type, dense
 // buffer ids, the six inputs and the logits output, kernel indices and argument counts, and that
 // every view stays inside its buffer for every value of the symbols. A defect throws axe::Error
 // with one line naming the file and the field.
@@ -9,10 +11,10 @@
 // No file other than manifest.json is read here; Artifact checks the files the manifest names.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_RUNTIME_MANIFEST_H
-#define AXE_RUNTIME_MANIFEST_H
+#ifndef AXE_ARTIFACT_MANIFEST_H
+#define AXE_ARTIFACT_MANIFEST_H
 
-#include "models/Safetensors.h"
+#include "support/DType.h"
 
 #include <array>
 #include <cstdint>
@@ -34,6 +36,8 @@ struct SymInt {
   int64_t value = 0;
   int symbol = -1; // a Symbol, or -1 for the integer `value`
 
+  static SymInt of(int64_t v) { return {v, -1}; }
+  static SymInt of(Symbol s) { return {0, int(s)}; }
   bool isSymbol() const { return symbol >= 0; }
   int64_t eval(const SymbolValues &values) const { return symbol >= 0 ? values[symbol] : value; }
   std::string str() const;
@@ -142,7 +146,7 @@ struct Manifest {
 
   std::array<int64_t, kNumInputs> inputIds{}; // buffer id of each InputBuffer
   int64_t logitsId = 0;                       // the output buffer
-  // The digest that cpu/kernels.so must embed (models/ManifestDigest.h).
+  // The digest that cpu/kernels.so must embed (artifact/ManifestDigest.h).
   std::string digest;
 
   // Parses and validates manifest text; `path` names the file in messages.
@@ -155,4 +159,4 @@ struct Manifest {
 
 } // namespace axe
 
-#endif // AXE_RUNTIME_MANIFEST_H
+#endif // AXE_ARTIFACT_MANIFEST_H

@@ -1,8 +1,8 @@
 //===- ManifestDigest.cpp - binds manifest.json to cpu/kernels.so ---------===//
 
-#include "models/ManifestDigest.h"
+#include "artifact/ManifestDigest.h"
 
-#include "models/Sha256.h"
+#include "support/Sha256.h"
 
 namespace axe {
 

@@ -14,8 +14,8 @@
 // write kernels.so, which is native code: load only artifacts you trust (docs/trust.md).
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_MANIFESTDIGEST_H
-#define AXE_MODELS_MANIFESTDIGEST_H
+#ifndef AXE_ARTIFACT_MANIFESTDIGEST_H
+#define AXE_ARTIFACT_MANIFESTDIGEST_H
 
 #include <nlohmann/json.hpp>
 
@@ -31,4 +31,4 @@ std::string manifestDigest(const nlohmann::json &manifest);
 
 } // namespace axe
 
-#endif // AXE_MODELS_MANIFESTDIGEST_H
+#endif // AXE_ARTIFACT_MANIFESTDIGEST_H

@@ -4,10 +4,10 @@
 
 #include "models/ModelConfig.h"
 #include "models/ParamMaterializer.h"
-#include "models/RegularFile.h"
-#include "models/TempDir.h"
-#include "models/SafetensorsWriter.h"
 #include "models/WeightTable.h"
+#include "support/RegularFile.h"
+#include "support/SafetensorsWriter.h"
+#include "support/TempDir.h"
 
 #include "dialects/axe/AxeOps.h"
 

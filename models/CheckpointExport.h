@@ -11,8 +11,8 @@
 #ifndef AXE_MODELS_CHECKPOINTEXPORT_H
 #define AXE_MODELS_CHECKPOINTEXPORT_H
 
-#include "models/Progress.h"
-#include "models/Safetensors.h"
+#include "support/Progress.h"
+#include "support/Safetensors.h"
 
 #include "mlir/IR/BuiltinOps.h"
 

@@ -2,8 +2,8 @@
 
 #include "models/ModelConfig.h"
 
-#include "models/JsonObject.h"
-#include "models/RegularFile.h"
+#include "support/JsonObject.h"
+#include "support/RegularFile.h"
 
 #include <nlohmann/json.hpp>
 

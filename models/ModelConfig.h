@@ -9,7 +9,7 @@
 #ifndef AXE_MODELS_MODELCONFIG_H
 #define AXE_MODELS_MODELCONFIG_H
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <cstdint>
 #include <string>

@@ -2,7 +2,7 @@
 
 #include "models/ParamMaterializer.h"
 
-#include "models/Fp8.h"
+#include "support/Fp8.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,7 +9,7 @@
 #ifndef AXE_MODELS_PARAMMATERIALIZER_H
 #define AXE_MODELS_PARAMMATERIALIZER_H
 
-#include "models/Safetensors.h"
+#include "support/Safetensors.h"
 
 #include <functional>
 #include <string>

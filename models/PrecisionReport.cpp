@@ -3,6 +3,7 @@
 #include "models/PrecisionReport.h"
 
 #include "models/WeightTable.h"
+#include "support/ShapeString.h"
 
 #include "llvm/Support/Format.h"
 
@@ -26,13 +27,6 @@ uint64_t elements(const std::vector<int64_t> &shape) {
   for (int64_t d : shape)
     n *= static_cast<uint64_t>(d);
   return n;
-}
-
-std::string shapeString(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 struct Total {

@@ -3,6 +3,7 @@
 #include "models/Qwen35MoeImporter.h"
 
 #include "dialects/axe/AxeOps.h"
+#include "support/ShapeString.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,15 +20,6 @@ namespace {
 using namespace mlir;
 namespace ir = mlir::axe;
 using ir::Role;
-
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::ostringstream s;
-  s << "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s << (i ? ", " : "") << shape[i];
-  s << "]";
-  return s.str();
-}
 
 // How one linear layer's weight is stored in the checkpoint.
 struct LinearWeight {

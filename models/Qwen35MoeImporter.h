@@ -19,7 +19,7 @@
 #define AXE_MODELS_QWEN35MOEIMPORTER_H
 
 #include "models/ModelConfig.h"
-#include "models/Safetensors.h"
+#include "support/Safetensors.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"

@@ -3,7 +3,7 @@
 #include "passes/Passes.h"
 #include "passes/PrecisionPolicy.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -52,8 +52,6 @@ std::string layerOf(const std::string &name) {
   return std::regex_search(name, m, layer) ? m[2].str() : "";
 }
 
-bool isF8(Type t) { return isa<Float8E4M3FNType>(cast<RankedTensorType>(t).getElementType()); }
-
 Type retype(Type t, Type from, Type to) {
   if (auto tensor = dyn_cast<RankedTensorType>(t))
     if (tensor.getElementType() == from)
@@ -97,12 +95,12 @@ struct AssignPrecisionPass : public mlir::axe::impl::AssignPrecisionPassBase<Ass
       }
       WeightSite site{op, index, role.str(), param.getName().str(), {}, false};
       site.decision = p.decide(site.role, site.name);
-      site.storedFp8 = isF8(param.getType());
+      site.storedFp8 = isa<Float8E4M3FNType>(getElementTypeOrSelf(param.getType()));
       sites.push_back(std::move(site));
     };
     module.walk([&](Operation *op) {
       if (auto linear = dyn_cast<LinearOp>(op)) {
-        if (!isF8(linear.getInput().getType())) // bare FP8 matmuls were decided already
+        if (!isa<Float8E4M3FNType>(getElementTypeOrSelf(linear.getInput().getType()))) // bare FP8 matmuls were decided already
           add(op, linear.getWeightMutable().getOperandNumber(), stringifyRole(linear.getRole()));
       } else if (auto fp8 = dyn_cast<Fp8LinearOp>(op)) {
         add(op, fp8.getWeightMutable().getOperandNumber(), stringifyRole(fp8.getRole()));

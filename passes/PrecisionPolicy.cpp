@@ -2,9 +2,9 @@
 
 #include "passes/PrecisionPolicy.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
-#include "models/JsonObject.h"
+#include "support/JsonObject.h"
 
 #include <nlohmann/json.hpp>
 

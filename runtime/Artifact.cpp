@@ -2,9 +2,10 @@
 
 #include "runtime/Artifact.h"
 
-#include "models/ManifestDigest.h"
-#include "models/Sha256.h"
+#include "artifact/ManifestDigest.h"
 #include "runtime/MappedFileGuard.h"
+#include "support/Sha256.h"
+#include "support/ShapeString.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -23,13 +24,6 @@ namespace {
 
 // A compiled kernel library is a few MB; anything far larger is not one.
 constexpr uint64_t kMaxKernelsBytes = uint64_t(1) << 30;
-
-std::string shapeStr(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 int64_t mtimeNs(const struct stat &st) {
   return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -82,7 +76,7 @@ void checkCpuFeatures(const std::string &what) {
     throw Error(what + ": the kernels are built for x86-64-v3, but this CPU lacks" + missing);
 }
 
-std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactOptions &options) {
+std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactLoadOptions &options) {
   std::unique_ptr<Artifact> a(new Artifact());
   a->dir_ = dir;
   struct stat st;
@@ -119,8 +113,8 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactO
     for (const SymInt &d : b.shape)
       shape.push_back(d.value);
     if (t->shape != shape)
-      throw Error(where + ": the file's shape is " + shapeStr(t->shape) + ", the manifest's " +
-                  shapeStr(shape));
+      throw Error(where + ": the file's shape is " + shapeString(t->shape) + ", the manifest's " +
+                  shapeString(shape));
     a->weightData_[size_t(b.id)] = a->weights_->view(*t).data;
   }
   if (options.verifyWeights) {

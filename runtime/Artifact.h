@@ -6,7 +6,7 @@
 //   - manifest.json: schema, buffer plan, step program, and every call against its kernel's
 //     contract (Manifest::parse);
 //   - cpu/kernels.so: read once into memory; its size and SHA-256, and the manifest's digest
-//     embedded in it (models/ManifestDigest.h); the CPU has AVX2, FMA and F16C; then the same bytes
+//     embedded in it (artifact/ManifestDigest.h); the CPU has AVX2, FMA and F16C; then the same bytes
 //     are loaded from a sealed memfd (dlopen), and each kernel symbol is resolved inside them only;
 //   - weights.safetensors: mmapped; every weight buffer exists with exactly its dtype and shape;
 //     the mapped bytes' chunk digests (on all cores; skipped only on request).
@@ -17,8 +17,8 @@
 #ifndef AXE_RUNTIME_ARTIFACT_H
 #define AXE_RUNTIME_ARTIFACT_H
 
-#include "models/Safetensors.h"
-#include "runtime/Manifest.h"
+#include "artifact/Manifest.h"
+#include "support/Safetensors.h"
 
 #include <cstdint>
 #include <memory>
@@ -27,7 +27,7 @@
 
 namespace axe {
 
-struct ArtifactOptions {
+struct ArtifactLoadOptions {
   // Hash the weights against the manifest's chunk digests (reads the whole file once).
   bool verifyWeights = true;
 };
@@ -35,7 +35,7 @@ struct ArtifactOptions {
 class Artifact {
 public:
   // Loads and validates the artifact directory `dir`; throws axe::Error on any defect.
-  static std::unique_ptr<Artifact> load(const std::string &dir, const ArtifactOptions &options = {});
+  static std::unique_ptr<Artifact> load(const std::string &dir, const ArtifactLoadOptions &options = {});
   ~Artifact(); // unloads kernels.so
   Artifact(const Artifact &) = delete;
   Artifact &operator=(const Artifact &) = delete;

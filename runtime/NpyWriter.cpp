@@ -2,7 +2,7 @@
 
 #include "runtime/NpyWriter.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <cerrno>
 #include <cstring>

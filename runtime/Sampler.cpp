@@ -10,7 +10,7 @@
 
 #include "runtime/Sampler.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <algorithm>
 #include <cmath>

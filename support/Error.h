@@ -5,8 +5,8 @@
 // tensor or field. Tools catch it at the top and exit non-zero with that line.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_ERROR_H
-#define AXE_MODELS_ERROR_H
+#ifndef AXE_SUPPORT_ERROR_H
+#define AXE_SUPPORT_ERROR_H
 
 #include <stdexcept>
 #include <string>
@@ -20,4 +20,4 @@ public:
 
 } // namespace axe
 
-#endif // AXE_MODELS_ERROR_H
+#endif // AXE_SUPPORT_ERROR_H

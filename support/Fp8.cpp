@@ -1,6 +1,6 @@
 //===- Fp8.cpp - FP8 E4M3 and BF16 conversions ----------------------------===//
 
-#include "models/Fp8.h"
+#include "support/Fp8.h"
 
 #include <cmath>
 #include <cstring>

@@ -8,8 +8,8 @@
 // clamp every implementation agrees bit for bit.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_FP8_H
-#define AXE_MODELS_FP8_H
+#ifndef AXE_SUPPORT_FP8_H
+#define AXE_SUPPORT_FP8_H
 
 #include <cstddef>
 #include <cstdint>
@@ -48,4 +48,4 @@ void axe_dequantize_rows(const uint8_t *values, const float *scales, int64_t row
                          float *out);
 }
 
-#endif // AXE_MODELS_FP8_H
+#endif // AXE_SUPPORT_FP8_H

@@ -1,8 +1,8 @@
 //===- JsonObject.h - a JSON object from text, or a clear error -*- C++ -*-===//
-#ifndef AXE_MODELS_JSONOBJECT_H
-#define AXE_MODELS_JSONOBJECT_H
+#ifndef AXE_SUPPORT_JSONOBJECT_H
+#define AXE_SUPPORT_JSONOBJECT_H
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,4 +27,4 @@ inline nlohmann::json parseJsonObject(const std::string &text, const std::string
 
 } // namespace axe
 
-#endif // AXE_MODELS_JSONOBJECT_H
+#endif // AXE_SUPPORT_JSONOBJECT_H

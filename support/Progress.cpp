@@ -1,6 +1,6 @@
 //===- Progress.cpp - feedback on a long job, on stderr -------------------===//
 
-#include "models/Progress.h"
+#include "support/Progress.h"
 
 #include <cmath>
 #include <cstdio>

@@ -7,8 +7,8 @@
 // summary gives the wall time, bytes in -> bytes out and the peak memory (getrusage's max RSS).
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_PROGRESS_H
-#define AXE_MODELS_PROGRESS_H
+#ifndef AXE_SUPPORT_PROGRESS_H
+#define AXE_SUPPORT_PROGRESS_H
 
 #include <chrono>
 #include <cstdint>
@@ -62,4 +62,4 @@ private:
 
 } // namespace axe
 
-#endif // AXE_MODELS_PROGRESS_H
+#endif // AXE_SUPPORT_PROGRESS_H

@@ -1,8 +1,8 @@
 //===- RegularFile.cpp - open only regular files, with a size cap ---------===//
 
-#include "models/RegularFile.h"
+#include "support/RegularFile.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <cerrno>
 #include <cstring>

@@ -6,8 +6,8 @@
 // no larger than a cap chosen per kind of file. Failures are one axe::Error line naming the file.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_REGULARFILE_H
-#define AXE_MODELS_REGULARFILE_H
+#ifndef AXE_SUPPORT_REGULARFILE_H
+#define AXE_SUPPORT_REGULARFILE_H
 
 #include <cstdint>
 #include <string>
@@ -41,4 +41,4 @@ std::string readRegularFile(const std::string &path, uint64_t maxBytes, const st
 
 } // namespace axe
 
-#endif // AXE_MODELS_REGULARFILE_H
+#endif // AXE_SUPPORT_REGULARFILE_H

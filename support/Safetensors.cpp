@@ -1,8 +1,8 @@
 //===- Safetensors.cpp - strict, zero-copy safetensors reader -------------===//
 
-#include "models/Safetensors.h"
+#include "support/Safetensors.h"
 
-#include "models/RegularFile.h"
+#include "support/RegularFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,19 +18,6 @@
 namespace axe {
 
 namespace {
-
-struct DTypeEntry {
-  DType dtype;
-  const char *name;
-  size_t size;
-};
-
-constexpr DTypeEntry kDTypes[] = {
-    {DType::BF16, "BF16", 2}, {DType::F16, "F16", 2},         {DType::F32, "F32", 4},
-    {DType::F64, "F64", 8},   {DType::F8_E4M3, "F8_E4M3", 1}, {DType::I8, "I8", 1},
-    {DType::U8, "U8", 1},     {DType::I16, "I16", 2},         {DType::I32, "I32", 4},
-    {DType::I64, "I64", 8},   {DType::BOOL, "BOOL", 1},
-};
 
 [[noreturn]] void fail(const std::string &path, const std::string &what) {
   throw Error(path + ": " + what);
@@ -93,29 +80,6 @@ private:
 };
 
 } // namespace
-
-size_t dtypeSize(DType dtype) {
-  for (const DTypeEntry &e : kDTypes)
-    if (e.dtype == dtype)
-      return e.size;
-  return 0;
-}
-
-const char *dtypeName(DType dtype) {
-  for (const DTypeEntry &e : kDTypes)
-    if (e.dtype == dtype)
-      return e.name;
-  return "?";
-}
-
-bool parseDType(const std::string &name, DType &dtype) {
-  for (const DTypeEntry &e : kDTypes)
-    if (name == e.name) {
-      dtype = e.dtype;
-      return true;
-    }
-  return false;
-}
 
 uint64_t TensorInfo::numElements() const {
   uint64_t n = 1;

@@ -11,10 +11,11 @@
 // No LLVM or MLIR here: the runtime's artifact loader uses the same reader.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_SAFETENSORS_H
-#define AXE_MODELS_SAFETENSORS_H
+#ifndef AXE_SUPPORT_SAFETENSORS_H
+#define AXE_SUPPORT_SAFETENSORS_H
 
-#include "models/Error.h"
+#include "support/DType.h"
+#include "support/Error.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -24,16 +25,6 @@
 #include <vector>
 
 namespace axe {
-
-// Element types axe accepts in a checkpoint ("dtype" strings of the format).
-enum class DType { BF16, F16, F32, F64, F8_E4M3, I8, U8, I16, I32, I64, BOOL };
-
-// Bytes per element of `dtype`.
-size_t dtypeSize(DType dtype);
-// The format's name of `dtype` ("BF16", "F8_E4M3", ...).
-const char *dtypeName(DType dtype);
-// Parses a format dtype name; returns false for names outside the whitelist.
-bool parseDType(const std::string &name, DType &dtype);
 
 struct TensorInfo {
   std::string name;
@@ -121,4 +112,4 @@ private:
 
 } // namespace axe
 
-#endif // AXE_MODELS_SAFETENSORS_H
+#endif // AXE_SUPPORT_SAFETENSORS_H

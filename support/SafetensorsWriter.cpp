@@ -1,6 +1,6 @@
 //===- SafetensorsWriter.cpp - streaming safetensors writer ---------------===//
 
-#include "models/SafetensorsWriter.h"
+#include "support/SafetensorsWriter.h"
 
 #include <nlohmann/json.hpp>
 

@@ -9,11 +9,11 @@
 // format allows), so a reader's mmap gives aligned tensors whenever sizes keep them aligned.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_SAFETENSORSWRITER_H
-#define AXE_MODELS_SAFETENSORSWRITER_H
+#ifndef AXE_SUPPORT_SAFETENSORSWRITER_H
+#define AXE_SUPPORT_SAFETENSORSWRITER_H
 
-#include "models/Safetensors.h"
-#include "models/Sha256.h"
+#include "support/Safetensors.h"
+#include "support/Sha256.h"
 
 #include <cstdio>
 #include <map>
@@ -60,4 +60,4 @@ private:
 
 } // namespace axe
 
-#endif // AXE_MODELS_SAFETENSORSWRITER_H
+#endif // AXE_SUPPORT_SAFETENSORSWRITER_H

@@ -1,8 +1,8 @@
 //===- Sha256.cpp - SHA-256 of bytes, files and file chunks ---------------===//
 
-#include "models/Sha256.h"
+#include "support/Sha256.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <openssl/evp.h>
 

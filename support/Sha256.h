@@ -6,8 +6,8 @@
 // implementation). Chunks hash in parallel, so verifying tens of GB is bound by the disk, not a core.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_SHA256_H
-#define AXE_MODELS_SHA256_H
+#ifndef AXE_SUPPORT_SHA256_H
+#define AXE_SUPPORT_SHA256_H
 
 #include <cstddef>
 #include <cstdint>
@@ -60,4 +60,4 @@ private:
 
 } // namespace axe
 
-#endif // AXE_MODELS_SHA256_H
+#endif // AXE_SUPPORT_SHA256_H

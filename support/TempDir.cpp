@@ -1,9 +1,9 @@
 //===- TempDir.cpp - a fresh directory beside a destination ---------------===//
 
-#include "models/TempDir.h"
+#include "support/TempDir.h"
 
-#include "models/Error.h"
-#include "models/Progress.h"
+#include "support/Error.h"
+#include "support/Progress.h"
 
 #include <algorithm>
 #include <cerrno>

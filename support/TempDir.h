@@ -12,8 +12,8 @@
 // whose process is gone.
 //
 //===----------------------------------------------------------------------===//
-#ifndef AXE_MODELS_TEMPDIR_H
-#define AXE_MODELS_TEMPDIR_H
+#ifndef AXE_SUPPORT_TEMPDIR_H
+#define AXE_SUPPORT_TEMPDIR_H
 
 #include <filesystem>
 
@@ -47,4 +47,4 @@ void syncPath(const std::filesystem::path &path);
 
 } // namespace axe
 
-#endif // AXE_MODELS_TEMPDIR_H
+#endif // AXE_SUPPORT_TEMPDIR_H

@@ -18,6 +18,9 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%models", config.axe_test_models))
 config.substitutions.append(("%bad", config.axe_test_bad))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%axe_src", config.axe_src_root))
+config.substitutions.append(("%axe_bin", config.axe_tools_dir))
+config.substitutions.append(("%axe_lib", os.path.join(config.axe_obj_root, "lib")))
 llvm_config.use_default_substitutions()
 
 # FileCheck, not and count come from the LLVM 22 tools directory, never from PATH.

@@ -3,7 +3,7 @@
 // The deployable artifact of docs/artifact.md: the step program and buffer plan (manifest.json),
 // every weight converted as the precision map says (weights.safetensors, streamed tensor by
 // tensor so memory does not grow with the model), the CPU kernels (cpu/kernels.so) and the
-// tokenizer files. Written under model.axe.tmp-PID-XXXXXX/ (models/TempDir.h), flushed to disk
+// tokenizer files. Written under model.axe.tmp-PID-XXXXXX/ (support/TempDir.h), flushed to disk
 // and renamed when complete.
 //
 //===----------------------------------------------------------------------===//
@@ -11,8 +11,8 @@
 #define AXE_LOWERING_COMMON_ARTIFACTWRITER_H
 
 #include "models/ModelConfig.h"
-#include "models/Progress.h"
-#include "models/Safetensors.h"
+#include "support/Progress.h"
+#include "support/Safetensors.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -20,7 +20,7 @@
 
 namespace axe {
 
-struct ArtifactOptions {
+struct ArtifactWriteOptions {
   std::string policy = "default";
   std::string dumpDir; // kernel IR dumps (--dump-kernels)
   Progress *progress = nullptr; // stages and the bytes of the weights as they are written
@@ -30,7 +30,7 @@ struct ArtifactOptions {
 // `module` has been through the precision passes. Throws axe::Error; leaves nothing behind on
 // failure or on SIGINT/SIGTERM/SIGHUP and refuses to overwrite an existing directory.
 void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint &checkpoint,
-                   const std::string &outDir, const ArtifactOptions &options);
+                   const std::string &outDir, const ArtifactWriteOptions &options);
 
 } // namespace axe
 

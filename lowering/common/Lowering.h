@@ -29,14 +29,14 @@ public:
   Lowering(StepProgram &program, mlir::MLIRContext *ctx);
 
   // The view of a tensor value defined earlier in the step.
-  const View &view(mlir::Value v) const;
+  const ViewArg &view(mlir::Value v) const;
   bool hasView(mlir::Value v) const { return views_.count(v.getAsOpaquePointer()) != 0; }
-  void setView(mlir::Value v, View view) { views_[v.getAsOpaquePointer()] = std::move(view); }
+  void setView(mlir::Value v, ViewArg view) { views_[v.getAsOpaquePointer()] = std::move(view); }
   // A new contiguous buffer for result `v`; `dim0` names its dynamic first dimension.
-  const View &result(mlir::Value v, const std::string &dim0 = "T",
+  const ViewArg &result(mlir::Value v, Symbol dim0 = Symbol::T,
                      BufferKind kind = BufferKind::Temp);
   // A contiguous temporary not tied to a value (e.g. a GEMM's quantized input).
-  View temp(mlir::RankedTensorType type, const std::string &name, const std::string &dim0 = "T");
+  ViewArg temp(mlir::RankedTensorType type, const std::string &name, Symbol dim0 = Symbol::T);
   // `updated` (a state result) lives in the buffer of `state` (its operand): in-place update.
   void alias(mlir::Value updated, mlir::Value state) { setView(updated, view(state)); }
 
@@ -46,28 +46,27 @@ public:
   // The index of the kernel for `key`, built with `body` the first time.
   int kernel(llvm::StringRef op, const std::string &key, llvm::ArrayRef<mlir::Type> argTypes,
              unsigned numScalars, const KernelBody &body);
-  void dispatch(int kernel, std::vector<View> args, std::vector<Dim> scalars, Dim workgroups);
+  void dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars, SymInt workgroups);
 
   // A key that identifies an op's kernel: its name, types and attributes (not its decision's
   // wording), plus `extra`.
   static std::string keyOf(mlir::Operation *op, const std::string &extra = "");
   mlir::MLIRContext *context() const { return ctx_; }
 
-  int newBuffer(BufferKind kind, const std::string &name, const std::string &dtype,
-                std::vector<Dim> shape);
+  int newBuffer(BufferKind kind, const std::string &name, DType dtype, std::vector<SymInt> shape);
 
 private:
 
   StepProgram &program_;
   mlir::MLIRContext *ctx_;
-  std::map<const void *, View> views_;
+  std::map<const void *, ViewArg> views_;
   std::map<std::string, int> kernelsByKey_;
 };
 
-// The dtype name of a tensor element type in the artifact ("bf16", "f8e4m3", ...).
-std::string artifactDType(mlir::Type elementType);
+// The artifact element type of a tensor element type (bf16, f8E4M3FN, ...); throws for others.
+DType artifactDType(mlir::Type elementType);
 // A contiguous view of a new buffer of `shape`.
-View contiguousView(int buffer, const std::vector<Dim> &shape);
+ViewArg contiguousView(int64_t buffer, const std::vector<SymInt> &shape);
 
 // Implemented by a target: lowers one op of the step into kernels and dispatches.
 using OpLowering = std::function<mlir::LogicalResult(mlir::Operation *, Lowering &)>;

@@ -24,60 +24,54 @@ namespace axe {
 using namespace mlir;
 namespace ir = mlir::axe;
 
-const char *bufferKindName(BufferKind k) {
-  switch (k) {
-  case BufferKind::Input: return "input";
-  case BufferKind::Weight: return "weight";
-  case BufferKind::State: return "state";
-  case BufferKind::Temp: return "temp";
-  case BufferKind::Output: return "output";
-  }
-  return "?";
-}
-
-std::string artifactDType(Type t) {
-  if (t.isBF16()) return "bf16";
-  if (t.isF16()) return "f16";
-  if (t.isF32()) return "f32";
-  if (isa<Float8E4M3FNType>(t)) return "f8e4m3";
-  if (t.isInteger(32)) return "i32";
-  if (t.isInteger(64)) return "i64";
+DType artifactDType(Type t) {
+  if (t.isBF16()) return DType::BF16;
+  if (t.isF16()) return DType::F16;
+  if (t.isF32()) return DType::F32;
+  if (isa<Float8E4M3FNType>(t)) return DType::F8_E4M3;
+  if (t.isInteger(32)) return DType::I32;
+  if (t.isInteger(64)) return DType::I64;
   std::string s;
   llvm::raw_string_ostream os(s);
   os << t;
   throw Error("no artifact dtype for element type " + s);
 }
 
-int64_t View::stride(size_t i) const {
-  if (strides[i].isSymbol())
+namespace {
+
+// A numeric stride of a view (slices and reshapes need one).
+int64_t numericStride(const ViewArg &view, size_t i) {
+  if (view.strides[i].isSymbol())
     throw Error("internal: a view with a symbolic stride cannot be sliced or reshaped");
-  return strides[i].value;
+  return view.strides[i].value;
 }
 
-View contiguousView(int buffer, const std::vector<Dim> &shape) {
-  View v;
+} // namespace
+
+ViewArg contiguousView(int64_t buffer, const std::vector<SymInt> &shape) {
+  ViewArg v;
   v.buffer = buffer;
   v.shape = shape;
-  v.strides.assign(shape.size(), Dim::of(1));
+  v.strides.assign(shape.size(), SymInt::of(1));
   for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i) {
-    const Dim &inner = shape[i + 1];
-    const Dim &next = v.strides[i + 1];
+    const SymInt &inner = shape[i + 1];
+    const SymInt &next = v.strides[i + 1];
     if (next.isSymbol() || (inner.isSymbol() && next.value != 1))
       throw Error("internal: a buffer may have one symbolic inner dimension, innermost");
-    v.strides[i] = inner.isSymbol() ? inner : Dim::of(next.value * inner.value);
+    v.strides[i] = inner.isSymbol() ? inner : SymInt::of(next.value * inner.value);
   }
   return v;
 }
 
-static std::vector<Dim> dimsOf(RankedTensorType t, const std::string &dim0) {
-  std::vector<Dim> dims;
+static std::vector<SymInt> dimsOf(RankedTensorType t, Symbol dim0) {
+  std::vector<SymInt> dims;
   for (auto [i, d] : llvm::enumerate(t.getShape())) {
     if (ShapedType::isDynamic(d)) {
       if (i != 0)
         throw Error("a dynamic dimension other than the first cannot be lowered");
-      dims.push_back(Dim::sym(dim0));
+      dims.push_back(SymInt::of(dim0));
     } else {
-      dims.push_back(Dim::of(d));
+      dims.push_back(SymInt::of(d));
     }
   }
   return dims;
@@ -85,7 +79,7 @@ static std::vector<Dim> dimsOf(RankedTensorType t, const std::string &dim0) {
 
 Lowering::Lowering(StepProgram &program, MLIRContext *ctx) : program_(program), ctx_(ctx) {}
 
-const View &Lowering::view(Value v) const {
+const ViewArg &Lowering::view(Value v) const {
   auto it = views_.find(v.getAsOpaquePointer());
   if (it == views_.end()) {
     std::string s;
@@ -96,29 +90,30 @@ const View &Lowering::view(Value v) const {
   return it->second;
 }
 
-int Lowering::newBuffer(BufferKind kind, const std::string &name, const std::string &dtype,
-                        std::vector<Dim> shape) {
-  Buffer buf;
+int Lowering::newBuffer(BufferKind kind, const std::string &name, DType dtype,
+                       std::vector<SymInt> shape) {
+  BufferDecl buf;
   buf.id = static_cast<int>(program_.buffers.size());
   buf.kind = kind;
   buf.name = name.empty() ? "t" + std::to_string(buf.id) : name;
   buf.dtype = dtype;
   buf.shape = std::move(shape);
   program_.buffers.push_back(std::move(buf));
-  return program_.buffers.back().id;
+  program_.params.emplace_back();
+  return static_cast<int>(program_.buffers.back().id);
 }
 
-const View &Lowering::result(Value v, const std::string &dim0, BufferKind kind) {
+const ViewArg &Lowering::result(Value v, Symbol dim0, BufferKind kind) {
   auto t = cast<RankedTensorType>(v.getType());
-  std::vector<Dim> shape = dimsOf(t, dim0);
+  std::vector<SymInt> shape = dimsOf(t, dim0);
   int id = newBuffer(kind, kind == BufferKind::Output ? "logits" : "",
                      artifactDType(t.getElementType()), shape);
   setView(v, contiguousView(id, shape));
   return view(v);
 }
 
-View Lowering::temp(RankedTensorType type, const std::string &name, const std::string &dim0) {
-  std::vector<Dim> shape = dimsOf(type, dim0);
+ViewArg Lowering::temp(RankedTensorType type, const std::string &name, Symbol dim0) {
+  std::vector<SymInt> shape = dimsOf(type, dim0);
   int id = newBuffer(BufferKind::Temp, "", artifactDType(type.getElementType()), shape);
   program_.buffers[id].name = name + std::to_string(id);
   return contiguousView(id, shape);
@@ -162,14 +157,20 @@ int Lowering::kernel(StringRef op, const std::string &key, ArrayRef<Type> argTyp
   body(kb, all.take_front(argTypes.size()), all.slice(argTypes.size(), numScalars),
        all[argTypes.size() + numScalars], all[argTypes.size() + numScalars + 1]);
   func::ReturnOp::create(b, func.getLoc());
-  program_.kernels.push_back({name, op.str(), static_cast<unsigned>(argTypes.size()), numScalars});
+  KernelDecl decl;
+  decl.name = name;
+  decl.symbol = "_mlir_ciface_" + name;
+  decl.op = op.str();
+  decl.numArgs = static_cast<int64_t>(argTypes.size());
+  decl.numScalars = numScalars;
+  program_.kernels.push_back(std::move(decl));
   kernelsByKey_[key] = index;
   return index;
 }
 
-void Lowering::dispatch(int kernel, std::vector<View> args, std::vector<Dim> scalars,
-                        Dim workgroups) {
-  for (const View &v : args)
+void Lowering::dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars,
+                        SymInt workgroups) {
+  for (const ViewArg &v : args)
     if (!v.strides.empty() && (v.strides.back().isSymbol() || v.strides.back().value != 1))
       throw Error("internal: a kernel view whose innermost stride is not 1");
   program_.dispatches.push_back({kernel, std::move(args), std::move(scalars), workgroups});
@@ -194,45 +195,45 @@ std::string Lowering::keyOf(Operation *op, const std::string &extra) {
 namespace {
 
 // The symbol of each argument's dynamic first dimension (docs/artifact.md).
-std::vector<Dim> argShape(StringRef name, RankedTensorType t) {
+std::vector<SymInt> argShape(StringRef name, RankedTensorType t) {
   if (name == "block_table")
-    return {Dim::sym("S"), Dim::sym("MB")};
-  std::string dim0 = "T";
+    return {SymInt::of(Symbol::S), SymInt::of(Symbol::MB)};
+  Symbol dim0 = Symbol::T;
   if (name == "logit_rows")
-    dim0 = "R";
+    dim0 = Symbol::R;
   else if (name == "state_slots")
-    dim0 = "S";
+    dim0 = Symbol::S;
   else if (name.ends_with("_cache"))
-    dim0 = "NB";
+    dim0 = Symbol::NB;
   else if (name.ends_with("_state"))
-    dim0 = "P";
+    dim0 = Symbol::P;
   return dimsOf(t, dim0);
 }
 
 // Views of the upstream tensor ops the importer uses to split heads and channels.
-View sliceView(const View &src, tensor::ExtractSliceOp op) {
-  View v = src;
+ViewArg sliceView(const ViewArg &src, tensor::ExtractSliceOp op) {
+  ViewArg v = src;
   for (auto [i, off] : llvm::enumerate(op.getStaticOffsets())) {
     if (ShapedType::isDynamic(off))
       throw Error("tensor.extract_slice with a dynamic offset cannot be lowered");
-    v.offset += off == 0 ? 0 : off * src.stride(i);
+    v.offset += off == 0 ? 0 : off * numericStride(src, i);
   }
   for (int64_t s : op.getStaticStrides())
     if (s != 1)
       throw Error("tensor.extract_slice with strides cannot be lowered");
   auto t = op.getResultType();
   for (int64_t i = 1; i < t.getRank(); ++i)
-    v.shape[i] = Dim::of(t.getDimSize(i));
+    v.shape[i] = SymInt::of(t.getDimSize(i));
   return v;
 }
 
-View expandView(const View &src, tensor::ExpandShapeOp op) {
-  View v;
+ViewArg expandView(const ViewArg &src, tensor::ExpandShapeOp op) {
+  ViewArg v;
   v.buffer = src.buffer;
   v.offset = src.offset;
   auto t = op.getResultType();
   for (auto [srcDim, group] : llvm::enumerate(op.getReassociationIndices())) {
-    int64_t stride = src.stride(srcDim);
+    int64_t stride = numericStride(src, srcDim);
     std::vector<int64_t> strides(group.size());
     for (int i = static_cast<int>(group.size()) - 1; i >= 0; --i) {
       strides[i] = stride;
@@ -240,21 +241,21 @@ View expandView(const View &src, tensor::ExpandShapeOp op) {
         stride *= t.getDimSize(group[i]);
     }
     for (auto [i, d] : llvm::enumerate(group)) {
-      v.shape.push_back(i == 0 && srcDim == 0 ? src.shape[0] : Dim::of(t.getDimSize(d)));
-      v.strides.push_back(Dim::of(strides[i]));
+      v.shape.push_back(i == 0 && srcDim == 0 ? src.shape[0] : SymInt::of(t.getDimSize(d)));
+      v.strides.push_back(SymInt::of(strides[i]));
     }
   }
   return v;
 }
 
-View collapseView(const View &src, tensor::CollapseShapeOp op) {
-  View v;
+ViewArg collapseView(const ViewArg &src, tensor::CollapseShapeOp op) {
+  ViewArg v;
   v.buffer = src.buffer;
   v.offset = src.offset;
   for (auto [i, group] : llvm::enumerate(op.getReassociationIndices())) {
     for (size_t j = 0; j + 1 < group.size(); ++j)
       if (src.shape[group[j + 1]].isSymbol() ||
-          src.stride(group[j]) != src.stride(group[j + 1]) * src.shape[group[j + 1]].value)
+          numericStride(src, group[j]) != numericStride(src, group[j + 1]) * src.shape[group[j + 1]].value)
         throw Error("tensor.collapse_shape of non-contiguous dimensions needs a copy (unsupported)");
     int64_t size = 1;
     bool symbolic = false;
@@ -262,7 +263,7 @@ View collapseView(const View &src, tensor::CollapseShapeOp op) {
       symbolic |= src.shape[d].isSymbol();
       size *= src.shape[d].isSymbol() ? 1 : src.shape[d].value;
     }
-    v.shape.push_back(symbolic ? src.shape[group.front()] : Dim::of(size));
+    v.shape.push_back(symbolic ? src.shape[group.front()] : SymInt::of(size));
     v.strides.push_back(src.strides[group.back()]);
   }
   return v;
@@ -275,15 +276,15 @@ void reuseTemporaries(StepProgram &program) {
   size_t n = program.buffers.size();
   std::vector<int> first(n, -1), last(n, -1);
   for (auto [i, d] : llvm::enumerate(program.dispatches))
-    for (const View &v : d.args) {
+    for (const ViewArg &v : d.args) {
       if (first[v.buffer] < 0)
         first[v.buffer] = static_cast<int>(i);
       last[v.buffer] = static_cast<int>(i);
     }
-  auto key = [&](const Buffer &b) {
-    std::string k = b.dtype;
-    for (const Dim &d : b.shape)
-      k += "," + (d.isSymbol() ? d.symbol : std::to_string(d.value));
+  auto key = [&](const BufferDecl &b) {
+    std::string k = dtypeName(b.dtype);
+    for (const SymInt &d : b.shape)
+      k += "," + d.str();
     return k;
   };
   std::vector<int> physical(n);
@@ -295,10 +296,10 @@ void reuseTemporaries(StepProgram &program) {
     if (program.buffers[b].kind == BufferKind::Temp && last[b] >= 0)
       endingAt[last[b]].push_back(static_cast<int>(b));
   for (size_t i = 0; i < program.dispatches.size(); ++i) {
-    for (const View &v : program.dispatches[i].args) {
-      const Buffer &b = program.buffers[v.buffer];
+    for (const ViewArg &v : program.dispatches[i].args) {
+      const BufferDecl &b = program.buffers[v.buffer];
       if (b.kind != BufferKind::Temp || first[v.buffer] != static_cast<int>(i) ||
-          physical[v.buffer] != v.buffer)
+          physical[v.buffer] != static_cast<int>(v.buffer))
         continue;
       std::vector<int> &pool = free[key(b)];
       if (!pool.empty()) {
@@ -311,19 +312,22 @@ void reuseTemporaries(StepProgram &program) {
   }
   // Keep every buffer that is its own physical buffer (and used, unless not a temporary).
   std::vector<int> renumber(n, -1);
-  std::vector<Buffer> kept;
+  std::vector<BufferDecl> kept;
+  std::vector<ParamDesc> keptParams;
   for (size_t b = 0; b < n; ++b) {
-    Buffer &buf = program.buffers[b];
+    BufferDecl &buf = program.buffers[b];
     if (physical[b] != static_cast<int>(b) || (buf.kind == BufferKind::Temp && first[b] < 0))
       continue;
     renumber[b] = static_cast<int>(kept.size());
     buf.id = renumber[b];
     kept.push_back(std::move(buf));
+    keptParams.push_back(std::move(program.params[b]));
   }
-  for (Dispatch &d : program.dispatches)
-    for (View &v : d.args)
+  for (ProgramEntry &d : program.dispatches)
+    for (ViewArg &v : d.args)
       v.buffer = renumber[physical[v.buffer]];
   program.buffers = std::move(kept);
+  program.params = std::move(keptParams);
 }
 
 } // namespace
@@ -344,7 +348,7 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
     auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), ir::kNameAttr);
     auto type = cast<RankedTensorType>(arg.getType());
     BufferKind kind = arg.getArgNumber() < 6 ? BufferKind::Input : BufferKind::State;
-    std::vector<Dim> shape = argShape(name.getValue(), type);
+    std::vector<SymInt> shape = argShape(name.getValue(), type);
     int id = lowering.newBuffer(kind, name.getValue().str(), artifactDType(type.getElementType()), shape);
     lowering.setView(arg, contiguousView(id, shape));
   }
@@ -352,13 +356,11 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
   // Weights: one buffer per distinct stored form of a param.
   std::map<std::string, int> weightBuffers;
   for (const WeightEntry &w : collectWeights(module)) {
-    std::vector<Dim> shape;
+    std::vector<SymInt> shape;
     for (int64_t d : w.desc.shape)
-      shape.push_back(Dim::of(d));
-    std::string dtype = w.desc.dtype == DType::F8_E4M3 ? "f8e4m3"
-                                                       : llvm::StringRef(dtypeName(w.desc.dtype)).lower();
-    int id = lowering.newBuffer(BufferKind::Weight, artifactWeightName(w.desc), dtype, shape);
-    program.buffers[id].param = w.desc;
+      shape.push_back(SymInt::of(d));
+    int id = lowering.newBuffer(BufferKind::Weight, artifactWeightName(w.desc), w.desc.dtype, shape);
+    program.params[id] = w.desc;
     weightBuffers[artifactWeightName(w.desc)] = id;
   }
 
@@ -388,13 +390,13 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
     if (failed(lowerOp(&op, lowering))) {
       std::string s;
       llvm::raw_string_ostream os(s);
-      os << op.getName();
+      os << op.getName() << " at " << op.getLoc();
       throw Error("no CPU lowering for " + s);
     }
   }
   // The step returns the logits and its states, which kernels updated in place.
   for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
-    const View &out = lowering.view(v);
+    const ViewArg &out = lowering.view(v);
     if (i == 0) {
       if (program.buffers[out.buffer].kind != BufferKind::Output)
         throw Error("internal: the logits are not the step's output buffer");

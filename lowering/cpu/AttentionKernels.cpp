@@ -20,8 +20,8 @@ namespace ir = mlir::axe;
 namespace {
 
 LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
-  View x = L.view(op.getInput()), pos = L.view(op.getPositions());
-  View out = L.result(op.getResult());
+  ViewArg x = L.view(op.getInput()), pos = L.view(op.getPositions());
+  ViewArg out = L.result(op.getResult());
   auto t = tensorType(op.getInput());
   int64_t heads = t.getDimSize(1), d = t.getDimSize(2), rot = op.getRotaryDim(), half = rot / 2;
   float theta = static_cast<float>(op.getTheta().convertToDouble());
@@ -52,13 +52,13 @@ LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
 }
 
 LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
-  View q = L.view(op.getQ()), k = L.view(op.getK()), v = L.view(op.getV()),
+  ViewArg q = L.view(op.getQ()), k = L.view(op.getK()), v = L.view(op.getV()),
        gate = L.view(op.getGate()), kc = L.view(op.getKCache()), vc = L.view(op.getVCache()),
        pos = L.view(op.getPositions()), seq = L.view(op.getSeqIds()),
        bt = L.view(op.getBlockTable());
   L.alias(op.getNewKCache(), op.getKCache());
   L.alias(op.getNewVCache(), op.getVCache());
-  View out = L.result(op.getResult());
+  ViewArg out = L.result(op.getResult());
   auto qt = tensorType(op.getQ()), kt = tensorType(op.getK()), ct = tensorType(op.getKCache());
   int64_t heads = qt.getDimSize(1), d = qt.getDimSize(2), kvHeads = kt.getDimSize(1);
   int64_t blockSize = ct.getDimSize(1), group = heads / kvHeads;
@@ -124,7 +124,7 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(attend, {q, gate, kc, vc, pos, seq, bt, out}, {}, Dim::of(heads));
+  L.dispatch(attend, {q, gate, kc, vc, pos, seq, bt, out}, {}, SymInt::of(heads));
   return success();
 }
 

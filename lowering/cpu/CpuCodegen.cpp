@@ -2,8 +2,8 @@
 
 #include "lowering/cpu/CpuCodegen.h"
 
-#include "models/Error.h"
-#include "models/ManifestDigest.h"
+#include "artifact/ManifestDigest.h"
+#include "support/Error.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -73,7 +73,7 @@ void lowerToLLVMDialect(mlir::ModuleOp module) {
 namespace {
 
 // The loader looks for the prefix and the digest in the library's bytes before loading it, and
-// reads the exported constant after (models/ManifestDigest.h).
+// reads the exported constant after (artifact/ManifestDigest.h).
 void embedManifestDigest(llvm::Module &module, const std::string &digest) {
   if (digest.size() != 64)
     throw Error("internal: the CPU kernels need the manifest's digest");

@@ -18,7 +18,7 @@ namespace axe::cpu {
 struct CodegenOptions {
   std::string cpu = "x86-64-v3";
   std::string dumpDir; // when set: kernels.mlir, kernels.llvm.mlir, kernels.ll written there
-  // The manifest's digest (models/ManifestDigest.h), embedded so that the loader can tell that
+  // The manifest's digest (artifact/ManifestDigest.h), embedded so that the loader can tell that
   // the library was compiled for that manifest. Required.
   std::string manifestDigest;
 };

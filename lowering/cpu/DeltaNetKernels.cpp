@@ -37,10 +37,10 @@ std::pair<Value, Value> runBounds(KernelBuilder &kb, Value seqIds, Value t, Valu
 }
 
 LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
-  View x = L.view(op.getInput()), w = L.view(op.getWeight()), st = L.view(op.getState()),
+  ViewArg x = L.view(op.getInput()), w = L.view(op.getWeight()), st = L.view(op.getState()),
        seq = L.view(op.getSeqIds()), slots = L.view(op.getStateSlots());
   L.alias(op.getNewState(), op.getState());
-  View out = L.result(op.getResult());
+  ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t channels = wt.getDimSize(0), taps = wt.getDimSize(2);
   int kernel = L.kernel("axe.causal_conv1d", Lowering::keyOf(op),
@@ -74,16 +74,16 @@ LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {x, w, st, seq, slots, out}, {}, Dim::of(channels));
+  L.dispatch(kernel, {x, w, st, seq, slots, out}, {}, SymInt::of(channels));
   return success();
 }
 
 LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
-  View q = L.view(op.getQ()), k = L.view(op.getK()), v = L.view(op.getV()), ga = L.view(op.getA()),
+  ViewArg q = L.view(op.getQ()), k = L.view(op.getK()), v = L.view(op.getV()), ga = L.view(op.getA()),
        gb = L.view(op.getB()), alog = L.view(op.getALog()), dtb = L.view(op.getDtBias()),
        st = L.view(op.getState()), seq = L.view(op.getSeqIds()), slots = L.view(op.getStateSlots());
   L.alias(op.getNewState(), op.getState());
-  View out = L.result(op.getResult());
+  ViewArg out = L.result(op.getResult());
   auto qt = tensorType(op.getQ()), vt = tensorType(op.getV());
   int64_t keyHeads = qt.getDimSize(1), dk = qt.getDimSize(2), valueHeads = vt.getDimSize(1),
           dv = vt.getDimSize(2), group = valueHeads / keyHeads;
@@ -204,7 +204,7 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {q, k, v, ga, gb, alog, dtb, st, seq, slots, out}, {}, Dim::of(valueHeads));
+  L.dispatch(kernel, {q, k, v, ga, gb, alog, dtb, st, seq, slots, out}, {}, SymInt::of(valueHeads));
   return success();
 }
 

@@ -76,8 +76,8 @@ SmallVector<Value> at(SmallVector<Value> row, Value i) {
 }
 
 LogicalResult lowerEmbed(ir::EmbedOp op, Lowering &L) {
-  View ids = L.view(op.getIds()), table = L.view(op.getTable());
-  View out = L.result(op.getResult());
+  ViewArg ids = L.view(op.getIds()), table = L.view(op.getTable());
+  ViewArg out = L.result(op.getResult());
   auto tt = tensorType(op.getTable());
   int64_t vocab = tt.getDimSize(0), d = tt.getDimSize(1);
   int k = L.kernel("axe.embed", Lowering::keyOf(op),
@@ -100,8 +100,8 @@ LogicalResult lowerEmbed(ir::EmbedOp op, Lowering &L) {
 }
 
 LogicalResult lowerRmsNorm(ir::RmsNormOp op, Lowering &L) {
-  View in = L.view(op.getInput()), w = L.view(op.getWeight());
-  View out = L.result(op.getResult());
+  ViewArg in = L.view(op.getInput()), w = L.view(op.getWeight());
+  ViewArg out = L.result(op.getResult());
   auto t = tensorType(op.getInput());
   int64_t n = t.getShape().back();
   float eps = op.getEps().convertToFloat();
@@ -123,8 +123,8 @@ LogicalResult lowerRmsNorm(ir::RmsNormOp op, Lowering &L) {
 }
 
 LogicalResult lowerRmsNormQuantize(ir::RmsNormQuantizeOp op, Lowering &L) {
-  View in = L.view(op.getInput()), w = L.view(op.getWeight());
-  View q = L.result(op.getResult()), s = L.result(op.getScale());
+  ViewArg in = L.view(op.getInput()), w = L.view(op.getWeight());
+  ViewArg q = L.result(op.getResult()), s = L.result(op.getScale());
   auto t = tensorType(op.getInput());
   int64_t n = t.getDimSize(1);
   float eps = op.getEps().convertToFloat();
@@ -149,8 +149,8 @@ LogicalResult lowerRmsNormQuantize(ir::RmsNormQuantizeOp op, Lowering &L) {
 }
 
 LogicalResult lowerGatedRmsNorm(ir::GatedRmsNormOp op, Lowering &L) {
-  View in = L.view(op.getInput()), gate = L.view(op.getGate()), w = L.view(op.getWeight());
-  View out = L.result(op.getResult());
+  ViewArg in = L.view(op.getInput()), gate = L.view(op.getGate()), w = L.view(op.getWeight());
+  ViewArg out = L.result(op.getResult());
   auto t = tensorType(op.getInput());
   int64_t n = t.getShape().back();
   float eps = op.getEps().convertToFloat();
@@ -171,8 +171,8 @@ LogicalResult lowerGatedRmsNorm(ir::GatedRmsNormOp op, Lowering &L) {
 }
 
 LogicalResult lowerSiluMul(ir::SiluMulOp op, Lowering &L) {
-  View g = L.view(op.getGate()), u = L.view(op.getUp());
-  View out = L.result(op.getResult());
+  ViewArg g = L.view(op.getGate()), u = L.view(op.getUp());
+  ViewArg out = L.result(op.getResult());
   auto t = tensorType(op.getGate());
   int64_t n = t.getShape().back();
   int k = L.kernel("axe.silu_mul", Lowering::keyOf(op),
@@ -190,8 +190,8 @@ LogicalResult lowerSiluMul(ir::SiluMulOp op, Lowering &L) {
 }
 
 LogicalResult lowerSiluMulQuantize(ir::SiluMulQuantizeOp op, Lowering &L) {
-  View g = L.view(op.getGate()), u = L.view(op.getUp());
-  View q = L.result(op.getResult()), s = L.result(op.getScale());
+  ViewArg g = L.view(op.getGate()), u = L.view(op.getUp());
+  ViewArg q = L.result(op.getResult()), s = L.result(op.getScale());
   auto t = tensorType(op.getGate());
   int64_t n = t.getDimSize(1);
   Type rounding = t.getElementType();
@@ -213,8 +213,8 @@ LogicalResult lowerSiluMulQuantize(ir::SiluMulQuantizeOp op, Lowering &L) {
 }
 
 LogicalResult lowerSigmoidGate(ir::SigmoidGateOp op, Lowering &L) {
-  View x = L.view(op.getInput()), g = L.view(op.getGate());
-  View out = L.result(op.getResult());
+  ViewArg x = L.view(op.getInput()), g = L.view(op.getGate());
+  ViewArg out = L.result(op.getResult());
   auto t = tensorType(op.getInput());
   int64_t n = t.getDimSize(1);
   bool perRow = tensorType(op.getGate()).getDimSize(1) == 1 && n != 1;
@@ -237,8 +237,8 @@ LogicalResult lowerAdd(arith::AddFOp op, Lowering &L) {
   auto t = dyn_cast<RankedTensorType>(op.getType());
   if (!t)
     return failure();
-  View x = L.view(op.getLhs()), y = L.view(op.getRhs());
-  View out = L.result(op.getResult());
+  ViewArg x = L.view(op.getLhs()), y = L.view(op.getRhs());
+  ViewArg out = L.result(op.getResult());
   int64_t n = t.getShape().back();
   int k = L.kernel("axe.add", Lowering::keyOf(op),
                    {L.memrefType(t), L.memrefType(t), L.memrefType(t)},

@@ -71,8 +71,8 @@ void forTokenBlocks(KernelBuilder &kb, Value numTokens, const TokenBlock &block)
 // y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the
 // f8 x f8 -> f32 matmul of the unfused per-channel form: loads decode e4m3 codes.
 LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
-  View x = L.view(op.getInput()), w = L.view(op.getWeight());
-  View out = L.result(op.getResult());
+  ViewArg x = L.view(op.getInput()), w = L.view(op.getWeight());
+  ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t n = wt.getDimSize(0), k = wt.getDimSize(1);
   int kernel = L.kernel("axe.linear", Lowering::keyOf(op),
@@ -88,13 +88,13 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {x, w, out}, {}, Dim::of(n));
+  L.dispatch(kernel, {x, w, out}, {}, SymInt::of(n));
   return success();
 }
 
 LogicalResult lowerQuantize(ir::QuantizeOp op, Lowering &L) {
-  View x = L.view(op.getInput());
-  View q = L.result(op.getResult()), s = L.result(op.getScale());
+  ViewArg x = L.view(op.getInput());
+  ViewArg q = L.result(op.getResult()), s = L.result(op.getScale());
   auto in = tensorType(op.getInput());
   int64_t group = op.getGroupSize().value_or(in.getDimSize(1));
   int kernel = quantizeKernel(L, in, tensorType(op.getResult()), tensorType(op.getScale()), group);
@@ -103,8 +103,8 @@ LogicalResult lowerQuantize(ir::QuantizeOp op, Lowering &L) {
 }
 
 LogicalResult lowerDequantize(ir::DequantizeOp op, Lowering &L) {
-  View acc = L.view(op.getAcc()), st = L.view(op.getActScale()), sw = L.view(op.getWeightScale());
-  View out = L.result(op.getResult());
+  ViewArg acc = L.view(op.getAcc()), st = L.view(op.getActScale()), sw = L.view(op.getWeightScale());
+  ViewArg out = L.result(op.getResult());
   int64_t n = tensorType(op.getAcc()).getDimSize(1);
   int kernel = L.kernel("axe.dequantize", Lowering::keyOf(op),
                         {L.memrefType(tensorType(op.getAcc())), L.memrefType(tensorType(op.getActScale())),
@@ -137,19 +137,19 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
                                       : RankedTensorType::get(in.getShape(), Float32Type::get(ctx));
   auto scalesType = block ? RankedTensorType::get({ShapedType::kDynamic, k / bk}, Float32Type::get(ctx))
                           : RankedTensorType::get({ShapedType::kDynamic}, Float32Type::get(ctx));
-  View codes, scales;
+  ViewArg codes, scales;
   if (op.getInputScale()) {
     codes = L.view(op.getInput());
     scales = L.view(op.getInputScale());
     scalesType = tensorType(op.getInputScale());
   } else {
-    View x = L.view(op.getInput());
+    ViewArg x = L.view(op.getInput());
     codes = L.temp(codesType, "x8_");
     scales = L.temp(scalesType, "xs_");
     L.dispatch(quantizeKernel(L, in, codesType, scalesType, bk), {x, codes, scales}, {}, x.shape[0]);
   }
-  View w = L.view(op.getWeight()), ws = L.view(op.getWeightScale());
-  View out = L.result(op.getResult());
+  ViewArg w = L.view(op.getWeight()), ws = L.view(op.getWeightScale());
+  ViewArg out = L.result(op.getResult());
   auto wsType = tensorType(op.getWeightScale());
   bool blockScales = block.has_value();
   int kernel = L.kernel("axe.fp8_linear", Lowering::keyOf(op, "gemm"),
@@ -176,13 +176,13 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {codes, scales, w, ws, out}, {}, Dim::of(n));
+  L.dispatch(kernel, {codes, scales, w, ws, out}, {}, SymInt::of(n));
   return success();
 }
 
 LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
-  View h = L.view(op.getHidden()), w = L.view(op.getWeight()), rows = L.view(op.getRows());
-  View out = L.result(op.getResult(), "R", BufferKind::Output);
+  ViewArg h = L.view(op.getHidden()), w = L.view(op.getWeight()), rows = L.view(op.getRows());
+  ViewArg out = L.result(op.getResult(), Symbol::R, BufferKind::Output);
   auto wt = tensorType(op.getWeight());
   int64_t vocab = wt.getDimSize(0), d = wt.getDimSize(1);
   int kernel = L.kernel("axe.logits", Lowering::keyOf(op),
@@ -197,7 +197,7 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {h, w, rows, out}, {}, Dim::of(vocab));
+  L.dispatch(kernel, {h, w, rows, out}, {}, SymInt::of(vocab));
   return success();
 }
 

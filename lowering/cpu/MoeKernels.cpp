@@ -22,8 +22,8 @@ namespace ir = mlir::axe;
 namespace {
 
 LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
-  View logits = L.view(op.getLogits());
-  View ids = L.result(op.getExpertIds()), weights = L.result(op.getExpertWeights());
+  ViewArg logits = L.view(op.getLogits());
+  ViewArg ids = L.result(op.getExpertIds()), weights = L.result(op.getExpertWeights());
   int64_t experts = tensorType(op.getLogits()).getDimSize(1), topK = op.getTopK();
   bool renormalize = op.getRenormalize();
   int kernel = L.kernel("axe.moe_route", Lowering::keyOf(op),
@@ -103,9 +103,9 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     return {kb.select(inRange, e, kb.idx(0)), inRange};
   };
 
-  View x = L.view(op.getInput()), ids = L.view(op.getExpertIds()), weights = L.view(op.getExpertWeights());
-  View gu = L.view(op.getGateUp()), dn = L.view(op.getDown());
-  View sgu, sdn;
+  ViewArg x = L.view(op.getInput()), ids = L.view(op.getExpertIds()), weights = L.view(op.getExpertWeights());
+  ViewArg gu = L.view(op.getGateUp()), dn = L.view(op.getDown());
+  ViewArg sgu, sdn;
   if (fp8) {
     sgu = L.view(op.getGateUpScale());
     sdn = L.view(op.getDownScale());
@@ -113,7 +113,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   // Quantized input (FP8): codes [T, H] and scales [T] or [T, H / bk].
   auto xCodesType = RankedTensorType::get({kDyn, hidden}, e4m3Values);
   auto xScalesType = block ? RankedTensorType::get({kDyn, hidden / bk}, f32) : RankedTensorType::get({kDyn}, f32);
-  View xIn = x, xScales;
+  ViewArg xIn = x, xScales;
   if (fp8) {
     xIn = L.temp(xCodesType, "moe_x8_");
     xScales = L.temp(xScalesType, "moe_xs_");
@@ -124,14 +124,14 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   // act [T, topK, I]; the quantizer and its scales see it as [T, topK * I].
   auto actType = RankedTensorType::get({kDyn, topK, inter}, rounding);
   auto actFlatType = RankedTensorType::get({kDyn, topK * inter}, rounding);
-  View act = L.temp(actType, "moe_act_");
-  auto flat = [&](View v) {
-    v.shape = {v.shape[0], Dim::of(topK * inter)};
-    v.strides = {Dim::of(topK * inter), Dim::of(1)};
+  ViewArg act = L.temp(actType, "moe_act_");
+  auto flat = [&](ViewArg v) {
+    v.shape = {v.shape[0], SymInt::of(topK * inter)};
+    v.strides = {SymInt::of(topK * inter), SymInt::of(1)};
     return v;
   };
   SmallVector<Type> guTypes{L.memrefType(xInType), L.memrefType(idt), L.memrefType(gut), L.memrefType(actType)};
-  std::vector<View> guViews{xIn, ids, gu, act};
+  std::vector<ViewArg> guViews{xIn, ids, gu, act};
   if (fp8) {
     guTypes.append({L.memrefType(xScalesType), L.memrefType(tensorType(op.getGateUpScale()))});
     guViews.insert(guViews.end(), {xScales, sgu});
@@ -154,13 +154,13 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(gateUp, guViews, {}, Dim::of(inter));
+  L.dispatch(gateUp, guViews, {}, SymInt::of(inter));
 
   // Quantized act (FP8): codes [T, topK, I] and scales [T, topK * I / group].
   auto actCodesType = RankedTensorType::get({kDyn, topK, inter}, e4m3Values);
   auto actCodesFlatType = RankedTensorType::get({kDyn, topK * inter}, e4m3Values);
   auto actScalesType = RankedTensorType::get({kDyn, topK * inter / actGroup}, f32);
-  View actIn = act, actScales;
+  ViewArg actIn = act, actScales;
   if (fp8) {
     actIn = L.temp(actCodesType, "moe_act8_");
     actScales = L.temp(actScalesType, "moe_acts_");
@@ -169,10 +169,10 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   }
   auto actInType = fp8 ? actCodesType : actType;
 
-  View out = L.result(op.getResult());
+  ViewArg out = L.result(op.getResult());
   SmallVector<Type> dnTypes{L.memrefType(actInType), L.memrefType(idt), L.memrefType(wtt), L.memrefType(dnt),
                             L.memrefType(tensorType(op.getResult()))};
-  std::vector<View> dnViews{actIn, ids, weights, dn, out};
+  std::vector<ViewArg> dnViews{actIn, ids, weights, dn, out};
   if (fp8) {
     dnTypes.append({L.memrefType(actScalesType), L.memrefType(tensorType(op.getDownScale()))});
     dnViews.insert(dnViews.end(), {actScales, sdn});
@@ -195,7 +195,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(down, dnViews, {}, Dim::of(hidden));
+  L.dispatch(down, dnViews, {}, SymInt::of(hidden));
   return success();
 }
 

@@ -2,7 +2,7 @@
 
 #include "runtime/cpu/KernelCall.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <utility>
 

@@ -2,7 +2,7 @@
 
 #include "runtime/cpu/ThreadPool.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <algorithm>
 

@@ -2,7 +2,7 @@
 
 #include "runtime/cuda/CudaDriver.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <dlfcn.h>
 #include <mutex>

@@ -11,7 +11,7 @@
 
 #include "runtime/cuda/CudaDriver.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -2,8 +2,8 @@
 
 #include "runtime/serve/CachePlan.h"
 
-#include "models/Error.h"
 #include "runtime/serve/KvBlockPool.h"
+#include "support/Error.h"
 
 #include <algorithm>
 #include <cmath>

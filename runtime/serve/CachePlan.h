@@ -13,7 +13,7 @@
 #ifndef AXE_RUNTIME_SERVE_CACHEPLAN_H
 #define AXE_RUNTIME_SERVE_CACHEPLAN_H
 
-#include "runtime/Manifest.h"
+#include "artifact/Manifest.h"
 
 #include <cstdint>
 #include <string>

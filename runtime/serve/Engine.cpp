@@ -2,7 +2,7 @@
 
 #include "runtime/serve/Engine.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -2,9 +2,9 @@
 
 #include "runtime/serve/GenerationConfig.h"
 
-#include "models/Error.h"
-#include "models/JsonObject.h"
-#include "models/RegularFile.h"
+#include "support/Error.h"
+#include "support/JsonObject.h"
+#include "support/RegularFile.h"
 
 #include <cstdio>
 #include <sys/stat.h>

@@ -2,7 +2,7 @@
 
 #include "runtime/serve/KvBlockPool.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <string>
 

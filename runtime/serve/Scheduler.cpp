@@ -2,7 +2,7 @@
 
 #include "runtime/serve/Scheduler.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <algorithm>
 #include <string>

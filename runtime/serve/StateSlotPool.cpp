@@ -2,7 +2,7 @@
 
 #include "runtime/serve/StateSlotPool.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <string>
 

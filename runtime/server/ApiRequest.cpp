@@ -2,7 +2,7 @@
 
 #include "runtime/server/ApiRequest.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <cmath>
 #include <mutex>

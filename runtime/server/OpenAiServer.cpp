@@ -2,12 +2,12 @@
 
 #include "runtime/server/OpenAiServer.h"
 
-#include "models/Error.h"
 #include "runtime/server/ApiRequest.h"
 #include "runtime/server/Metrics.h"
 #include "runtime/server/TextStream.h"
 #include "runtime/text/ChatFormat.h"
 #include "runtime/text/OutputParser.h"
+#include "support/Error.h"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 
 #include "runtime/server/TextStream.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <algorithm>
 

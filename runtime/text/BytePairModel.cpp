@@ -2,7 +2,7 @@
 
 #include "runtime/text/BytePairModel.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -14,7 +14,7 @@
 
 #include "runtime/text/PythonJson.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <charconv>
 #include <cmath>

@@ -9,8 +9,8 @@
 
 #include "runtime/text/ReasoningParser.h"
 
-#include "models/Error.h"
 #include "runtime/text/TagMatch.h"
+#include "support/Error.h"
 
 namespace axe {
 

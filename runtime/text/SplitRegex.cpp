@@ -2,8 +2,8 @@
 
 #include "runtime/text/SplitRegex.h"
 
-#include "models/Error.h"
 #include "runtime/text/HfUnicode.h"
+#include "support/Error.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

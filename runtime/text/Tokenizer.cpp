@@ -2,8 +2,6 @@
 
 #include "runtime/text/Tokenizer.h"
 
-#include "models/Error.h"
-#include "models/RegularFile.h"
 #include "runtime/text/AddedTokens.h"
 #include "runtime/text/ByteLevel.h"
 #include "runtime/text/BytePairModel.h"
@@ -11,6 +9,8 @@
 #include "runtime/text/StringIdTable.h"
 #include "runtime/text/TokenizerJson.h"
 #include "runtime/text/Utf8.h"
+#include "support/Error.h"
+#include "support/RegularFile.h"
 
 #include <unordered_map>
 

@@ -2,7 +2,7 @@
 
 #include "runtime/text/TokenizerJson.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 namespace axe {
 namespace {

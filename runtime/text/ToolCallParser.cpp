@@ -10,8 +10,8 @@
 #include "runtime/text/ToolCallParser.h"
 #include "runtime/text/PythonJson.h"
 
-#include "models/Error.h"
 #include "runtime/text/TagMatch.h"
+#include "support/Error.h"
 
 #include <cstdio>
 #include <random>

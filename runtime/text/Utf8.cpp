@@ -2,8 +2,8 @@
 
 #include "runtime/text/Utf8.h"
 
-#include "models/Error.h"
 #include "runtime/text/HfUnicode.h"
+#include "support/Error.h"
 
 #include <utf8proc.h>
 

@@ -21,7 +21,7 @@ BUILD = Path(os.environ.get("AXE_BUILD") or ROOT / "build")
 
 
 class Fp8Lib:
-    """numpy front end of the C entry points in models/Fp8.h."""
+    """numpy front end of the C entry points in support/Fp8.h."""
 
     def __init__(self, path: Path):
         # A missing library is a broken build, not a reason to skip: fail loudly.

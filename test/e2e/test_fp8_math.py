@@ -1,4 +1,4 @@
-"""axe's FP8 E4M3 math (models/Fp8.cpp, through libaxe_fp8.so) is bit-exact against torch's float8_e4m3fn.
+"""axe's FP8 E4M3 math (support/Fp8.cpp, through libaxe_fp8.so) is bit-exact against torch's float8_e4m3fn.
 
 torch's cast is the reference because compressed-tensors and llm-compressor quantize with it: round to nearest even.
 Where the cast overflows the two differ on purpose (see `expected_codes`); quantization clamps first, so that never

@@ -7,9 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "runtime/server/ApiRequest.h"
 #include "runtime/text/ChatFormat.h"
+#include "support/Error.h"
 #include "test/fuzz/FuzzCheck.h"
 
 #include <nlohmann/json.hpp>

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "runtime/text/ChatFormat.h"
+#include "support/Error.h"
 #include "test/fuzz/FuzzCheck.h"
 
 #include <nlohmann/json.hpp>

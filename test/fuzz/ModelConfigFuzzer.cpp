@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "models/ModelConfig.h"
+#include "support/Error.h"
 #include "test/fuzz/FuzzCheck.h"
 
 #include <cstdint>

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
-#include "models/Safetensors.h"
+#include "support/Error.h"
+#include "support/Safetensors.h"
 #include "test/fuzz/FuzzCheck.h"
 
 #include <sys/mman.h>

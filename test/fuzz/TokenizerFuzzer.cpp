@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "runtime/text/Tokenizer.h"
+#include "support/Error.h"
 #include "test/fuzz/FuzzCheck.h"
 
 #include <cstdint>

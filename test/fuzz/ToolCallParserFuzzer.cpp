@@ -8,9 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "runtime/text/ToolCallParser.h"
 #include "runtime/text/Utf8.h"
+#include "support/Error.h"
 #include "test/fuzz/FuzzCheck.h"
 
 #include <fuzzer/FuzzedDataProvider.h>

@@ -3,9 +3,9 @@
 #include "runtime/Artifact.h"
 
 #include "RuntimeTestArtifact.h"
-#include "models/Error.h"
-#include "models/ManifestDigest.h"
-#include "models/Sha256.h"
+#include "artifact/ManifestDigest.h"
+#include "support/Error.h"
+#include "support/Sha256.h"
 
 #include <gtest/gtest.h>
 
@@ -17,13 +17,13 @@
 namespace {
 
 using axe::Artifact;
-using axe::ArtifactOptions;
+using axe::ArtifactLoadOptions;
 using namespace axe::test;
 
 // Loads `dir` and returns the error message ("" when it loads).
 std::string loadError(const std::string &dir, bool verifyWeights = true) {
   try {
-    ArtifactOptions o;
+    ArtifactLoadOptions o;
     o.verifyWeights = verifyWeights;
     Artifact::load(dir, o);
     return "";
@@ -40,7 +40,7 @@ std::string loadError(const std::string &dir, bool verifyWeights = true) {
 TEST(Artifact, LoadsAValidArtifact) {
   TempDir dir;
   writeArtifact(dir.path(), baseManifest(), baseWeights());
-  ArtifactOptions o;
+  ArtifactLoadOptions o;
   o.verifyWeights = true;
   std::unique_ptr<Artifact> a = Artifact::load(dir.path(), o);
   EXPECT_EQ(a->manifest().kernels.size(), 4u);

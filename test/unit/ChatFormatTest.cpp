@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "runtime/text/ChatFormat.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 

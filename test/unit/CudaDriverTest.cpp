@@ -8,7 +8,7 @@
 
 #include "runtime/cuda/CudaDriver.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>

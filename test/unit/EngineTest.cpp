@@ -10,7 +10,7 @@
 #include "runtime/serve/Engine.h"
 
 #include "RuntimeTestArtifact.h"
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 

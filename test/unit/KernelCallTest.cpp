@@ -3,7 +3,7 @@
 #include "runtime/cpu/KernelCall.h"
 
 #include "RuntimeTestArtifact.h"
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 

@@ -5,10 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Manifest.h"
+#include "artifact/Manifest.h"
+#include "artifact/ManifestDigest.h"
+#include "artifact/ManifestWriter.h"
 
 #include "RuntimeTestArtifact.h"
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 
@@ -34,6 +36,27 @@ TEST(Manifest, BaseIsValid) {
   EXPECT_EQ(m.program[2].args[4].strides[0].symbol, int(axe::Symbol::MB));
   EXPECT_EQ(m.program[0].scalars[0].value, 2);
   EXPECT_EQ(m.program[3].workgroups.symbol, int(axe::Symbol::R));
+}
+
+// The compiler writes with manifestJson what the runtime parses: every field survives the round
+// trip, and what is written parses back to the same manifest (same digest).
+TEST(Manifest, WriterRoundTripsEveryField) {
+  json original = baseManifest();
+  Manifest m = Manifest::parse(original.dump(), kPath);
+  json written = json::parse(axe::manifestJson(m).dump());
+  EXPECT_EQ(written, original) << "written:\n" << written.dump(1) << "\noriginal:\n" << original.dump(1);
+  Manifest again = Manifest::parse(written.dump(), kPath);
+  EXPECT_EQ(again.digest, m.digest);
+  EXPECT_EQ(json::parse(axe::manifestJson(again).dump()), written);
+}
+
+TEST(Manifest, WriterLeavesOutTheKernelsEntryUntilTheyAreCompiled) {
+  Manifest m = Manifest::parse(baseManifest().dump(), kPath);
+  m.cpuKernelsFile = {};
+  json written = json::parse(axe::manifestJson(m).dump());
+  EXPECT_FALSE(written["files"].contains("cpu_kernels"));
+  // The digest covers everything but files.cpu_kernels, so it is the same as the full manifest's.
+  EXPECT_EQ(axe::manifestDigest(written), m.digest);
 }
 
 TEST(Manifest, BuffersMayBeListedInAnyIdOrder) {

@@ -8,7 +8,7 @@
 
 #include "runtime/text/ReasoningParser.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 

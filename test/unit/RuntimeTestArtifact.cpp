@@ -2,9 +2,9 @@
 
 #include "RuntimeTestArtifact.h"
 
-#include "models/ManifestDigest.h"
-#include "models/SafetensorsWriter.h"
-#include "models/Sha256.h"
+#include "artifact/ManifestDigest.h"
+#include "support/SafetensorsWriter.h"
+#include "support/Sha256.h"
 
 #include <algorithm>
 #include <cstdlib>

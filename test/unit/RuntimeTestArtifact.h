@@ -15,7 +15,7 @@
 #ifndef AXE_TEST_UNIT_RUNTIMETESTARTIFACT_H
 #define AXE_TEST_UNIT_RUNTIMETESTARTIFACT_H
 
-#include "models/Safetensors.h"
+#include "support/Safetensors.h"
 
 #include <nlohmann/json.hpp>
 

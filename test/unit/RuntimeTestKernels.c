@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* What axe-compile embeds: the manifest's digest (models/ManifestDigest.h). The tests fill in the
+/* What axe-compile embeds: the manifest's digest (artifact/ManifestDigest.h). The tests fill in the
  * 64 zeros for the manifest they write. */
 const char axe_manifest_digest[] =
     "axe-manifest-digest:0000000000000000000000000000000000000000000000000000000000000000";

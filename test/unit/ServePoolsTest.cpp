@@ -3,7 +3,7 @@
 #include "runtime/serve/KvBlockPool.h"
 #include "runtime/serve/StateSlotPool.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 //===- Sha256Test.cpp - SHA-256 against the FIPS 180-4 examples -----------===//
 
-#include "models/Sha256.h"
+#include "support/Sha256.h"
 
 #include "RuntimeTestArtifact.h"
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 

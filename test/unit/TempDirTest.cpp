@@ -1,10 +1,10 @@
 //===- TempDirTest.cpp - output directories: complete or absent -----------===//
 
-#include "models/TempDir.h"
+#include "support/TempDir.h"
 
 #include "RuntimeTestArtifact.h"
-#include "models/Error.h"
-#include "models/Progress.h"
+#include "support/Error.h"
+#include "support/Progress.h"
 
 #include <gtest/gtest.h>
 

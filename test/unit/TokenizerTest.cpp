@@ -11,7 +11,7 @@
 #include "runtime/text/StreamingDecoder.h"
 #include "runtime/text/Tokenizer.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

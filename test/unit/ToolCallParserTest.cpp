@@ -12,7 +12,7 @@
 #include "runtime/text/ToolCallParser.h"
 #include "runtime/text/PythonJson.h"
 
-#include "models/Error.h"
+#include "support/Error.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

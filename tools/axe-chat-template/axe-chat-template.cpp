@@ -15,8 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "runtime/text/ChatFormat.h"
+#include "support/Error.h"
 #include "tools/common/Version.h"
 
 #include <cstdio>

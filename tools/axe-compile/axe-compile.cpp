@@ -23,7 +23,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "models/Qwen35MoeImporter.h"
-#include "models/Safetensors.h"
+#include "support/Safetensors.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -337,7 +337,7 @@ int run() {
     return 0;
   }
   if (emit == "artifact") {
-    axe::ArtifactOptions artifact;
+    axe::ArtifactWriteOptions artifact;
     artifact.policy = precision;
     artifact.dumpDir = dumpKernels;
     artifact.progress = &progress;

@@ -6,16 +6,16 @@
 // scripts/gpu-check.sh): its _mlir_ciface_fp8_linear_* functions create the TMA descriptors and
 // launch the sm_90a kernels. For the four linear shapes of Qwen3.5-35B-A3B and M in {1, 16, 128,
 // 4096} tokens, on fresh random data, this checks
-//   - the GPU quantization against axe's CPU quantization (models/Fp8.h), code for code;
+//   - the GPU quantization against axe's CPU quantization (support/Fp8.h), code for code;
 //   - the FP8 GEMM against a float64 reference computed from the same e4m3 codes and scales:
 //     |y - ref| <= 2^-8 |ref| + 1e-3 max|ref| (bf16 output rounding plus f32 accumulation order);
 // and times the GEMM (host-measured, each call synchronises), printing one table.
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
-#include "models/Fp8.h"
 #include "runtime/cuda/CudaDriver.h"
+#include "support/Error.h"
+#include "support/Fp8.h"
 #include "tools/common/Version.h"
 
 #include <algorithm>

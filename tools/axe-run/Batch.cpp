@@ -19,11 +19,11 @@
 
 #include "tools/axe-run/Batch.h"
 
-#include "models/Error.h"
-#include "models/JsonObject.h"
 #include "runtime/Artifact.h"
 #include "runtime/NpyWriter.h"
 #include "runtime/serve/Engine.h"
+#include "support/Error.h"
+#include "support/JsonObject.h"
 #include "tools/axe-run/CommandLine.h"
 
 #include <nlohmann/json.hpp>

@@ -18,9 +18,9 @@
 
 #include "tools/axe-run/Bench.h"
 
-#include "models/Error.h"
 #include "runtime/Artifact.h"
 #include "runtime/serve/Engine.h"
+#include "support/Error.h"
 #include "tools/axe-run/CommandLine.h"
 
 #include <nlohmann/json.hpp>

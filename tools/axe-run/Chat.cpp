@@ -10,13 +10,13 @@
 
 #include "tools/axe-run/Chat.h"
 
-#include "models/Error.h"
 #include "runtime/Artifact.h"
-#include "runtime/server/TextStream.h"
 #include "runtime/serve/Engine.h"
+#include "runtime/server/TextStream.h"
 #include "runtime/text/ChatFormat.h"
 #include "runtime/text/OutputParser.h"
 #include "runtime/text/Tokenizer.h"
+#include "support/Error.h"
 #include "tools/axe-run/CommandLine.h"
 
 #include <atomic>

@@ -2,8 +2,8 @@
 
 #include "tools/axe-run/CommandLine.h"
 
-#include "models/Error.h"
 #include "runtime/serve/CachePlan.h"
+#include "support/Error.h"
 
 #include <algorithm>
 #include <cctype>
@@ -165,8 +165,8 @@ EngineOptions EngineFlags::options() const {
   return o;
 }
 
-ArtifactOptions EngineFlags::artifactOptions() const {
-  ArtifactOptions o;
+ArtifactLoadOptions EngineFlags::artifactOptions() const {
+  ArtifactLoadOptions o;
   o.verifyWeights = verifyWeights;
   return o;
 }

@@ -65,7 +65,7 @@ struct EngineFlags {
   bool verifyWeights = true; // --no-verify-weights
   bool take(FlagReader &r);
   EngineOptions options() const;
-  ArtifactOptions artifactOptions() const;
+  ArtifactLoadOptions artifactOptions() const;
 };
 
 } // namespace axe::cli

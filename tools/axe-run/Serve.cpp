@@ -8,10 +8,10 @@
 
 #include "tools/axe-run/Serve.h"
 
-#include "models/Error.h"
 #include "runtime/Artifact.h"
-#include "runtime/server/OpenAiServer.h"
 #include "runtime/serve/Engine.h"
+#include "runtime/server/OpenAiServer.h"
+#include "support/Error.h"
 #include "tools/axe-run/CommandLine.h"
 
 #include <csignal>

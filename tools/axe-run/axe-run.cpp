@@ -13,18 +13,18 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
 #include "runtime/Artifact.h"
 #include "runtime/NpyWriter.h"
 #include "runtime/Sampler.h"
-#include "runtime/server/TextStream.h"
 #include "runtime/serve/Engine.h"
+#include "runtime/server/TextStream.h"
 #include "runtime/text/Tokenizer.h"
+#include "support/Error.h"
 #include "tools/axe-run/Batch.h"
 #include "tools/axe-run/Bench.h"
 #include "tools/axe-run/Chat.h"
-#include "tools/axe-run/Serve.h"
 #include "tools/axe-run/CommandLine.h"
+#include "tools/axe-run/Serve.h"
 #include "tools/common/Version.h"
 
 #include <algorithm>

@@ -15,10 +15,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "models/Error.h"
-#include "tools/common/Version.h"
 #include "runtime/text/StreamingDecoder.h"
 #include "runtime/text/Tokenizer.h"
+#include "support/Error.h"
+#include "tools/common/Version.h"
 
 #include <nlohmann/json.hpp>
 

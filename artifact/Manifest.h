@@ -3,9 +3,9 @@
 // The step program, buffer plan and kernel table of an artifact (docs/artifact.md): one set of
 // types for both sides. Dispatch formation builds them, axe-compile writes them
 // (artifact/ManifestWriter.h), and the runtime parses them back here and validates them before
-// anything is mapped or called: every field's type, dense
-// buffer ids, the six inputs and the logits output, kernel indices and argument counts, and that
-// every view stays inside its buffer for every value of the symbols. A defect throws axe::Error
+// anything is mapped or called: every field's type, dense buffer ids, the six inputs and the
+// logits output, kernel indices and argument counts, and that every view stays inside its buffer
+// for every value of the symbols. A defect throws axe::Error
 // with one line naming the file and the field.
 //
 // No file other than manifest.json is read here; Artifact checks the files the manifest names.

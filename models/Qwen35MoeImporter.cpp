@@ -409,6 +409,9 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
                              tensor({kDyn}, i32), tensor({kDyn, kDyn}, i32), tensor({kDyn}, i32)};
   SmallVector<std::string> argNames{"token_ids",  "positions",   "seq_ids",
                                     "logit_rows", "block_table", "state_slots"};
+  // What each argument is, and the symbol that sizes each of its dynamic dimensions.
+  SmallVector<ir::StepValue> argKinds(6, ir::StepValue::input);
+  SmallVector<SmallVector<StringRef>> argDims{{"T"}, {"T"}, {"T"}, {"R"}, {"S", "MB"}, {"S"}};
   Type cacheElem = options.kvCacheFp8 ? Type(b.getType<Float8E4M3FNType>()) : bf16;
   Type cacheType = tensor({kDyn, options.kvBlockSize, c.numKvHeads, c.headDim}, cacheElem);
   Type convType = tensor({kDyn, c.linearConvKernel - 1, c.convDim()}, bf16);
@@ -420,9 +423,13 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
     if (c.layerTypes[l] == LayerType::FullAttention) {
       stateTypes.append({cacheType, cacheType});
       argNames.append({p + "k_cache", p + "v_cache"});
+      argKinds.append({ir::StepValue::kv_cache, ir::StepValue::kv_cache});
+      argDims.append({{"NB"}, {"NB"}});
     } else {
       stateTypes.append({convType, recType});
       argNames.append({p + "conv_state", p + "recurrent_state"});
+      argKinds.append({ir::StepValue::conv_state, ir::StepValue::recurrent_state});
+      argDims.append({{"P"}, {"P"}});
     }
   }
   argTypes.append(stateTypes);
@@ -430,11 +437,19 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
   resultTypes.append(stateTypes);
 
   auto func = func::FuncOp::create(b, loc, "forward_step", b.getFunctionType(argTypes, resultTypes));
-  for (auto [i, n] : llvm::enumerate(argNames))
-    func.setArgAttr(i, "axe.name", b.getStringAttr(n));
-  func.setResultAttr(0, "axe.name", b.getStringAttr("logits"));
-  for (size_t i = 6; i < argNames.size(); ++i)
-    func.setResultAttr(i - 5, "axe.name", b.getStringAttr(argNames[i]));
+  for (auto [i, n] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, ir::kNameAttr, b.getStringAttr(n));
+    func.setArgAttr(i, ir::kStepValueAttr, ir::StepValueAttr::get(b.getContext(), argKinds[i]));
+    func.setArgAttr(i, ir::kDimsAttr, b.getStrArrayAttr(argDims[i]));
+  }
+  func.setResultAttr(0, ir::kNameAttr, b.getStringAttr("logits"));
+  func.setResultAttr(0, ir::kStepValueAttr, ir::StepValueAttr::get(b.getContext(), ir::StepValue::output));
+  func.setResultAttr(0, ir::kDimsAttr, b.getStrArrayAttr({"R"}));
+  for (size_t i = 6; i < argNames.size(); ++i) {
+    func.setResultAttr(i - 5, ir::kNameAttr, b.getStringAttr(argNames[i]));
+    func.setResultAttr(i - 5, ir::kStepValueAttr, ir::StepValueAttr::get(b.getContext(), argKinds[i]));
+    func.setResultAttr(i - 5, ir::kDimsAttr, b.getStrArrayAttr(argDims[i]));
+  }
 
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);

@@ -146,20 +146,20 @@ StateSizes collectStateSizes(mlir::ModuleOp module) {
   StateSizes s;
   module.walk([&](mlir::func::FuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      auto name = func.getArgAttrOfType<mlir::StringAttr>(i, mlir::axe::kNameAttr);
+      auto kind = func.getArgAttrOfType<mlir::axe::StepValueAttr>(i, mlir::axe::kStepValueAttr);
       auto type = mlir::dyn_cast<mlir::RankedTensorType>(func.getArgument(i).getType());
-      if (!name || !type)
+      if (!kind || !type || kind.getValue() == mlir::axe::StepValue::input)
         continue;
-      llvm::StringRef n = name.getValue();
-      uint64_t perEntry = 1; // elements per token (caches) or per sequence (states)
-      for (int64_t d : type.getShape().drop_front(n.ends_with("_cache") ? 2 : 1))
+      bool kvCache = kind.getValue() == mlir::axe::StepValue::kv_cache;
+      uint64_t perEntry = 1; // elements per token (caches: [NB, block, ...]) or per sequence (states)
+      for (int64_t d : type.getShape().drop_front(kvCache ? 2 : 1))
         perEntry *= static_cast<uint64_t>(d);
       uint64_t elem = dtypeSize(dtypeOf(type.getElementType()));
-      if (n.ends_with("_cache")) {
+      if (kvCache) {
         s.kvBytesPerTokenBf16 += perEntry * 2;
         s.kvBytesPerTokenFp8 += perEntry;
         s.kvBytesPerToken += perEntry * elem;
-      } else if (n.ends_with("_state")) {
+      } else {
         s.recurrentBytesPerSequence += perEntry * elem;
       }
     }

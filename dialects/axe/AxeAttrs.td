@@ -55,4 +55,23 @@ def Axe_EncodingAttr : EnumAttr<Axe_Dialect, Axe_Encoding, "encoding"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+// What an argument or result of the step function (`forward_step`) is. Dispatch formation takes
+// the buffer kind from it; the KV-cache and state sizes are read off it. Set by the importer as
+// `axe.step_value`, next to `axe.dims`: the symbol (T, S, R, MB, NB, P) that sizes each dynamic
+// dimension, in order.
+def Axe_StepValue : I32EnumAttr<"StepValue", "an argument or result of the step function", [
+  I32EnumAttrCase<"input", 0>,           // batch metadata the runtime writes before each step
+  I32EnumAttrCase<"kv_cache", 1>,        // a paged K or V cache [NB, block, Hkv, d]
+  I32EnumAttrCase<"conv_state", 2>,      // a conv state pool [P, K-1, C]
+  I32EnumAttrCase<"recurrent_state", 3>, // a DeltaNet state pool [P, Hv, dk, dv]
+  I32EnumAttrCase<"output", 4>           // the logits [R, V]
+]> {
+  let cppNamespace = "::mlir::axe";
+  let genSpecializedAttr = 0;
+}
+
+def Axe_StepValueAttr : EnumAttr<Axe_Dialect, Axe_StepValue, "step_value"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // AXE_ATTRS_TD

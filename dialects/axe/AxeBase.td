@@ -38,6 +38,9 @@ def Axe_Dialect : Dialect {
     * Every verifier rule has a name (`linear.k_match`), used in its error message and in the tests.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // axe.step_value and axe.dims on the step function's arguments and results.
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let dependentDialects = ["::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
 }
 

@@ -3,6 +3,7 @@
 #include "dialects/axe/AxeOps.h"
 
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -12,6 +13,50 @@ using namespace mlir::axe;
 #include "dialects/axe/AxeEnums.cpp.inc"
 #define GET_ATTRDEF_CLASSES
 #include "dialects/axe/AxeAttrs.cpp.inc"
+
+namespace {
+
+// axe.step_value must be a StepValueAttr; axe.dims names one known symbol per dynamic dimension.
+LogicalResult verifyStepAttr(Operation *op, Type type, NamedAttribute attr, StringRef what) {
+  if (attr.getName() == kStepValueAttr && !isa<StepValueAttr>(attr.getValue()))
+    return op->emitError("rule 'step.value': ") << what << " has " << kStepValueAttr
+                                                << " that is not a #axe.step_value";
+  if (attr.getName() != kDimsAttr)
+    return success();
+  auto dims = dyn_cast<ArrayAttr>(attr.getValue());
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!dims || !tensor)
+    return op->emitError("rule 'step.dims': ") << what << " needs a ranked tensor type and an array of symbols";
+  int64_t dynamic = llvm::count_if(tensor.getShape(), ShapedType::isDynamic);
+  if (int64_t(dims.size()) != dynamic)
+    return op->emitError("rule 'step.dims': ")
+           << what << " has " << dims.size() << " symbols for " << dynamic
+           << " dynamic dimensions of " << tensor;
+  for (Attribute d : dims) {
+    auto name = dyn_cast<StringAttr>(d);
+    if (!name || !llvm::is_contained({"T", "S", "R", "MB", "NB", "P"}, name.getValue()))
+      return op->emitError("rule 'step.dims': ")
+             << what << ": " << d << " is not a symbol of the step (T, S, R, MB, NB, P)";
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult AxeDialect::verifyRegionArgAttribute(Operation *op, unsigned region, unsigned index,
+                                                   NamedAttribute attr) {
+  Type type = op->getRegion(region).empty() ? Type()
+                                            : op->getRegion(region).getArgument(index).getType();
+  return verifyStepAttr(op, type, attr, "argument #" + std::to_string(index));
+}
+
+LogicalResult AxeDialect::verifyRegionResultAttribute(Operation *op, unsigned region,
+                                                      unsigned index, NamedAttribute attr) {
+  Type type;
+  if (auto fn = dyn_cast<FunctionOpInterface>(op))
+    type = fn.getResultTypes()[index];
+  return verifyStepAttr(op, type, attr, "result #" + std::to_string(index));
+}
 
 void AxeDialect::initialize() {
   addAttributes<

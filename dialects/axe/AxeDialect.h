@@ -15,6 +15,10 @@ inline constexpr const char *kPrecisionAttr = "axe.precision";
 inline constexpr const char *kPrecisionRuleAttr = "axe.precision_rule";
 // Names the arguments and results of the step function.
 inline constexpr const char *kNameAttr = "axe.name";
+// What each argument and result of the step function is (a StepValueAttr), and the symbol of each
+// of its dynamic dimensions (an array of "T" | "S" | "R" | "MB" | "NB" | "P"; rule 'step.dims').
+inline constexpr const char *kStepValueAttr = "axe.step_value";
+inline constexpr const char *kDimsAttr = "axe.dims";
 } // namespace mlir::axe
 
 #endif // AXE_DIALECT_AXEDIALECT_H

@@ -624,5 +624,54 @@ LogicalResult LogitsOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// State updated in place (AxeInterfaces.td)
+//===----------------------------------------------------------------------===//
+
+SmallVector<std::pair<unsigned, unsigned>> GatedAttentionOp::getStateUpdates() {
+  return {{getKCacheMutable().getOperandNumber(), cast<OpResult>(getNewKCache()).getResultNumber()},
+          {getVCacheMutable().getOperandNumber(), cast<OpResult>(getNewVCache()).getResultNumber()}};
+}
+
+SmallVector<std::pair<unsigned, unsigned>> CausalConv1dOp::getStateUpdates() {
+  return {{getStateMutable().getOperandNumber(), cast<OpResult>(getNewState()).getResultNumber()}};
+}
+
+SmallVector<std::pair<unsigned, unsigned>> GatedDeltaRuleOp::getStateUpdates() {
+  return {{getStateMutable().getOperandNumber(), cast<OpResult>(getNewState()).getResultNumber()}};
+}
+
+LogicalResult mlir::axe::verifyStateUpdate(Operation *op) {
+  auto updates = cast<StateUpdateOpInterface>(op).getStateUpdates();
+  for (auto [i, update] : llvm::enumerate(updates)) {
+    auto [operand, result] = update;
+    Value old = op->getOperand(operand);
+    for (auto [j, other] : llvm::enumerate(updates))
+      if (j != i && op->getOperand(other.first) == old)
+        return ruleError(op, "state.updated_twice")
+               << "operands #" << operand << " and #" << other.first
+               << " are the same state, updated in place twice";
+    for (OpOperand &use : old.getUses()) {
+      Operation *user = use.getOwner();
+      if (user == op)
+        continue;
+      if (auto otherUpdate = dyn_cast<StateUpdateOpInterface>(user))
+        for (auto [otherOperand, otherResult] : otherUpdate.getStateUpdates())
+          if (otherOperand == use.getOperandNumber())
+            return ruleError(op, "state.updated_twice")
+                   << "operand #" << operand << " is also updated in place by "
+                   << user->getName() << " (each state value has one update)";
+      // The old value is overwritten by this op: nothing may read it afterwards.
+      if (user->getBlock() != op->getBlock() || op->isBeforeInBlock(user))
+        return ruleError(op, "state.used_after_update")
+               << "operand #" << operand << " (the state before this in-place update) is used by "
+               << user->getName() << " after it is updated; use result #" << result << " instead";
+    }
+  }
+  return success();
+}
+
+#include "dialects/axe/AxeInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/axe/AxeOps.cpp.inc"

@@ -9,6 +9,14 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace mlir::axe {
+// The verifier of StateUpdateOpInterface (AxeInterfaces.td): state.used_after_update and
+// state.updated_twice.
+LogicalResult verifyStateUpdate(Operation *op);
+} // namespace mlir::axe
+
+#include "dialects/axe/AxeInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/axe/AxeOps.h.inc"
 

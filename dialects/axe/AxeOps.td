@@ -10,6 +10,7 @@
 
 include "dialects/axe/AxeBase.td"
 include "dialects/axe/AxeAttrs.td"
+include "dialects/axe/AxeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 // Operand and result constraints stay broad (ranked tensors); the verifiers in AxeOps.cpp check
@@ -344,7 +345,8 @@ def Axe_RopeOp : Axe_Op<"rope"> {
   }];
 }
 
-def Axe_GatedAttentionOp : Axe_Op<"gated_attention"> {
+def Axe_GatedAttentionOp : Axe_Op<"gated_attention",
+    [DeclareOpInterfaceMethods<Axe_StateUpdateOpInterface>]> {
   let summary = "causal GQA attention over a paged KV cache, with a sigmoid output gate (spec §3.5)";
   let description = [{
     For a flat batch of T tokens from S sequences. Token t belongs to sequence `seq_ids[t]` and
@@ -388,7 +390,8 @@ def Axe_GatedAttentionOp : Axe_Op<"gated_attention"> {
 // Gated DeltaNet (linear attention)
 //===----------------------------------------------------------------------===//
 
-def Axe_CausalConv1dOp : Axe_Op<"causal_conv1d"> {
+def Axe_CausalConv1dOp : Axe_Op<"causal_conv1d",
+    [DeclareOpInterfaceMethods<Axe_StateUpdateOpInterface>]> {
   let summary = "depthwise causal conv1d over tokens, then SiLU, with a per-sequence conv state (spec §3.6 step 2)";
   let description = [{
     `y[t, c] = silu(Σ_{j<K} w[c, 0, j] · x[t-K+1+j, c])` over the tokens of t's own sequence;
@@ -415,7 +418,8 @@ def Axe_CausalConv1dOp : Axe_Op<"causal_conv1d"> {
   }];
 }
 
-def Axe_GatedDeltaRuleOp : Axe_Op<"gated_delta_rule"> {
+def Axe_GatedDeltaRuleOp : Axe_Op<"gated_delta_rule",
+    [DeclareOpInterfaceMethods<Axe_StateUpdateOpInterface>]> {
   let summary = "gated delta rule with its gates, q/k L2 norm and recurrent state (spec §3.6 steps 4-7)";
   let description = [{
     Per token t of sequence s (state slot `state_slots[s]`) and value head j (q/k head

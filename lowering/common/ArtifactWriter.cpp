@@ -4,6 +4,7 @@
 
 #include "artifact/ManifestDigest.h"
 #include "artifact/ManifestWriter.h"
+#include "dialects/axe/AxeOps.h"
 #include "lowering/common/Lowering.h"
 #include "lowering/cpu/CpuCodegen.h"
 #include "lowering/cpu/CpuKernels.h"
@@ -106,11 +107,16 @@ Manifest manifestOf(mlir::ModuleOp module, const ModelConfig &config, StepProgra
   m.precision.kvCache = "bf16";
   for (const WeightEntry &w : collectWeights(module))
     m.precision.weights.push_back({w.desc.name, w.role, w.precision, w.rule});
-  for (const BufferDecl &b : program.buffers)
-    if (b.kind == BufferKind::State && b.name.size() > 6 && b.name.compare(b.name.size() - 6, 6, "_cache") == 0) {
-      m.precision.kvCache = artifactDTypeName(b.dtype);
-      m.kvBlockSize = b.shape[1].value;
+  // The KV caches' element type and block size, from the step's arguments (0: no KV cache).
+  auto step = module.lookupSymbol<mlir::func::FuncOp>("forward_step");
+  for (unsigned i = 0; step && i < step.getNumArguments(); ++i) {
+    auto kind = step.getArgAttrOfType<mlir::axe::StepValueAttr>(i, mlir::axe::kStepValueAttr);
+    if (kind && kind.getValue() == mlir::axe::StepValue::kv_cache) {
+      auto type = mlir::cast<mlir::RankedTensorType>(step.getArgument(i).getType());
+      m.precision.kvCache = artifactDTypeName(artifactDType(type.getElementType()));
+      m.kvBlockSize = type.getDimSize(1);
     }
+  }
   m.symbols = {Symbol::T, Symbol::S, Symbol::R, Symbol::MB, Symbol::NB, Symbol::P};
   m.prefillAlignment = cpu::kDeltaRuleChunk;
   addKernelContracts(program);

@@ -37,7 +37,8 @@ public:
                      BufferKind kind = BufferKind::Temp);
   // A contiguous temporary not tied to a value (e.g. a GEMM's quantized input).
   ViewArg temp(mlir::RankedTensorType type, const std::string &name, Symbol dim0 = Symbol::T);
-  // `updated` (a state result) lives in the buffer of `state` (its operand): in-place update.
+  // `updated` (a state result) lives in the buffer of `state` (its operand): an in-place update
+  // that StateUpdateOpInterface declares and verifies. formDispatches calls it for every such op.
   void alias(mlir::Value updated, mlir::Value state) { setView(updated, view(state)); }
 
   // The memref type a kernel takes for a view of `type`: same shape, fully dynamic strides and

@@ -194,20 +194,25 @@ std::string Lowering::keyOf(Operation *op, const std::string &extra) {
 
 namespace {
 
-// The symbol of each argument's dynamic first dimension (docs/artifact.md).
-std::vector<SymInt> argShape(StringRef name, RankedTensorType t) {
-  if (name == "block_table")
-    return {SymInt::of(Symbol::S), SymInt::of(Symbol::MB)};
-  Symbol dim0 = Symbol::T;
-  if (name == "logit_rows")
-    dim0 = Symbol::R;
-  else if (name == "state_slots")
-    dim0 = Symbol::S;
-  else if (name.ends_with("_cache"))
-    dim0 = Symbol::NB;
-  else if (name.ends_with("_state"))
-    dim0 = Symbol::P;
-  return dimsOf(t, dim0);
+// The shape of a step argument or result: its static sizes, and for each dynamic dimension the
+// symbol its axe.dims attribute names (the importer sets it; the dialect verifies it).
+std::vector<SymInt> stepShape(RankedTensorType type, ArrayAttr dims, const std::string &what) {
+  if (!dims)
+    throw Error("forward_step " + what + " has no " + std::string(ir::kDimsAttr) +
+                " attribute naming the symbols of its dynamic dimensions");
+  std::vector<SymInt> shape;
+  size_t next = 0;
+  for (int64_t d : type.getShape()) {
+    if (!ShapedType::isDynamic(d)) {
+      shape.push_back(SymInt::of(d));
+      continue;
+    }
+    StringRef name = cast<StringAttr>(dims[next++]).getValue();
+    for (Symbol s : {Symbol::T, Symbol::S, Symbol::R, Symbol::MB, Symbol::NB, Symbol::P})
+      if (name == symbolName(s))
+        shape.push_back(SymInt::of(s));
+  }
+  return shape;
 }
 
 // Views of the upstream tensor ops the importer uses to split heads and channels.
@@ -345,11 +350,17 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
     throw Error("the module has no forward_step function to lower");
 
   for (BlockArgument arg : func.getArguments()) {
-    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), ir::kNameAttr);
+    unsigned i = arg.getArgNumber();
+    std::string what = "argument #" + std::to_string(i);
+    auto name = func.getArgAttrOfType<StringAttr>(i, ir::kNameAttr);
+    auto kind = func.getArgAttrOfType<ir::StepValueAttr>(i, ir::kStepValueAttr);
+    if (!name || !kind || kind.getValue() == ir::StepValue::output)
+      throw Error("forward_step " + what + " needs " + ir::kNameAttr + " and an input or state " +
+                  ir::kStepValueAttr);
     auto type = cast<RankedTensorType>(arg.getType());
-    BufferKind kind = arg.getArgNumber() < 6 ? BufferKind::Input : BufferKind::State;
-    std::vector<SymInt> shape = argShape(name.getValue(), type);
-    int id = lowering.newBuffer(kind, name.getValue().str(), artifactDType(type.getElementType()), shape);
+    std::vector<SymInt> shape = stepShape(type, func.getArgAttrOfType<ArrayAttr>(i, ir::kDimsAttr), what);
+    BufferKind buffer = kind.getValue() == ir::StepValue::input ? BufferKind::Input : BufferKind::State;
+    int id = lowering.newBuffer(buffer, name.getValue().str(), artifactDType(type.getElementType()), shape);
     lowering.setView(arg, contiguousView(id, shape));
   }
 
@@ -387,6 +398,11 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
       lowering.setView(c.getResult(), collapseView(lowering.view(c.getSrc()), c));
       continue;
     }
+    // State updated in place (the dialect verified that nothing reads the old value after the
+    // update): the new value lives in the old one's buffer.
+    if (auto update = dyn_cast<ir::StateUpdateOpInterface>(op))
+      for (auto [operand, result] : update.getStateUpdates())
+        lowering.alias(op.getResult(result), op.getOperand(operand));
     if (failed(lowerOp(&op, lowering))) {
       std::string s;
       llvm::raw_string_ostream os(s);
@@ -394,14 +410,22 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
       throw Error("no CPU lowering for " + s);
     }
   }
-  // The step returns the logits and its states, which kernels updated in place.
+  // The step returns the logits and its states, which kernels updated in place: each state result
+  // must be the value that ends up in the buffer of the argument it names.
   for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
     const ViewArg &out = lowering.view(v);
-    if (i == 0) {
-      if (program.buffers[out.buffer].kind != BufferKind::Output)
+    auto kind = func.getResultAttrOfType<ir::StepValueAttr>(i, ir::kStepValueAttr);
+    auto name = func.getResultAttrOfType<StringAttr>(i, ir::kNameAttr);
+    if (!kind || !name)
+      throw Error("forward_step result #" + std::to_string(i) + " needs " + ir::kNameAttr +
+                  " and " + ir::kStepValueAttr);
+    const BufferDecl &buffer = program.buffers[out.buffer];
+    if (kind.getValue() == ir::StepValue::output) {
+      if (buffer.kind != BufferKind::Output)
         throw Error("internal: the logits are not the step's output buffer");
-    } else if (out.buffer != lowering.view(func.getArgument(5 + i)).buffer) {
-      throw Error("internal: a state result is not updated in place");
+    } else if (buffer.kind != BufferKind::State || buffer.name != name.getValue()) {
+      throw Error("forward_step result #" + std::to_string(i) + " ('" + name.getValue().str() +
+                  "') is not its state updated in place (it is in buffer '" + buffer.name + "')");
     }
   }
   reuseTemporaries(program);

@@ -56,8 +56,6 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
        gate = L.view(op.getGate()), kc = L.view(op.getKCache()), vc = L.view(op.getVCache()),
        pos = L.view(op.getPositions()), seq = L.view(op.getSeqIds()),
        bt = L.view(op.getBlockTable());
-  L.alias(op.getNewKCache(), op.getKCache());
-  L.alias(op.getNewVCache(), op.getVCache());
   ViewArg out = L.result(op.getResult());
   auto qt = tensorType(op.getQ()), kt = tensorType(op.getK()), ct = tensorType(op.getKCache());
   int64_t heads = qt.getDimSize(1), d = qt.getDimSize(2), kvHeads = kt.getDimSize(1);

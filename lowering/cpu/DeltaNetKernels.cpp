@@ -39,7 +39,6 @@ std::pair<Value, Value> runBounds(KernelBuilder &kb, Value seqIds, Value t, Valu
 LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
   ViewArg x = L.view(op.getInput()), w = L.view(op.getWeight()), st = L.view(op.getState()),
        seq = L.view(op.getSeqIds()), slots = L.view(op.getStateSlots());
-  L.alias(op.getNewState(), op.getState());
   ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t channels = wt.getDimSize(0), taps = wt.getDimSize(2);
@@ -82,7 +81,6 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
   ViewArg q = L.view(op.getQ()), k = L.view(op.getK()), v = L.view(op.getV()), ga = L.view(op.getA()),
        gb = L.view(op.getB()), alog = L.view(op.getALog()), dtb = L.view(op.getDtBias()),
        st = L.view(op.getState()), seq = L.view(op.getSeqIds()), slots = L.view(op.getStateSlots());
-  L.alias(op.getNewState(), op.getState());
   ViewArg out = L.result(op.getResult());
   auto qt = tensorType(op.getQ()), vt = tensorType(op.getV());
   int64_t keyHeads = qt.getDimSize(1), dk = qt.getDimSize(2), valueHeads = vt.getDimSize(1),

@@ -1006,3 +1006,56 @@ func.func @case125(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %r: tensor<3xi3
   %0 = axe.logits %h, %w, rows %r : tensor<?x8xbf16>, tensor<100x8xbf16>, tensor<3xi32> -> tensor<4x100xf32>
   return
 }
+
+// -----
+
+// The state before an in-place update cannot be read after it: its buffer holds the new state.
+func.func @state_used_after_update(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) -> tensor<?x3x64xbf16> {
+  // expected-error@+1 {{rule 'state.used_after_update'}}
+  %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
+  return %st : tensor<?x3x64xbf16>
+}
+
+// -----
+
+func.func @state_updated_twice(%x: tensor<?x64xbf16>, %w: tensor<64x1x4xbf16>, %st: tensor<?x3x64xbf16>, %seq: tensor<?xi32>, %slots: tensor<?xi32>) {
+  // expected-error@+1 {{rule 'state.updated_twice'}}
+  %y, %st1 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
+  %y2, %st2 = axe.causal_conv1d %x, %w, state %st, seqs %seq, slots %slots : (tensor<?x64xbf16>, tensor<64x1x4xbf16>, tensor<?x3x64xbf16>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x64xbf16>, tensor<?x3x64xbf16>)
+  return
+}
+
+// -----
+
+func.func @one_cache_for_k_and_v(%q: tensor<?x16x256xbf16>, %k: tensor<?x2x256xbf16>, %v: tensor<?x2x256xbf16>,
+                                 %g: tensor<?x16x256xbf16>, %kc: tensor<?x16x2x256xbf16>,
+                                 %pos: tensor<?xi32>, %seq: tensor<?xi32>, %bt: tensor<?x?xi32>) {
+  // expected-error@+1 {{rule 'state.updated_twice'}}
+  %o, %kc1, %vc1 = axe.gated_attention %q, %k, %v, gate %g, cache(%kc, %kc), positions %pos, seqs %seq, blocks %bt
+    : (tensor<?x16x256xbf16>, tensor<?x2x256xbf16>, tensor<?x2x256xbf16>, tensor<?x16x256xbf16>,
+       tensor<?x16x2x256xbf16>, tensor<?x16x2x256xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x?xi32>)
+    -> (tensor<?x4096xbf16>, tensor<?x16x2x256xbf16>, tensor<?x16x2x256xbf16>)
+  return
+}
+
+// -----
+
+// axe.dims names one symbol of the step per dynamic dimension.
+// expected-error@+1 {{rule 'step.dims'}}
+func.func @dims_count(%bt: tensor<?x?xi32> {axe.dims = ["S"]}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rule 'step.dims'}}
+func.func @dims_symbol(%ids: tensor<?xi32> {axe.dims = ["Q"]}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rule 'step.value'}}
+func.func @step_value_kind(%ids: tensor<?xi32> {axe.step_value = "input"}) {
+  return
+}

@@ -5,7 +5,7 @@
 #include "artifact/ManifestDigest.h"
 #include "support/Error.h"
 #include "support/RegularFile.h"
-#include "support/ShapeString.h"
+#include "support/Shape.h"
 
 #include <nlohmann/json.hpp>
 

@@ -135,8 +135,8 @@ void Exporter::planIgnoreList() {
   // after its own name mapping; HF by substring), plus the parts axe does not compile.
   std::set<std::string> names;
   module.walk([&](mlir::Operation *op) {
-    auto precision = op->getAttrOfType<mlir::StringAttr>(ir::kPrecisionAttr);
-    if (!precision || precision.getValue() == "fp8")
+    auto precision = op->getAttrOfType<ir::PrecisionAttr>(ir::kPrecisionAttr);
+    if (!precision || precision.getValue() == ir::Precision::fp8)
       return;
     if (auto l = mlir::dyn_cast<ir::LinearOp>(op)) {
       std::string w = l.getWeight().getDefiningOp<ir::ParamOp>().getName().str();

@@ -3,6 +3,7 @@
 #include "models/ParamMaterializer.h"
 
 #include "support/Fp8.h"
+#include "support/Shape.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,13 +12,6 @@
 namespace axe {
 
 namespace {
-
-uint64_t product(const std::vector<int64_t> &shape) {
-  uint64_t n = 1;
-  for (int64_t d : shape)
-    n *= static_cast<uint64_t>(d);
-  return n;
-}
 
 // Reads element ranges of the param's source: one tensor, or parts concatenated row-major.
 class SourceReader {
@@ -143,7 +137,7 @@ void materializeFp8(const SourceReader &src, const ParamDesc &p,
                     const std::function<void(const void *, size_t)> &sink) {
   const std::vector<int64_t> &w = p.weightShape;
   const uint64_t k = w.back(), m = w.size() >= 2 ? w[w.size() - 2] : 1;
-  const uint64_t matrices = product(w) / (m * k);
+  const uint64_t matrices = shapeElements(w) / (m * k);
   bool block = p.encoding == ParamEncoding::Fp8Block || p.encoding == ParamEncoding::Fp8BlockScale;
   bool scalesOnly =
       p.encoding == ParamEncoding::Fp8ChannelScale || p.encoding == ParamEncoding::Fp8BlockScale;
@@ -245,16 +239,16 @@ void checkFinite(const TensorView &v, uint64_t offset, uint64_t count) {
               "--allow-non-finite-weights to compile it anyway)");
 }
 
-uint64_t ParamDesc::numBytes() const { return product(shape) * dtypeSize(dtype); }
+uint64_t ParamDesc::numBytes() const { return shapeElements(shape) * dtypeSize(dtype); }
 
 void materializeParam(const Checkpoint &checkpoint, const ParamDesc &p,
                       const std::function<void(const void *, size_t)> &sink,
                       const MaterializeOptions &options) {
   SourceReader src(checkpoint, p, !options.allowNonFinite);
   const std::vector<int64_t> &expect = p.encoding == ParamEncoding::None ? p.shape : p.weightShape;
-  if (src.size() != product(expect))
+  if (src.size() != shapeElements(expect))
     throw Error(checkpoint.dir() + ": param '" + p.name + "' needs " +
-                std::to_string(product(expect)) + " elements but its checkpoint tensors hold " +
+                std::to_string(shapeElements(expect)) + " elements but its checkpoint tensors hold " +
                 std::to_string(src.size()));
   if (p.encoding == ParamEncoding::None)
     materializePlain(src, p, sink);

@@ -3,7 +3,7 @@
 #include "models/PrecisionReport.h"
 
 #include "models/WeightTable.h"
-#include "support/ShapeString.h"
+#include "support/Shape.h"
 
 #include "llvm/Support/Format.h"
 
@@ -20,13 +20,6 @@ std::string withCommas(uint64_t n) {
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
     s.insert(static_cast<size_t>(i), ",");
   return s;
-}
-
-uint64_t elements(const std::vector<int64_t> &shape) {
-  uint64_t n = 1;
-  for (int64_t d : shape)
-    n *= static_cast<uint64_t>(d);
-  return n;
 }
 
 struct Total {
@@ -47,9 +40,9 @@ void printPrecisionReport(mlir::ModuleOp module, const std::string &policyName,
     t.bytes += w.desc.numBytes();
     bytes += w.desc.numBytes();
     if (!w.isScale()) { // scales are not model parameters
-      t.parameters += elements(w.desc.shape);
-      parameters += elements(w.desc.shape);
-      allBf16 += 2 * elements(w.desc.shape);
+      t.parameters += shapeElements(w.desc.shape);
+      parameters += shapeElements(w.desc.shape);
+      allBf16 += 2 * shapeElements(w.desc.shape);
     }
   }
   std::string modelType;

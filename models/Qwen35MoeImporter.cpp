@@ -3,7 +3,7 @@
 #include "models/Qwen35MoeImporter.h"
 
 #include "dialects/axe/AxeOps.h"
-#include "support/ShapeString.h"
+#include "support/Shape.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -466,7 +466,9 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
   const int64_t h = c.hiddenSize;
   Value embedTable = param(prefix + "embed_tokens.weight", {c.vocabSize, h});
   Value x = ir::EmbedOp::create(b, loc, tensor({kDyn, h}, bf16), tokenIds, embedTable).getResult();
+  Location stepLoc = loc;
   for (int64_t l = 0; l < c.numLayers; ++l) {
+    loc = ir::layerLoc(b.getContext(), l); // every op of the layer knows its index
     Value a = rmsNorm(x, layerName(l, "input_layernorm.weight"), h, true);
     Value mixer = c.layerTypes[l] == LayerType::FullAttention ? fullAttention(l, a)
                                                               : linearAttention(l, a);
@@ -474,6 +476,7 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
     Value y = rmsNorm(x, layerName(l, "post_attention_layernorm.weight"), h, true);
     x = add(x, sparseMoe(l, y));
   }
+  loc = stepLoc;
   Value normed = rmsNorm(x, prefix + "norm.weight", h, true);
   Value head = c.tieWordEmbeddings ? embedTable : param("lm_head.weight", {c.vocabSize, h});
   Value logits =

@@ -36,23 +36,13 @@ std::vector<std::string> partsOf(ir::ParamOp p) {
   return out;
 }
 
-// The role of `use` in its op: the linear's role, the experts' operand, the table of a lookup.
+// The role of `use` in its op (WeightOwnerOpInterface); other ops' params (norm weights, conv
+// weights, ...) are named by their op.
 std::string roleOf(mlir::OpOperand &use) {
   mlir::Operation *op = use.getOwner();
-  if (auto l = mlir::dyn_cast<ir::LinearOp>(op))
-    return ir::stringifyRole(l.getRole()).str();
-  if (auto l = mlir::dyn_cast<ir::Fp8LinearOp>(op))
-    return ir::stringifyRole(l.getRole()).str();
-  if (auto e = mlir::dyn_cast<ir::MoeExpertsOp>(op)) {
-    unsigned n = use.getOperandNumber();
-    bool gateUp = n == e.getGateUpMutable().getOperandNumber() ||
-                  (e.getGateUpScale() && n == e.getGateUpScaleMutable()[0].getOperandNumber());
-    return gateUp ? "expert_gate_up" : "expert_down";
-  }
-  if (mlir::isa<ir::EmbedOp>(op))
-    return "embedding";
-  if (mlir::isa<ir::LogitsOp>(op))
-    return "lm_head";
+  if (auto owner = mlir::dyn_cast<ir::WeightOwnerOpInterface>(op))
+    if (std::optional<ir::Role> role = owner.getWeightRole(use.getOperandNumber()))
+      return ir::stringifyRole(*role).str();
   return op->getName().stripDialect().str();
 }
 
@@ -105,8 +95,8 @@ std::vector<WeightEntry> collectWeights(mlir::ModuleOp module) {
     for (mlir::OpOperand &use : p->getUses()) {
       w.role = roleOf(use);
       mlir::Operation *user = use.getOwner();
-      if (auto prec = user->getAttrOfType<mlir::StringAttr>(mlir::axe::kPrecisionAttr)) {
-        w.precision = prec.getValue().str();
+      if (auto prec = user->getAttrOfType<ir::PrecisionAttr>(ir::kPrecisionAttr)) {
+        w.precision = ir::stringifyPrecision(prec.getValue()).str();
         if (auto rule = user->getAttrOfType<mlir::StringAttr>(mlir::axe::kPrecisionRuleAttr))
           w.rule = rule.getValue().str();
         break;

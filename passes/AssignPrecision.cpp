@@ -9,7 +9,6 @@
 #include "mlir/IR/Builders.h"
 
 #include <map>
-#include <regex>
 
 namespace mlir::axe {
 #define GEN_PASS_DEF_ASSIGNPRECISIONPASS
@@ -46,12 +45,6 @@ const char *fusedGroupOf(const std::string &role) {
   return nullptr;
 }
 
-std::string layerOf(const std::string &name) {
-  static const std::regex layer(R"((^|\.)layers\.(\d+)\.)");
-  std::smatch m;
-  return std::regex_search(name, m, layer) ? m[2].str() : "";
-}
-
 Type retype(Type t, Type from, Type to) {
   if (auto tensor = dyn_cast<RankedTensorType>(t))
     if (tensor.getElementType() == from)
@@ -78,7 +71,7 @@ struct AssignPrecisionPass : public mlir::axe::impl::AssignPrecisionPassBase<Ass
         failed(checkSupported(sites)))
       return signalPassFailure();
     recordAndRetype(sites);
-    if (p.activations() == ::axe::Precision::F32)
+    if (p.activations() == ::axe::Precision::f32)
       retypeActivationsToF32(module);
   }
 
@@ -98,37 +91,32 @@ struct AssignPrecisionPass : public mlir::axe::impl::AssignPrecisionPassBase<Ass
       site.storedFp8 = isa<Float8E4M3FNType>(getElementTypeOrSelf(param.getType()));
       sites.push_back(std::move(site));
     };
-    module.walk([&](Operation *op) {
-      if (auto linear = dyn_cast<LinearOp>(op)) {
-        if (!isa<Float8E4M3FNType>(getElementTypeOrSelf(linear.getInput().getType()))) // bare FP8 matmuls were decided already
-          add(op, linear.getWeightMutable().getOperandNumber(), stringifyRole(linear.getRole()));
-      } else if (auto fp8 = dyn_cast<Fp8LinearOp>(op)) {
-        add(op, fp8.getWeightMutable().getOperandNumber(), stringifyRole(fp8.getRole()));
-      } else if (auto experts = dyn_cast<MoeExpertsOp>(op)) {
-        add(op, experts.getGateUpMutable().getOperandNumber(), "expert_gate_up");
-        add(op, experts.getDownMutable().getOperandNumber(), "expert_down");
-      } else if (auto embed = dyn_cast<EmbedOp>(op)) {
-        add(op, embed.getTableMutable().getOperandNumber(), "embedding");
-      } else if (auto logits = dyn_cast<LogitsOp>(op)) {
-        add(op, logits.getWeightMutable().getOperandNumber(), "lm_head");
-      }
+    module.walk([&](WeightOwnerOpInterface owner) {
+      // An f8 x f8 linear is axe-quantize's output: its weight was decided already.
+      if (auto linear = dyn_cast<LinearOp>(owner.getOperation()))
+        if (isa<Float8E4M3FNType>(getElementTypeOrSelf(linear.getInput().getType())))
+          return;
+      for (auto [operand, role] : owner.getWeights())
+        add(owner, operand, stringifyRole(role));
     });
     return success(ok);
   }
 
   LogicalResult checkFusedShards(std::vector<WeightSite> &sites) {
-    std::map<std::pair<std::string, std::string>, const WeightSite *> first;
+    // Per layer, from the location the importer gives every op of a layer (layerOf). Ops without
+    // one (hand-written IR) count as one layer: the check may then over-report, never miss.
+    std::map<std::pair<int64_t, std::string>, const WeightSite *> first;
     bool ok = true;
     for (WeightSite &s : sites) {
       const char *group = fusedGroupOf(s.role);
       if (!group)
         continue;
-      ::axe::Precision want = s.storedFp8 ? ::axe::Precision::FP8 : s.decision.precision;
-      auto [it, inserted] = first.emplace(std::make_pair(layerOf(s.name), group), &s);
+      ::axe::Precision want = s.storedFp8 ? ::axe::Precision::fp8 : s.decision.precision;
+      auto [it, inserted] = first.emplace(std::make_pair(layerOf(s.op).value_or(-1), group), &s);
       if (inserted)
         continue;
       const WeightSite &o = *it->second;
-      ::axe::Precision have = o.storedFp8 ? ::axe::Precision::FP8 : o.decision.precision;
+      ::axe::Precision have = o.storedFp8 ? ::axe::Precision::fp8 : o.decision.precision;
       if (want != have) {
         s.op->emitError() << "rule 'precision.fused_shards': '" << o.name << "' ("
                           << ::axe::precisionName(have) << ", " << o.decision.rule << ") and '"
@@ -145,14 +133,14 @@ struct AssignPrecisionPass : public mlir::axe::impl::AssignPrecisionPassBase<Ass
     bool ok = true;
     for (WeightSite &s : sites) {
       if (s.storedFp8) {
-        if (s.decision.precision != ::axe::Precision::FP8)
+        if (s.decision.precision != ::axe::Precision::fp8)
           s.op->emitWarning() << "'" << s.name << "' is stored in FP8 by the checkpoint; kept FP8 "
                               << "although the policy asks " << ::axe::precisionName(s.decision.precision)
                               << " (" << s.decision.rule << ")";
-        s.decision = {::axe::Precision::FP8, "checkpoint stores FP8 (kept as stored)"};
+        s.decision = {::axe::Precision::fp8, "checkpoint stores FP8 (kept as stored)"};
         continue;
       }
-      if (s.decision.precision == ::axe::Precision::FP8 && (s.role == "embedding" || s.role == "lm_head")) {
+      if (s.decision.precision == ::axe::Precision::fp8 && (s.role == "embedding" || s.role == "lm_head")) {
         s.op->emitError() << "rule 'precision.supported': FP8 is not supported for the "
                           << s.role << " ('" << s.name << "', " << s.decision.rule << ")";
         ok = false;
@@ -164,13 +152,13 @@ struct AssignPrecisionPass : public mlir::axe::impl::AssignPrecisionPassBase<Ass
   void recordAndRetype(std::vector<WeightSite> &sites) {
     OpBuilder b(&getContext());
     for (WeightSite &s : sites) {
-      s.op->setAttr(kPrecisionAttr, b.getStringAttr(::axe::precisionName(s.decision.precision)));
+      s.op->setAttr(kPrecisionAttr, PrecisionAttr::get(&getContext(), s.decision.precision));
       // Two weights of moe_experts share one decision (fused shards); keep the first reason.
       if (!s.op->hasAttr(kPrecisionRuleAttr))
         s.op->setAttr(kPrecisionRuleAttr, b.getStringAttr(s.decision.rule));
-      if (s.storedFp8 || s.decision.precision == ::axe::Precision::FP8)
+      if (s.storedFp8 || s.decision.precision == ::axe::Precision::fp8)
         continue;
-      Type want = s.decision.precision == ::axe::Precision::F32 ? Type(b.getF32Type())
+      Type want = s.decision.precision == ::axe::Precision::f32 ? Type(b.getF32Type())
                                                                 : Type(b.getBF16Type());
       auto param = s.op->getOperand(s.operandIndex).getDefiningOp<ParamOp>();
       auto type = cast<RankedTensorType>(param.getType());

@@ -62,7 +62,7 @@ def FuseQuantGemmPass : Pass<"axe-fuse-quant-gemm", "::mlir::ModuleOp"> {
 def QuantizePass : Pass<"axe-quantize", "::mlir::ModuleOp"> {
   let summary = "Rewrite FP8 linears into quantize · FP8 matmul · dequantize";
   let description = [{
-    For every op with `axe.precision = "fp8"` whose weight is still a float:
+    For every op with `axe.precision = #axe.precision<fp8>` whose weight is still a float:
 
     * `scheme=channel` (DESIGN.md §2): the weight becomes an FP8 param with per-output-channel
       scales (`encoding <fp8_channel>` / `<fp8_channel_scale>`); an `axe.linear` becomes

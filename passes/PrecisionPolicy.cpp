@@ -2,6 +2,8 @@
 
 #include "passes/PrecisionPolicy.h"
 
+#include "dialects/axe/AxeAttrs.h"
+
 #include "support/Error.h"
 
 #include "support/JsonObject.h"
@@ -22,22 +24,12 @@ using json = nlohmann::json;
 
 Precision parsePrecision(const json &v, const std::string &origin, const std::string &where) {
   if (v == "fp8")
-    return Precision::FP8;
+    return Precision::fp8;
   if (v == "bf16")
-    return Precision::BF16;
+    return Precision::bf16;
   if (v == "f32")
-    return Precision::F32;
+    return Precision::f32;
   throw Error(origin + ": " + where + " must be \"fp8\", \"bf16\" or \"f32\", got " + v.dump());
-}
-
-const std::vector<std::string> &knownRoles() {
-  static const std::vector<std::string> roles = {
-      "attn_q",          "attn_k",         "attn_v",           "attn_o",
-      "linear_attn_qkv", "linear_attn_z",  "linear_attn_b",    "linear_attn_a",
-      "linear_attn_out", "router",         "shared_expert_gate", "shared_gate",
-      "shared_up",       "shared_down",    "expert_gate_up",   "expert_down",
-      "lm_head",         "embedding"};
-  return roles;
 }
 
 std::vector<std::string> stringList(const json &rule, const char *key, const std::string &origin,
@@ -59,12 +51,8 @@ std::vector<std::string> stringList(const json &rule, const char *key, const std
 } // namespace
 
 const char *precisionName(Precision p) {
-  switch (p) {
-  case Precision::FP8: return "fp8";
-  case Precision::BF16: return "bf16";
-  case Precision::F32: return "f32";
-  }
-  return "?";
+  // stringifyPrecision returns a literal of the generated table: NUL-terminated.
+  return mlir::axe::stringifyPrecision(p).data();
 }
 
 PrecisionPolicy PrecisionPolicy::load(const std::string &nameOrPath) {
@@ -93,7 +81,7 @@ PrecisionPolicy PrecisionPolicy::parse(const std::string &text, const std::strin
   policy.name_ = top.value("name", origin);
   if (auto a = top.find("activations"); a != top.end()) {
     policy.activations_ = parsePrecision(*a, origin, "'activations'");
-    if (policy.activations_ == Precision::FP8)
+    if (policy.activations_ == Precision::fp8)
       throw Error(origin + ": 'activations' must be \"bf16\" or \"f32\"");
   }
   if (auto rules = top.find("rules"); rules != top.end()) {
@@ -109,7 +97,7 @@ PrecisionPolicy PrecisionPolicy::parse(const std::string &text, const std::strin
       rule.why = r.value("why", "");
       rule.roles = stringList(r, "roles", origin, where);
       for (const std::string &role : rule.roles)
-        if (std::find(knownRoles().begin(), knownRoles().end(), role) == knownRoles().end())
+        if (!mlir::axe::symbolizeRole(role))
           throw Error(origin + ": " + where + ".roles names unknown role '" + role + "'");
       for (const std::string &n : stringList(r, "names", origin, where)) {
         Pattern p;

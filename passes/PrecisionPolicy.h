@@ -10,13 +10,17 @@
 #ifndef AXE_PASSES_PRECISIONPOLICY_H
 #define AXE_PASSES_PRECISIONPOLICY_H
 
+#include "dialects/axe/AxeAttrs.h"
+
 #include <regex>
 #include <string>
 #include <vector>
 
 namespace axe {
 
-enum class Precision { FP8, BF16, F32 };
+// The dialect's enum (#axe.precision<...>): policies decide in the IR's own terms.
+using Precision = mlir::axe::Precision;
+// "fp8", "bf16" or "f32".
 const char *precisionName(Precision p);
 
 struct PolicyDecision {
@@ -48,9 +52,9 @@ private:
     std::string why;
   };
   std::string name_;
-  Precision activations_ = Precision::BF16;
+  Precision activations_ = Precision::bf16;
   std::vector<Rule> rules_;
-  Precision defaultPrecision_ = Precision::BF16;
+  Precision defaultPrecision_ = Precision::bf16;
   std::string defaultWhy_;
 };
 

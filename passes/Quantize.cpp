@@ -18,8 +18,8 @@ namespace {
 constexpr int64_t kBlock = 128; // Qwen's FP8 block (spec §5.3)
 
 bool wantsFp8(Operation *op) {
-  auto p = op->getAttrOfType<StringAttr>(kPrecisionAttr);
-  return p && p.getValue() == "fp8";
+  auto p = op->getAttrOfType<PrecisionAttr>(kPrecisionAttr);
+  return p && p.getValue() == Precision::fp8;
 }
 
 bool isFloatWeight(Value v) {

@@ -5,7 +5,7 @@
 #include "artifact/ManifestDigest.h"
 #include "runtime/MappedFileGuard.h"
 #include "support/Sha256.h"
-#include "support/ShapeString.h"
+#include "support/Shape.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -6,8 +6,9 @@
 include "dialects/axe/AxeBase.td"
 include "mlir/IR/EnumAttr.td"
 
-// The role of a linear layer: what it computes in the model. Precision policies match on it
-// (DESIGN.md §2), so each role is one row of the precision map or a part of one.
+// The role of a weight: what the op that owns it computes in the model (a linear layer, the
+// experts, the embedding lookup, the LM head). Precision policies match on it (DESIGN.md §2), so
+// each role is one row of the precision map or a part of one.
 def Axe_Role : I32EnumAttr<"Role", "what a linear layer computes in the model", [
   // Full (gated) attention, spec §3.5.
   I32EnumAttrCase<"attn_q", 0>,          // q_proj: query and output gate, per-head interleaved
@@ -29,7 +30,9 @@ def Axe_Role : I32EnumAttr<"Role", "what a linear layer computes in the model", 
   I32EnumAttrCase<"expert_gate_up", 14>,     // routed experts, gate and up halves
   I32EnumAttrCase<"expert_down", 15>,        // routed experts, down
   // Output.
-  I32EnumAttrCase<"lm_head", 16>
+  I32EnumAttrCase<"lm_head", 16>,
+  // Input: the token embedding table (a lookup, not a linear layer).
+  I32EnumAttrCase<"embedding", 17>
 ]> {
   let cppNamespace = "::mlir::axe";
   let genSpecializedAttr = 0;
@@ -52,6 +55,21 @@ def Axe_Encoding : I32EnumAttr<"Encoding", "how a param is derived from its chec
 }
 
 def Axe_EncodingAttr : EnumAttr<Axe_Dialect, Axe_Encoding, "encoding"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+// The precision a weight is stored and multiplied in, decided by axe-assign-precision and recorded
+// on the op that owns the weight as `axe.precision` (next to `axe.precision_rule`, the reason).
+def Axe_Precision : I32EnumAttr<"Precision", "the storage precision of a weight", [
+  I32EnumAttrCase<"fp8", 0>,  // e4m3 values with f32 scales
+  I32EnumAttrCase<"bf16", 1>,
+  I32EnumAttrCase<"f32", 2>
+]> {
+  let cppNamespace = "::mlir::axe";
+  let genSpecializedAttr = 0;
+}
+
+def Axe_PrecisionAttr : EnumAttr<Axe_Dialect, Axe_Precision, "precision"> {
   let assemblyFormat = "`<` $value `>`";
 }
 

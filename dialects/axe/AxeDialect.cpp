@@ -58,6 +58,19 @@ LogicalResult AxeDialect::verifyRegionResultAttribute(Operation *op, unsigned re
   return verifyStepAttr(op, type, attr, "result #" + std::to_string(index));
 }
 
+Location mlir::axe::layerLoc(MLIRContext *ctx, int64_t layer) {
+  Builder b(ctx);
+  return FusedLoc::get(ctx, {NameLoc::get(b.getStringAttr("layers." + std::to_string(layer)))},
+                       b.getI64IntegerAttr(layer));
+}
+
+std::optional<int64_t> mlir::axe::layerOf(Operation *op) {
+  if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
+    if (auto index = dyn_cast_or_null<IntegerAttr>(fused.getMetadata()))
+      return index.getInt();
+  return std::nullopt;
+}
+
 void AxeDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST

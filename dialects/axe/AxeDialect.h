@@ -10,7 +10,7 @@
 
 namespace mlir::axe {
 // Discardable attributes of a weight-owning op that record its precision decision
-// (axe-assign-precision): "fp8" | "bf16" | "f32", and the rule that decided.
+// (axe-assign-precision): a PrecisionAttr, and the rule that decided (a string).
 inline constexpr const char *kPrecisionAttr = "axe.precision";
 inline constexpr const char *kPrecisionRuleAttr = "axe.precision_rule";
 // Names the arguments and results of the step function.
@@ -19,6 +19,12 @@ inline constexpr const char *kNameAttr = "axe.name";
 // of its dynamic dimensions (an array of "T" | "S" | "R" | "MB" | "NB" | "P"; rule 'step.dims').
 inline constexpr const char *kStepValueAttr = "axe.step_value";
 inline constexpr const char *kDimsAttr = "axe.dims";
+
+// The location of every op the importer writes for decoder layer `layer`: named "layers.N" (in
+// diagnostics) and carrying the index itself, which passes read with layerOf().
+Location layerLoc(MLIRContext *ctx, int64_t layer);
+// The decoder layer an op belongs to, if it is in one.
+std::optional<int64_t> layerOf(Operation *op);
 } // namespace mlir::axe
 
 #endif // AXE_DIALECT_AXEDIALECT_H

@@ -25,4 +25,21 @@ def Axe_StateUpdateOpInterface : OpInterface<"StateUpdateOpInterface"> {
   let verify = [{ return ::mlir::axe::verifyStateUpdate($_op); }];
 }
 
+// An op that owns weights (axe.param operands) and knows what each one is for. Precision
+// assignment, the weight table and the precision report ask this instead of matching op names.
+def Axe_WeightOwnerOpInterface : OpInterface<"WeightOwnerOpInterface"> {
+  let cppNamespace = "::mlir::axe";
+  let description = [{
+    `getWeights()` lists each weight operand (the values, not their scales) with its role: one
+    precision decision each. `getWeightRole(n)` also answers for a scale operand, with the role of
+    the weight it scales.
+  }];
+  let methods = [
+    InterfaceMethod<"(operand index, role) of each weight this op owns",
+                    "::llvm::SmallVector<std::pair<unsigned, ::mlir::axe::Role>>", "getWeights">,
+    InterfaceMethod<"The role of operand `index` if it is a weight or a weight's scale",
+                    "::std::optional<::mlir::axe::Role>", "getWeightRole", (ins "unsigned":$index)>,
+  ];
+}
+
 #endif // AXE_INTERFACES_TD

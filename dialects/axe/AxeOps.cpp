@@ -671,6 +671,62 @@ LogicalResult mlir::axe::verifyStateUpdate(Operation *op) {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Weights and their roles (AxeInterfaces.td)
+//===----------------------------------------------------------------------===//
+
+namespace {
+unsigned operandNumber(OpOperand &o) { return o.getOperandNumber(); }
+// The role of operand `index` among `owned` (weight or scale operand, role) pairs.
+std::optional<Role> roleAmong(ArrayRef<std::pair<OpOperand *, Role>> owned, unsigned index) {
+  for (auto [operand, role] : owned)
+    if (operand && operand->getOperandNumber() == index)
+      return role;
+  return std::nullopt;
+}
+OpOperand *optional(MutableOperandRange range) { return range.empty() ? nullptr : &range[0]; }
+} // namespace
+
+SmallVector<std::pair<unsigned, Role>> EmbedOp::getWeights() {
+  return {{operandNumber(getTableMutable()), Role::embedding}};
+}
+std::optional<Role> EmbedOp::getWeightRole(unsigned index) {
+  return roleAmong({{&getTableMutable(), Role::embedding}}, index);
+}
+
+SmallVector<std::pair<unsigned, Role>> LinearOp::getWeights() {
+  return {{operandNumber(getWeightMutable()), getRole()}};
+}
+std::optional<Role> LinearOp::getWeightRole(unsigned index) {
+  return roleAmong({{&getWeightMutable(), getRole()}}, index);
+}
+
+SmallVector<std::pair<unsigned, Role>> Fp8LinearOp::getWeights() {
+  return {{operandNumber(getWeightMutable()), getRole()}};
+}
+std::optional<Role> Fp8LinearOp::getWeightRole(unsigned index) {
+  return roleAmong({{&getWeightMutable(), getRole()}, {&getWeightScaleMutable(), getRole()}}, index);
+}
+
+SmallVector<std::pair<unsigned, Role>> MoeExpertsOp::getWeights() {
+  return {{operandNumber(getGateUpMutable()), Role::expert_gate_up},
+          {operandNumber(getDownMutable()), Role::expert_down}};
+}
+std::optional<Role> MoeExpertsOp::getWeightRole(unsigned index) {
+  return roleAmong({{&getGateUpMutable(), Role::expert_gate_up},
+                    {optional(getGateUpScaleMutable()), Role::expert_gate_up},
+                    {&getDownMutable(), Role::expert_down},
+                    {optional(getDownScaleMutable()), Role::expert_down}},
+                   index);
+}
+
+SmallVector<std::pair<unsigned, Role>> LogitsOp::getWeights() {
+  return {{operandNumber(getWeightMutable()), Role::lm_head}};
+}
+std::optional<Role> LogitsOp::getWeightRole(unsigned index) {
+  return roleAmong({{&getWeightMutable(), Role::lm_head}}, index);
+}
+
 #include "dialects/axe/AxeInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES

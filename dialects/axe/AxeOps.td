@@ -65,7 +65,8 @@ def Axe_ParamOp : Axe_Op<"param"> {
 // Embedding, norms, elementwise
 //===----------------------------------------------------------------------===//
 
-def Axe_EmbedOp : Axe_Op<"embed"> {
+def Axe_EmbedOp : Axe_Op<"embed",
+    [DeclareOpInterfaceMethods<Axe_WeightOwnerOpInterface>]> {
   let summary = "token embedding lookup (spec §3.2)";
   let description = [{
     `result[t, :] = table[ids[t], :]`, converted to the result's element type (bf16, or f32
@@ -212,7 +213,8 @@ def Axe_SigmoidGateOp : Axe_Op<"sigmoid_gate"> {
 // Linear layers and FP8 quantization
 //===----------------------------------------------------------------------===//
 
-def Axe_LinearOp : Axe_Op<"linear"> {
+def Axe_LinearOp : Axe_Op<"linear",
+    [DeclareOpInterfaceMethods<Axe_WeightOwnerOpInterface>]> {
   let summary = "y = x · Wᵀ with W stored [out, in] (spec §3.1); carries the layer's role";
   let description = [{
     A linear layer without bias. Accumulation is f32. With float operands (bf16, f16, f32) the
@@ -282,7 +284,8 @@ def Axe_DequantizeOp : Axe_Op<"dequantize"> {
   }];
 }
 
-def Axe_Fp8LinearOp : Axe_Op<"fp8_linear"> {
+def Axe_Fp8LinearOp : Axe_Op<"fp8_linear",
+    [DeclareOpInterfaceMethods<Axe_WeightOwnerOpInterface>]> {
   let summary = "fused quantize · FP8 GEMM · dequantize";
   let description = [{
     One FP8 linear layer, what `axe-fuse-quant-gemm` makes of quantize → linear → dequantize.
@@ -485,7 +488,8 @@ def Axe_MoeRouteOp : Axe_Op<"moe_route"> {
   }];
 }
 
-def Axe_MoeExpertsOp : Axe_Op<"moe_experts", [AttrSizedOperandSegments]> {
+def Axe_MoeExpertsOp : Axe_Op<"moe_experts",
+    [AttrSizedOperandSegments, DeclareOpInterfaceMethods<Axe_WeightOwnerOpInterface>]> {
   let summary = "grouped SwiGLU experts, weighted sum over each token's routed experts (spec §3.8)";
   let description = [{
     `y[t] = Σ_i weights[t,i] · down[e] · (silu(gate[e] · x[t]) ⊙ (up[e] · x[t]))` with
@@ -524,7 +528,8 @@ def Axe_MoeExpertsOp : Axe_Op<"moe_experts", [AttrSizedOperandSegments]> {
 // Output
 //===----------------------------------------------------------------------===//
 
-def Axe_LogitsOp : Axe_Op<"logits"> {
+def Axe_LogitsOp : Axe_Op<"logits",
+    [DeclareOpInterfaceMethods<Axe_WeightOwnerOpInterface>]> {
   let summary = "LM head on selected token rows, f32 logits (spec §3.9)";
   let description = [{
     `logits[r, :] = hidden[rows[r], :] · Wᵀ` with f32 accumulation and result. Only the rows

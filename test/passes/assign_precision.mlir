@@ -30,20 +30,20 @@ func.func @layer(%ids: tensor<?xi32>, %rows: tensor<?xi32>, %x: tensor<?x64xbf16
 
 // DESIGN.md §2: attention and routed experts FP8, everything else BF16, each with its reason.
 // DEFAULT-LABEL: func.func @layer
-// DEFAULT: axe.embed {{.+}} {axe.precision = "bf16", axe.precision_rule = "axe-default rule 7: token embeddings: a lookup, nothing saved, a fixed error floor on every token"}
-// DEFAULT: {axe.precision = "fp8", axe.precision_rule = "axe-default rule 1: full-attention projections: the bulk of attention bandwidth, tolerant", role = #axe.role<attn_q>}
-// DEFAULT: {axe.precision = "fp8", {{.+}} role = #axe.role<attn_k>}
-// DEFAULT: {axe.precision = "fp8", {{.+}} role = #axe.role<attn_v>}
-// DEFAULT: {axe.precision = "bf16", axe.precision_rule = "axe-default rule 3: Gated DeltaNet: {{.+}}", role = #axe.role<linear_attn_z>}
-// DEFAULT: {axe.precision = "bf16", axe.precision_rule = "axe-default rule 4: router: {{.+}}", role = #axe.role<router>}
-// DEFAULT: axe.moe_experts {{.+}} {axe.precision = "fp8", axe.precision_rule = "axe-default rule 2: routed experts: the overwhelming majority of parameters"}
-// DEFAULT: {axe.precision = "bf16", axe.precision_rule = "axe-default rule 6: shared expert: {{.+}}", role = #axe.role<shared_gate>}
-// DEFAULT: axe.logits {{.+}} {axe.precision = "bf16", axe.precision_rule = "axe-default rule 8: LM head: {{.+}}"}
+// DEFAULT: axe.embed {{.+}} {axe.precision = #axe.precision<bf16>, axe.precision_rule = "axe-default rule 7: token embeddings: a lookup, nothing saved, a fixed error floor on every token"}
+// DEFAULT: {axe.precision = #axe.precision<fp8>, axe.precision_rule = "axe-default rule 1: full-attention projections: the bulk of attention bandwidth, tolerant", role = #axe.role<attn_q>}
+// DEFAULT: {axe.precision = #axe.precision<fp8>, {{.+}} role = #axe.role<attn_k>}
+// DEFAULT: {axe.precision = #axe.precision<fp8>, {{.+}} role = #axe.role<attn_v>}
+// DEFAULT: {axe.precision = #axe.precision<bf16>, axe.precision_rule = "axe-default rule 3: Gated DeltaNet: {{.+}}", role = #axe.role<linear_attn_z>}
+// DEFAULT: {axe.precision = #axe.precision<bf16>, axe.precision_rule = "axe-default rule 4: router: {{.+}}", role = #axe.role<router>}
+// DEFAULT: axe.moe_experts {{.+}} {axe.precision = #axe.precision<fp8>, axe.precision_rule = "axe-default rule 2: routed experts: the overwhelming majority of parameters"}
+// DEFAULT: {axe.precision = #axe.precision<bf16>, axe.precision_rule = "axe-default rule 6: shared expert: {{.+}}", role = #axe.role<shared_gate>}
+// DEFAULT: axe.logits {{.+}} {axe.precision = #axe.precision<bf16>, axe.precision_rule = "axe-default rule 8: LM head: {{.+}}"}
 // Decisions only: the FP8 rewrite is axe-quantize's.
 // DEFAULT-NOT: f8E4M3FN
 
 // BF16-LABEL: func.func @layer
-// BF16-COUNT-9: axe.precision = "bf16", axe.precision_rule = "bf16 default: every weight BF16 (reference for the FP8 map)"
+// BF16-COUNT-9: axe.precision = #axe.precision<bf16>, axe.precision_rule = "bf16 default: every weight BF16 (reference for the FP8 map)"
 // BF16-NOT: "fp8"
 
 // The f32 verification policy: every weight and every activation f32.
@@ -51,17 +51,17 @@ func.func @layer(%ids: tensor<?xi32>, %rows: tensor<?xi32>, %x: tensor<?x64xbf16
 // F32: axe.param "model.embed_tokens.weight" : tensor<100x64xf32>
 // F32: axe.embed {{.+}} -> tensor<?x64xf32>
 // F32: axe.param "model.layers.3.self_attn.q_proj.weight" : tensor<64x64xf32>
-// F32: axe.linear {{.+}} {axe.precision = "f32", axe.precision_rule = "f32 default: everything f32 (verification: isolates math from precision)", role = #axe.role<attn_q>} : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+// F32: axe.linear {{.+}} {axe.precision = #axe.precision<f32>, axe.precision_rule = "f32 default: everything f32 (verification: isolates math from precision)", role = #axe.role<attn_q>} : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
 // F32: axe.moe_experts {{.+}} tensor<8x64x64xf32>, tensor<8x64x32xf32>) -> tensor<?x64xf32>
 // F32-NOT: bf16
 
 // A user policy: first match wins, by role and by name pattern; an f32 head.
 // CUSTOM-LABEL: func.func @layer
-// CUSTOM: {axe.precision = "fp8", axe.precision_rule = "custom rule 3: as the default map", role = #axe.role<attn_q>}
-// CUSTOM: {axe.precision = "bf16", axe.precision_rule = "custom default: the rest", role = #axe.role<linear_attn_z>}
-// CUSTOM: {axe.precision = "fp8", axe.precision_rule = "custom rule 2: shared expert in FP8", role = #axe.role<shared_gate>}
+// CUSTOM: {axe.precision = #axe.precision<fp8>, axe.precision_rule = "custom rule 3: as the default map", role = #axe.role<attn_q>}
+// CUSTOM: {axe.precision = #axe.precision<bf16>, axe.precision_rule = "custom default: the rest", role = #axe.role<linear_attn_z>}
+// CUSTOM: {axe.precision = #axe.precision<fp8>, axe.precision_rule = "custom rule 2: shared expert in FP8", role = #axe.role<shared_gate>}
 // CUSTOM: axe.param "lm_head.weight" : tensor<100x64xf32>
-// CUSTOM: axe.logits {{.+}} {axe.precision = "f32", axe.precision_rule = "custom rule 4: an f32 head"}
+// CUSTOM: axe.logits {{.+}} {axe.precision = #axe.precision<f32>, axe.precision_rule = "custom rule 4: an f32 head"}
 
 // -----
 
@@ -74,8 +74,8 @@ func.func @layer0(%x: tensor<?x64xbf16>) -> (tensor<?x64xbf16>, tensor<?x16xbf16
   return %q, %k : tensor<?x64xbf16>, tensor<?x16xbf16>
 }
 // CUSTOM-LABEL: func.func @layer0
-// CUSTOM: {axe.precision = "bf16", axe.precision_rule = "custom rule 1: layer 0 attention stays BF16", role = #axe.role<attn_q>}
-// CUSTOM: {axe.precision = "bf16", axe.precision_rule = "custom rule 1: layer 0 attention stays BF16", role = #axe.role<attn_k>}
+// CUSTOM: {axe.precision = #axe.precision<bf16>, axe.precision_rule = "custom rule 1: layer 0 attention stays BF16", role = #axe.role<attn_q>}
+// CUSTOM: {axe.precision = #axe.precision<bf16>, axe.precision_rule = "custom rule 1: layer 0 attention stays BF16", role = #axe.role<attn_k>}
 // DEFAULT-LABEL: func.func @layer0
 // BF16-LABEL: func.func @layer0
 // F32-LABEL: func.func @layer0

@@ -12,12 +12,13 @@ func.func @conflict(%x: tensor<?x64xbf16>) -> (tensor<?x64xbf16>, tensor<?x16xbf
 
 // -----
 
-// The same q and k in different layers are not fused: no error.
+// The same q and k in different layers are not fused: no error. The layer is the one the importer
+// records in each op's location (axe::layerLoc), not a pattern of the checkpoint name.
 func.func @different_layers(%x: tensor<?x64xbf16>) -> (tensor<?x64xbf16>, tensor<?x16xbf16>) {
   %wq = axe.param "model.layers.3.self_attn.q_proj.weight" : tensor<64x64xbf16>
   %wk = axe.param "model.layers.7.self_attn.k_proj.weight" : tensor<16x64xbf16>
-  %q = axe.linear %x, %wq {role = #axe.role<attn_q>} : tensor<?x64xbf16>, tensor<64x64xbf16> -> tensor<?x64xbf16>
-  %k = axe.linear %x, %wk {role = #axe.role<attn_k>} : tensor<?x64xbf16>, tensor<16x64xbf16> -> tensor<?x16xbf16>
+  %q = axe.linear %x, %wq {role = #axe.role<attn_q>} : tensor<?x64xbf16>, tensor<64x64xbf16> -> tensor<?x64xbf16> loc(fused<3 : i64>["layers.3"])
+  %k = axe.linear %x, %wk {role = #axe.role<attn_k>} : tensor<?x64xbf16>, tensor<16x64xbf16> -> tensor<?x16xbf16> loc(fused<7 : i64>["layers.7"])
   return %q, %k : tensor<?x64xbf16>, tensor<?x16xbf16>
 }
 

@@ -18,11 +18,11 @@ func.func @attention(%x: tensor<?x256xbf16>) -> (tensor<?x256xbf16>, tensor<?x12
 // CHANNEL: %[[Q:.+]], %[[S:.+]] = axe.quantize %[[X]] : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?xf32>
 // CHANNEL-DAG: %[[WQ:.+]] = axe.param "model.layers.3.self_attn.q_proj.weight" encoding <fp8_channel> : tensor<256x256xf8E4M3FN>
 // CHANNEL-DAG: %[[SQ:.+]] = axe.param "model.layers.3.self_attn.q_proj.weight" encoding <fp8_channel_scale> : tensor<256xf32>
-// CHANNEL: %[[ACC:.+]] = axe.linear %[[Q]], %[[WQ]] {axe.precision = "fp8", {{.+}}, role = #axe.role<attn_q>} : tensor<?x256xf8E4M3FN>, tensor<256x256xf8E4M3FN> -> tensor<?x256xf32>
+// CHANNEL: %[[ACC:.+]] = axe.linear %[[Q]], %[[WQ]] {axe.precision = #axe.precision<fp8>, {{.+}}, role = #axe.role<attn_q>} : tensor<?x256xf8E4M3FN>, tensor<256x256xf8E4M3FN> -> tensor<?x256xf32>
 // CHANNEL: axe.dequantize %[[ACC]], %[[S]], %[[SQ]] : tensor<?x256xf32>, tensor<?xf32>, tensor<256xf32> -> tensor<?x256xbf16>
 // CHANNEL: %[[ACCK:.+]] = axe.linear %[[Q]], %{{.+}} {{.+}} -> tensor<?x128xf32>
 // CHANNEL: axe.dequantize %[[ACCK]], %[[S]]
-// CHANNEL: axe.linear %[[X]], %{{.+}} {axe.precision = "bf16", {{.+}}, role = #axe.role<linear_attn_z>} : tensor<?x256xbf16>, tensor<256x256xbf16> -> tensor<?x256xbf16>
+// CHANNEL: axe.linear %[[X]], %{{.+}} {axe.precision = #axe.precision<bf16>, {{.+}}, role = #axe.role<linear_attn_z>} : tensor<?x256xbf16>, tensor<256x256xbf16> -> tensor<?x256xbf16>
 // CHANNEL-NOT: axe.quantize
 // The float params are gone: only their FP8 copies remain.
 // CHANNEL-NOT: axe.param "model.layers.3.self_attn.q_proj.weight" : tensor<256x256xbf16>
@@ -31,7 +31,7 @@ func.func @attention(%x: tensor<?x256xbf16>) -> (tensor<?x256xbf16>, tensor<?x12
 // BLOCK-SAME: (%[[X:.+]]: tensor<?x256xbf16>)
 // BLOCK-DAG: axe.param "model.layers.3.self_attn.q_proj.weight" encoding <fp8_block> : tensor<256x256xf8E4M3FN>
 // BLOCK-DAG: axe.param "model.layers.3.self_attn.q_proj.weight" encoding <fp8_block_scale> : tensor<2x2xf32>
-// BLOCK: axe.fp8_linear %[[X]], {{.+}} {axe.precision = "fp8", {{.+}}, role = #axe.role<attn_q>, weight_block = array<i64: 128, 128>} : (tensor<?x256xbf16>, tensor<256x256xf8E4M3FN>, tensor<2x2xf32>) -> tensor<?x256xbf16>
+// BLOCK: axe.fp8_linear %[[X]], {{.+}} {axe.precision = #axe.precision<fp8>, {{.+}}, role = #axe.role<attn_q>, weight_block = array<i64: 128, 128>} : (tensor<?x256xbf16>, tensor<256x256xf8E4M3FN>, tensor<2x2xf32>) -> tensor<?x256xbf16>
 // BLOCK: axe.fp8_linear %[[X]], {{.+}} role = #axe.role<attn_k>, weight_block = array<i64: 128, 128>} : (tensor<?x256xbf16>, tensor<128x256xf8E4M3FN>, tensor<1x2xf32>) -> tensor<?x128xbf16>
 // BLOCK: axe.linear %[[X]], {{.+}} role = #axe.role<linear_attn_z>
 

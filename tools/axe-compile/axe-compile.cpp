@@ -13,20 +13,21 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/axe/AxeOps.h"
 #include "lowering/common/ArtifactWriter.h"
 #include "lowering/nvvm/NvvmPasses.h"
 #include "models/CheckpointExport.h"
 #include "models/ModelConfig.h"
 #include "models/PrecisionReport.h"
-#include "passes/Passes.h"
-#include "tools/common/Version.h"
-
-#include "mlir/Pass/PassManager.h"
 #include "models/Qwen35MoeImporter.h"
+#include "passes/Passes.h"
+#include "passes/PrecisionPipeline.h"
 #include "support/Safetensors.h"
+#include "tools/common/Version.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/CommandLine.h"
@@ -67,10 +68,11 @@ cl::opt<std::string> dumpKernels("dump-kernels",
 cl::opt<std::string> precision("precision",
                                cl::desc("Precision policy: default, bf16, f32, or a JSON file"),
                                cl::init("default"), cl::cat(category));
-cl::opt<std::string> quantScheme("quant-scheme",
-                                 cl::desc("FP8 weight scales: channel (per output row) or block "
-                                          "(128x128)"),
-                                 cl::init("channel"), cl::cat(category));
+cl::opt<mlir::axe::QuantScheme> quantScheme(
+    "quant-scheme", cl::desc("FP8 weight scales"), cl::init(mlir::axe::QuantScheme::Channel),
+    cl::values(clEnumValN(mlir::axe::QuantScheme::Channel, "channel", "one per output row"),
+               clEnumValN(mlir::axe::QuantScheme::Block, "block", "one per 128x128 block")),
+    cl::cat(category));
 cl::opt<std::string> precisionReport("precision-report", cl::ValueOptional,
                                      cl::desc("Print the precision report: md (default) or json"),
                                      cl::value_desc("md|json"), cl::cat(category));
@@ -285,13 +287,10 @@ int run() {
   if (emit != "axe" || report || !exportCheckpoint.empty()) {
     progress.stage("precision passes");
     mlir::PassManager pm(&context);
-    mlir::axe::AssignPrecisionPassOptions assign;
-    assign.policy = precision;
-    mlir::axe::QuantizePassOptions quantize;
-    quantize.scheme = quantScheme;
-    pm.addPass(mlir::axe::createAssignPrecisionPass(assign));
-    pm.addPass(mlir::axe::createQuantizePass(quantize));
-    pm.addPass(mlir::axe::createFuseQuantGemmPass());
+    mlir::axe::PrecisionPipelineOptions pipeline;
+    pipeline.policy = precision;
+    pipeline.scheme = quantScheme;
+    mlir::axe::buildPrecisionPipeline(pm, pipeline);
     if (mlir::failed(pm.run(*module)))
       throw axe::Error("the precision passes failed (policy '" + precision + "'); see above");
   }
@@ -308,9 +307,9 @@ int run() {
   }
   if (gpu) {
     int experts = 0;
-    module->walk([&](mlir::Operation *op) {
-      auto precision = op->getAttrOfType<mlir::StringAttr>(mlir::axe::kPrecisionAttr);
-      if (op->getName().getStringRef() == "axe.moe_experts" && precision && precision.getValue() == "fp8")
+    module->walk([&](mlir::axe::MoeExpertsOp op) {
+      auto precision = op->getAttrOfType<mlir::axe::PrecisionAttr>(mlir::axe::kPrecisionAttr);
+      if (precision && precision.getValue() == mlir::axe::Precision::fp8)
         ++experts;
     });
     if (experts)

@@ -6,8 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/axe/AxeDialect.h"
-#include "passes/Passes.h"
 #include "lowering/nvvm/NvvmPasses.h"
+#include "passes/Passes.h"
+#include "passes/PrecisionPipeline.h"
 #include "tools/common/Version.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
   mlir::registerGPUPasses();
   mlir::memref::registerMemRefPasses();
   mlir::axe::registerAxePasses();
+  mlir::axe::registerPrecisionPipeline();
   axe::nvvm::registerAxeNvvmPasses();
   axe::nvvm::registerNvvmPipeline();
 

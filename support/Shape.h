@@ -1,11 +1,21 @@
-//===- ShapeString.h - a shape as text for messages -----------*- C++ -*-===//
-#ifndef AXE_SUPPORT_SHAPESTRING_H
-#define AXE_SUPPORT_SHAPESTRING_H
+//===- Shape.h - element counts and text of shapes ------------*- C++ -*-===//
+#ifndef AXE_SUPPORT_SHAPE_H
+#define AXE_SUPPORT_SHAPE_H
 
+#include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace axe {
+
+// The number of elements of a static shape (callers have checked the sizes: no overflow check).
+inline uint64_t shapeElements(const std::vector<int64_t> &shape) {
+  uint64_t n = 1;
+  for (int64_t d : shape)
+    n *= static_cast<uint64_t>(d);
+  return n;
+}
 
 // "[2, 3, 4]". Entries are integers, or values with a str() (a manifest's SymInt: "[T, 8]").
 template <typename Range> std::string shapeString(const Range &dims) {
@@ -24,4 +34,4 @@ template <typename Range> std::string shapeString(const Range &dims) {
 
 } // namespace axe
 
-#endif // AXE_SUPPORT_SHAPESTRING_H
+#endif // AXE_SUPPORT_SHAPE_H

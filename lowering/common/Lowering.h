@@ -44,14 +44,14 @@ public:
   // The memref type a kernel takes for a view of `type`: same shape, fully dynamic strides and
   // offset; f8E4M3FN becomes i8 (kernels decode the bits themselves).
   mlir::MemRefType memrefType(mlir::RankedTensorType type) const;
-  // The index of the kernel for `key`, built with `body` the first time.
-  int kernel(llvm::StringRef op, const std::string &key, llvm::ArrayRef<mlir::Type> argTypes,
-             unsigned numScalars, const KernelBody &body);
+  // The index of a kernel for `op` built by `body`. Deduplication is structural: when an earlier
+  // kernel has the same signature and an equivalent body (the same ops, attributes and types,
+  // locations aside), that kernel is returned and the new one dropped, so identical layers share
+  // kernels whatever their attributes say that the code does not use.
+  int kernel(llvm::StringRef op, llvm::ArrayRef<mlir::Type> argTypes, unsigned numScalars,
+             const KernelBody &body);
   void dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars, SymInt workgroups);
 
-  // A key that identifies an op's kernel: its name, types and attributes (not its decision's
-  // wording), plus `extra`.
-  static std::string keyOf(mlir::Operation *op, const std::string &extra = "");
   mlir::MLIRContext *context() const { return ctx_; }
 
   int newBuffer(BufferKind kind, const std::string &name, DType dtype, std::vector<SymInt> shape);
@@ -61,7 +61,8 @@ private:
   StepProgram &program_;
   mlir::MLIRContext *ctx_;
   std::map<const void *, ViewArg> views_;
-  std::map<std::string, int> kernelsByKey_;
+  // Kernels by function type, the candidates of structural deduplication.
+  std::map<const void *, std::vector<int>> kernelsByType_;
 };
 
 // The artifact element type of a tensor element type (bf16, f8E4M3FN, ...); throws for others.

@@ -25,16 +25,10 @@ using namespace mlir;
 namespace ir = mlir::axe;
 
 DType artifactDType(Type t) {
-  if (t.isBF16()) return DType::BF16;
-  if (t.isF16()) return DType::F16;
-  if (t.isF32()) return DType::F32;
-  if (isa<Float8E4M3FNType>(t)) return DType::F8_E4M3;
-  if (t.isInteger(32)) return DType::I32;
-  if (t.isInteger(64)) return DType::I64;
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << t;
-  throw Error("no artifact dtype for element type " + s);
+  DType d = dtypeOf(t); // the weight table's mapping; artifact buffers hold a subset
+  if (!artifactDTypeName(d))
+    throw Error(std::string("no artifact dtype for element type ") + dtypeName(d));
+  return d;
 }
 
 namespace {
@@ -132,11 +126,8 @@ MemRefType Lowering::memrefType(RankedTensorType type) const {
   return MemRefType::get(type.getShape(), elem, layout);
 }
 
-int Lowering::kernel(StringRef op, const std::string &key, ArrayRef<Type> argTypes,
-                     unsigned numScalars, const KernelBody &body) {
-  auto it = kernelsByKey_.find(key);
-  if (it != kernelsByKey_.end())
-    return it->second;
+int Lowering::kernel(StringRef op, ArrayRef<Type> argTypes, unsigned numScalars,
+                     const KernelBody &body) {
   int index = static_cast<int>(program_.kernels.size());
   std::string name = "k" + std::to_string(index) + "_" + op.drop_front(4).str(); // "axe."
   OpBuilder b(ctx_);
@@ -157,6 +148,17 @@ int Lowering::kernel(StringRef op, const std::string &key, ArrayRef<Type> argTyp
   body(kb, all.take_front(argTypes.size()), all.slice(argTypes.size(), numScalars),
        all[argTypes.size() + numScalars], all[argTypes.size() + numScalars + 1]);
   func::ReturnOp::create(b, func.getLoc());
+
+  std::vector<int> &sameType = kernelsByType_[func.getFunctionType().getAsOpaquePointer()];
+  for (int other : sameType) {
+    auto earlier = program_.kernelModule->lookupSymbol<func::FuncOp>(program_.kernels[other].name);
+    if (program_.kernels[other].op == op &&
+        OperationEquivalence::isRegionEquivalentTo(&earlier.getBody(), &func.getBody(),
+                                                   OperationEquivalence::IgnoreLocations)) {
+      func.erase();
+      return other;
+    }
+  }
   KernelDecl decl;
   decl.name = name;
   decl.symbol = "_mlir_ciface_" + name;
@@ -164,7 +166,7 @@ int Lowering::kernel(StringRef op, const std::string &key, ArrayRef<Type> argTyp
   decl.numArgs = static_cast<int64_t>(argTypes.size());
   decl.numScalars = numScalars;
   program_.kernels.push_back(std::move(decl));
-  kernelsByKey_[key] = index;
+  sameType.push_back(index);
   return index;
 }
 
@@ -174,22 +176,6 @@ void Lowering::dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymIn
     if (!v.strides.empty() && (v.strides.back().isSymbol() || v.strides.back().value != 1))
       throw Error("internal: a kernel view whose innermost stride is not 1");
   program_.dispatches.push_back({kernel, std::move(args), std::move(scalars), workgroups});
-}
-
-std::string Lowering::keyOf(Operation *op, const std::string &extra) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << op->getName();
-  for (NamedAttribute a : op->getAttrs())
-    if (a.getName() != ir::kPrecisionRuleAttr)
-      os << " " << a.getName() << "=" << a.getValue();
-  for (Type t : op->getOperandTypes())
-    os << " " << t;
-  os << " ->";
-  for (Type t : op->getResultTypes())
-    os << " " << t;
-  os << " " << extra;
-  return s;
 }
 
 namespace {

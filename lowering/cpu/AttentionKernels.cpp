@@ -25,8 +25,7 @@ LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
   auto t = tensorType(op.getInput());
   int64_t heads = t.getDimSize(1), d = t.getDimSize(2), rot = op.getRotaryDim(), half = rot / 2;
   float theta = static_cast<float>(op.getTheta().convertToDouble());
-  int kernel = L.kernel("axe.rope", Lowering::keyOf(op),
-                        {L.memrefType(t), L.memrefType(tensorType(op.getPositions())),
+  int kernel = L.kernel("axe.rope", {L.memrefType(t), L.memrefType(tensorType(op.getPositions())),
                          L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     kb.forLoop(wb, we, [&](Value tok) {
@@ -71,8 +70,7 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
     return std::make_pair(blk, kb.remui(p, kb.idx(blockSize)));
   };
 
-  int write = L.kernel("axe.kv_cache_write", Lowering::keyOf(op, "write"),
-                       {L.memrefType(kt), L.memrefType(tensorType(op.getV())), cacheT, cacheT, posT, seqT, btT},
+  int write = L.kernel("axe.kv_cache_write", {L.memrefType(kt), L.memrefType(tensorType(op.getV())), cacheT, cacheT, posT, seqT, btT},
                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     kb.forLoop(wb, we, [&](Value tok) {
       std::pair<Value, Value> at = locate(kb, a[6], kb.loadIndex(a[5], {tok}), kb.loadIndex(a[4], {tok}));
@@ -90,8 +88,7 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
   // One workgroup per query head (a decode step has one token, but every head to split), each
   // walking the step's tokens. Online softmax: one score per cached position, the running max
   // rescales the accumulator when it grows; the value rows are axpys on vector lanes.
-  int attend = L.kernel("axe.gated_attention", Lowering::keyOf(op, "attend"),
-                        {L.memrefType(qt), L.memrefType(tensorType(op.getGate())), cacheT, cacheT, posT,
+  int attend = L.kernel("axe.gated_attention", {L.memrefType(qt), L.memrefType(tensorType(op.getGate())), cacheT, cacheT, posT,
                          seqT, btT, L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value acc = kb.scratch({d}, kb.builder().getF32Type());

@@ -42,8 +42,7 @@ LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t channels = wt.getDimSize(0), taps = wt.getDimSize(2);
-  int kernel = L.kernel("axe.causal_conv1d", Lowering::keyOf(op),
-                        {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
+  int kernel = L.kernel("axe.causal_conv1d", {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
                          L.memrefType(tensorType(op.getState())), L.memrefType(tensorType(op.getSeqIds())),
                          L.memrefType(tensorType(op.getStateSlots())), L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
@@ -90,7 +89,7 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
   for (Value operand : op->getOperands())
     argTypes.push_back(L.memrefType(tensorType(operand)));
   argTypes.push_back(L.memrefType(tensorType(op.getResult())));
-  int kernel = L.kernel("axe.gated_delta_rule", Lowering::keyOf(op), argTypes, 0,
+  int kernel = L.kernel("axe.gated_delta_rule", argTypes, 0,
                         [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     // a: q k v a b a_log dt_bias state seq_ids state_slots out
     using P = arith::CmpIPredicate;

@@ -80,8 +80,7 @@ LogicalResult lowerEmbed(ir::EmbedOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto tt = tensorType(op.getTable());
   int64_t vocab = tt.getDimSize(0), d = tt.getDimSize(1);
-  int k = L.kernel("axe.embed", Lowering::keyOf(op),
-                   {L.memrefType(tensorType(op.getIds())), L.memrefType(tt),
+  int k = L.kernel("axe.embed", {L.memrefType(tensorType(op.getIds())), L.memrefType(tt),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     kb.forLoop(wb, we, [&](Value t) {
@@ -106,8 +105,7 @@ LogicalResult lowerRmsNorm(ir::RmsNormOp op, Lowering &L) {
   int64_t n = t.getShape().back();
   float eps = op.getEps().convertToFloat();
   bool zc = op.getZeroCentered();
-  int k = L.kernel("axe.rms_norm", Lowering::keyOf(op),
-                   {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
+  int k = L.kernel("axe.rms_norm", {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
@@ -130,8 +128,7 @@ LogicalResult lowerRmsNormQuantize(ir::RmsNormQuantizeOp op, Lowering &L) {
   float eps = op.getEps().convertToFloat();
   bool zc = op.getZeroCentered();
   Type rounding = t.getElementType(); // the unfused norm would store this type, then quantize it
-  int k = L.kernel("axe.rms_norm_quantize", Lowering::keyOf(op),
-                   {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
+  int k = L.kernel("axe.rms_norm_quantize", {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
                     L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     kb.forLoop(wb, we, [&](Value tok) {
@@ -154,8 +151,7 @@ LogicalResult lowerGatedRmsNorm(ir::GatedRmsNormOp op, Lowering &L) {
   auto t = tensorType(op.getInput());
   int64_t n = t.getShape().back();
   float eps = op.getEps().convertToFloat();
-  int k = L.kernel("axe.gated_rms_norm", Lowering::keyOf(op),
-                   {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
+  int k = L.kernel("axe.gated_rms_norm", {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
                     L.memrefType(tensorType(op.getWeight())), L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
@@ -175,8 +171,7 @@ LogicalResult lowerSiluMul(ir::SiluMulOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto t = tensorType(op.getGate());
   int64_t n = t.getShape().back();
-  int k = L.kernel("axe.silu_mul", Lowering::keyOf(op),
-                   {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
+  int k = L.kernel("axe.silu_mul", {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
@@ -195,8 +190,7 @@ LogicalResult lowerSiluMulQuantize(ir::SiluMulQuantizeOp op, Lowering &L) {
   auto t = tensorType(op.getGate());
   int64_t n = t.getDimSize(1);
   Type rounding = t.getElementType();
-  int k = L.kernel("axe.silu_mul_quantize", Lowering::keyOf(op),
-                   {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
+  int k = L.kernel("axe.silu_mul_quantize", {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
                     L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     kb.forLoop(wb, we, [&](Value tok) {
@@ -218,8 +212,7 @@ LogicalResult lowerSigmoidGate(ir::SigmoidGateOp op, Lowering &L) {
   auto t = tensorType(op.getInput());
   int64_t n = t.getDimSize(1);
   bool perRow = tensorType(op.getGate()).getDimSize(1) == 1 && n != 1;
-  int k = L.kernel("axe.sigmoid_gate", Lowering::keyOf(op),
-                   {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
+  int k = L.kernel("axe.sigmoid_gate", {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     kb.forLoop(wb, we, [&](Value tok) {
@@ -240,8 +233,7 @@ LogicalResult lowerAdd(arith::AddFOp op, Lowering &L) {
   ViewArg x = L.view(op.getLhs()), y = L.view(op.getRhs());
   ViewArg out = L.result(op.getResult());
   int64_t n = t.getShape().back();
-  int k = L.kernel("axe.add", Lowering::keyOf(op),
-                   {L.memrefType(t), L.memrefType(t), L.memrefType(t)},
+  int k = L.kernel("axe.add", {L.memrefType(t), L.memrefType(t), L.memrefType(t)},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
       kb.forLoop(0, n, [&](Value i) {

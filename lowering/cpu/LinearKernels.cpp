@@ -20,9 +20,7 @@ int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, Ran
                    int64_t group) {
   int64_t k = in.getDimSize(1);
   bool widened = codes.getElementType().isF32();
-  std::string key = "quantize " + std::to_string(group);
-  llvm::raw_string_ostream(key) << " " << in << " " << codes << " " << scales;
-  return L.kernel("axe.quantize", key, {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
+  return L.kernel("axe.quantize", {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
                   [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     bool perToken = scales.getRank() == 1;
     kb.forLoop(wb, we, [&](Value t) {
@@ -75,8 +73,7 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t n = wt.getDimSize(0), k = wt.getDimSize(1);
-  int kernel = L.kernel("axe.linear", Lowering::keyOf(op),
-                        {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
+  int kernel = L.kernel("axe.linear", {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
                          L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value tokens = kb.dim(a[0], 0);
@@ -106,8 +103,7 @@ LogicalResult lowerDequantize(ir::DequantizeOp op, Lowering &L) {
   ViewArg acc = L.view(op.getAcc()), st = L.view(op.getActScale()), sw = L.view(op.getWeightScale());
   ViewArg out = L.result(op.getResult());
   int64_t n = tensorType(op.getAcc()).getDimSize(1);
-  int kernel = L.kernel("axe.dequantize", Lowering::keyOf(op),
-                        {L.memrefType(tensorType(op.getAcc())), L.memrefType(tensorType(op.getActScale())),
+  int kernel = L.kernel("axe.dequantize", {L.memrefType(tensorType(op.getAcc())), L.memrefType(tensorType(op.getActScale())),
                          L.memrefType(tensorType(op.getWeightScale())),
                          L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
@@ -152,8 +148,7 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto wsType = tensorType(op.getWeightScale());
   bool blockScales = block.has_value();
-  int kernel = L.kernel("axe.fp8_linear", Lowering::keyOf(op, "gemm"),
-                        {L.memrefType(codesType), L.memrefType(scalesType), L.memrefType(wt),
+  int kernel = L.kernel("axe.fp8_linear", {L.memrefType(codesType), L.memrefType(scalesType), L.memrefType(wt),
                          L.memrefType(wsType), L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value tokens = kb.dim(a[0], 0);
@@ -185,8 +180,7 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult(), Symbol::R, BufferKind::Output);
   auto wt = tensorType(op.getWeight());
   int64_t vocab = wt.getDimSize(0), d = wt.getDimSize(1);
-  int kernel = L.kernel("axe.logits", Lowering::keyOf(op),
-                        {L.memrefType(tensorType(op.getHidden())), L.memrefType(wt),
+  int kernel = L.kernel("axe.logits", {L.memrefType(tensorType(op.getHidden())), L.memrefType(wt),
                          L.memrefType(tensorType(op.getRows())), L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value numRows = kb.dim(a[2], 0);

@@ -26,8 +26,7 @@ LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   ViewArg ids = L.result(op.getExpertIds()), weights = L.result(op.getExpertWeights());
   int64_t experts = tensorType(op.getLogits()).getDimSize(1), topK = op.getTopK();
   bool renormalize = op.getRenormalize();
-  int kernel = L.kernel("axe.moe_route", Lowering::keyOf(op),
-                        {L.memrefType(tensorType(op.getLogits())), L.memrefType(tensorType(op.getExpertIds())),
+  int kernel = L.kernel("axe.moe_route", {L.memrefType(tensorType(op.getLogits())), L.memrefType(tensorType(op.getExpertIds())),
                          L.memrefType(tensorType(op.getExpertWeights()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     Value prob = kb.scratch({experts}, kb.builder().getF32Type());
@@ -136,7 +135,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     guTypes.append({L.memrefType(xScalesType), L.memrefType(tensorType(op.getGateUpScale()))});
     guViews.insert(guViews.end(), {xScales, sgu});
   }
-  int gateUp = L.kernel("axe.moe_experts", Lowering::keyOf(op, "gate_up"), guTypes, 0,
+  int gateUp = L.kernel("axe.moe_experts", guTypes, 0,
                         [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     // a: x ids gate_up act [x_scales gate_up_scale]
     Value tokens = kb.dim(a[0], 0);
@@ -177,7 +176,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     dnTypes.append({L.memrefType(actScalesType), L.memrefType(tensorType(op.getDownScale()))});
     dnViews.insert(dnViews.end(), {actScales, sdn});
   }
-  int down = L.kernel("axe.moe_experts", Lowering::keyOf(op, "down"), dnTypes, 0,
+  int down = L.kernel("axe.moe_experts", dnTypes, 0,
                       [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
     // a: act ids weights down out [act_scales down_scale]
     Value tokens = kb.dim(a[0], 0);

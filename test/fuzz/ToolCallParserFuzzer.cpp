@@ -68,14 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         s.calls.back().second += c.arguments;
       }
     };
-    size_t pos = 0;
-    for (size_t cut : cuts) {
-      size_t n = std::min(cut, text.size() - pos);
-      add(parser.feed(std::string_view(text).substr(pos, n)));
-      pos += n;
-    }
-    add(parser.feed(std::string_view(text).substr(pos)));
-    add(parser.finish());
+    axe::fuzz::feedInPieces(parser, text, cuts, add);
 
     axe::fuzz::check(s.content == whole.content, "streamed content differs from parse()");
     axe::fuzz::check(parser.calls().size() == whole.calls.size(), "streamed call count differs");

@@ -107,8 +107,11 @@ def test_fp8_against_bf16(axe_run, compiled, tmp_path, seed):
     """The default FP8 map against axe's bf16 policy on the same 64 positions (teacher-forced: both
     prefill the bf16 run's own sequence). FP8 E4M3 keeps 3 mantissa bits, so each FP8 GEMM adds
     ~2^-5 relative noise per element (averaged down over K) on top of BF16's. On a trained model
-    that stays within the bf16 policy's own KL budget (1e-3; measured 5e-5..8e-5), while a near-tie
-    or two of the 64 may flip (top-1 >= 90 %; measured 96.9 % and 100 %)."""
+    that stays within the bf16 policy's own KL budget (1e-3), while a near-tie or two of the 64 may
+    flip (top-1 >= 90 %). Measured on the fixture of 2026-11-30, prompts 11..14: mean KL 1.95e-4,
+    5.1e-5, 2.3e-4, 9.2e-4; top-1 98.4 %, 100 %, 96.9 %, 98.4 %. The bound is not loose: prompt 14
+    comes within 10 % of it, so it is kept at 1e-3 rather than tightened (how much FP8 costs this
+    model per prompt is issue 16's question, on a model trained on real text)."""
     prompt = language_ids(512, PROMPT_LEN, seed)
     generated, _ = run_axe(axe_run, compiled("tiny-trained", "bf16"), prompt, DECODE_STEPS, tmp_path)
     sequence = prompt + generated[:-1]

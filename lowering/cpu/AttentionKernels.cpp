@@ -28,8 +28,9 @@ LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
   int kernel = L.kernel("axe.rope", {L.memrefType(t), L.memrefType(tensorType(op.getPositions())),
                          L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a[0], posView = a[1], outView = a[2];
     kb.forLoop(wb, we, [&](Value tok) {
-      Value p = kb.indexToF32(kb.loadIndex(a[1], {tok}));
+      Value p = kb.indexToF32(kb.loadIndex(posView, {tok}));
       kb.forLoop(0, heads, [&](Value h) {
         // Rotate-half: channel j < half pairs with j + half, at inv_freq[j] = theta^(-2j/rot).
         kb.forLoop(0, half, [&](Value j) {
@@ -38,11 +39,11 @@ LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
           Value angle = kb.mul(p, invFreq);
           Value c = kb.cos(angle), s = kb.sin(angle);
           Value j2 = kb.addi(j, kb.idx(half));
-          Value x1 = kb.load(a[0], {tok, h, j}), x2 = kb.load(a[0], {tok, h, j2});
-          kb.store(kb.sub(kb.mul(x1, c), kb.mul(x2, s)), a[2], {tok, h, j});
-          kb.store(kb.add(kb.mul(x2, c), kb.mul(x1, s)), a[2], {tok, h, j2});
+          Value x1 = kb.load(xView, {tok, h, j}), x2 = kb.load(xView, {tok, h, j2});
+          kb.store(kb.sub(kb.mul(x1, c), kb.mul(x2, s)), outView, {tok, h, j});
+          kb.store(kb.add(kb.mul(x2, c), kb.mul(x1, s)), outView, {tok, h, j2});
         });
-        kb.forLoop(rot, d, [&](Value j) { kb.store(kb.load(a[0], {tok, h, j}), a[2], {tok, h, j}); });
+        kb.forLoop(rot, d, [&](Value j) { kb.store(kb.load(xView, {tok, h, j}), outView, {tok, h, j}); });
       });
     });
   });
@@ -72,13 +73,15 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
 
   int write = L.kernel("axe.kv_cache_write", {L.memrefType(kt), L.memrefType(tensorType(op.getV())), cacheT, cacheT, posT, seqT, btT},
                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value kView = a[0], vView = a[1], kcView = a[2], vcView = a[3], posView = a[4], seqView = a[5],
+          btView = a[6];
     kb.forLoop(wb, we, [&](Value tok) {
-      std::pair<Value, Value> at = locate(kb, a[6], kb.loadIndex(a[5], {tok}), kb.loadIndex(a[4], {tok}));
+      std::pair<Value, Value> at = locate(kb, btView, kb.loadIndex(seqView, {tok}), kb.loadIndex(posView, {tok}));
       Value blk = at.first, slot = at.second;
       kb.forLoop(0, kvHeads, [&](Value h) {
         kb.forLoop(0, d, [&](Value j) {
-          kb.store(kb.load(a[0], {tok, h, j}), a[2], {blk, slot, h, j});
-          kb.store(kb.load(a[1], {tok, h, j}), a[3], {blk, slot, h, j});
+          kb.store(kb.load(kView, {tok, h, j}), kcView, {blk, slot, h, j});
+          kb.store(kb.load(vView, {tok, h, j}), vcView, {blk, slot, h, j});
         });
       });
     });
@@ -91,30 +94,32 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
   int attend = L.kernel("axe.gated_attention", {L.memrefType(qt), L.memrefType(tensorType(op.getGate())), cacheT, cacheT, posT,
                          seqT, btT, L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value qView = a[0], gateView = a[1], kcView = a[2], vcView = a[3], posView = a[4],
+          seqView = a[5], btView = a[6], outView = a[7];
     Value acc = kb.scratch({d}, kb.builder().getF32Type());
-    Value tokens = kb.dim(a[0], 0);
+    Value tokens = kb.dim(qView, 0);
     kb.forLoop(wb, we, [&](Value h) {
       Value kvh = kb.divui(h, kb.idx(group));
       kb.forLoop(kb.idx(0), tokens, [&](Value tok) {
-        Value p = kb.loadIndex(a[4], {tok}), s = kb.loadIndex(a[5], {tok});
+        Value p = kb.loadIndex(posView, {tok}), s = kb.loadIndex(seqView, {tok});
         kb.forLoop(0, d, [&](Value j) { kb.store(kb.f32(0.0f), acc, {j}); });
         SmallVector<Value> ml = kb.reduce(kb.idx(0), kb.addi(p, kb.idx(1)), {kb.f32(-INFINITY), kb.f32(0.0f)},
                                           [&](Value u, ArrayRef<Value> run) -> SmallVector<Value> {
-          std::pair<Value, Value> at = locate(kb, a[6], s, u);
+          std::pair<Value, Value> at = locate(kb, btView, s, u);
           Value blk = at.first, slot = at.second;
-          Value score = kb.mul(kb.dot(a[0], {tok, h}, a[2], {blk, slot, kvh}, kb.idx(0), d), kb.f32(scale));
+          Value score = kb.mul(kb.dot(qView, {tok, h}, kcView, {blk, slot, kvh}, kb.idx(0), d), kb.f32(scale));
           Value m = kb.max(run[0], score);
           Value rescale = kb.exp(kb.sub(run[0], m)); // exp(-inf) = 0 at the first position
           Value w = kb.exp(kb.sub(score, m));
           kb.forLoop(0, d, [&](Value j) { kb.store(kb.mul(kb.load(acc, {j}), rescale), acc, {j}); });
-          kb.axpy(w, a[3], {blk, slot, kvh}, acc, {}, kb.idx(0), d);
+          kb.axpy(w, vcView, {blk, slot, kvh}, acc, {}, kb.idx(0), d);
           return {m, kb.add(kb.mul(run[1], rescale), w)};
         });
         Value denom = ml[1];
         kb.forLoop(0, d, [&](Value j) {
           Value o = kb.div(kb.load(acc, {j}), denom);
           Value col = kb.addi(kb.muli(h, kb.idx(d)), j);
-          kb.store(kb.mul(o, kb.sigmoid(kb.load(a[1], {tok, h, j}))), a[7], {tok, col});
+          kb.store(kb.mul(o, kb.sigmoid(kb.load(gateView, {tok, h, j}))), outView, {tok, col});
         });
       });
     });

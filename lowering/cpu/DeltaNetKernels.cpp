@@ -46,28 +46,30 @@ LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
                          L.memrefType(tensorType(op.getState())), L.memrefType(tensorType(op.getSeqIds())),
                          L.memrefType(tensorType(op.getStateSlots())), L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a[0], wView = a[1], stView = a[2], seqView = a[3], slotsView = a[4],
+          outView = a[5];
     Value window = kb.scratch({taps - 1}, kb.builder().getF32Type()); // the K-1 previous inputs
-    Value tokens = kb.dim(a[0], 0);
+    Value tokens = kb.dim(xView, 0);
     kb.forLoop(wb, we, [&](Value c) {
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        std::pair<Value, Value> run = runBounds(kb, a[3], t, tokens);
-        Value slot = kb.loadIndex(a[4], {kb.loadIndex(a[3], {t})});
+        std::pair<Value, Value> run = runBounds(kb, seqView, t, tokens);
+        Value slot = kb.loadIndex(slotsView, {kb.loadIndex(seqView, {t})});
         kb.ifThen(run.first, [&] {
-          kb.forLoop(0, taps - 1, [&](Value j) { kb.store(kb.load(a[2], {slot, j, c}), window, {j}); });
+          kb.forLoop(0, taps - 1, [&](Value j) { kb.store(kb.load(stView, {slot, j, c}), window, {j}); });
         });
-        Value xt = kb.load(a[0], {t, c});
+        Value xt = kb.load(xView, {t, c});
         // Tap K-1 multiplies the current token (PyTorch conv1d with K-1 left padding).
-        Value acc = kb.reduce1(kb.idx(0), kb.idx(taps - 1), kb.mul(kb.load(a[1], {c, kb.idx(0), kb.idx(taps - 1)}), xt),
+        Value acc = kb.reduce1(kb.idx(0), kb.idx(taps - 1), kb.mul(kb.load(wView, {c, kb.idx(0), kb.idx(taps - 1)}), xt),
                                [&](Value j, Value s) {
-          return kb.add(s, kb.mul(kb.load(a[1], {c, kb.idx(0), j}), kb.load(window, {j})));
+          return kb.add(s, kb.mul(kb.load(wView, {c, kb.idx(0), j}), kb.load(window, {j})));
         });
-        kb.store(kb.silu(acc), a[5], {t, c});
+        kb.store(kb.silu(acc), outView, {t, c});
         kb.forLoop(0, taps - 2, [&](Value j) {
           kb.store(kb.load(window, {kb.addi(j, kb.idx(1))}), window, {j});
         });
         kb.store(xt, window, {kb.idx(taps - 2)});
         kb.ifThen(run.second, [&] {
-          kb.forLoop(0, taps - 1, [&](Value j) { kb.store(kb.load(window, {j}), a[2], {slot, j, c}); });
+          kb.forLoop(0, taps - 1, [&](Value j) { kb.store(kb.load(window, {j}), stView, {slot, j, c}); });
         });
       });
     });
@@ -91,7 +93,8 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
   argTypes.push_back(L.memrefType(tensorType(op.getResult())));
   int kernel = L.kernel("axe.gated_delta_rule", argTypes, 0,
                         [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    // a: q k v a b a_log dt_bias state seq_ids state_slots out
+    Value qView = a[0], kView = a[1], vView = a[2], gaView = a[3], gbView = a[4], alogView = a[5],
+          dtbView = a[6], stView = a[7], seqView = a[8], slotsView = a[9], outView = a[10];
     using P = arith::CmpIPredicate;
     Type f32 = kb.builder().getF32Type();
     // One chunk's rows (spec §3.6, chunked form): normalised q and k, beta, log-decay and its
@@ -103,7 +106,7 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
     Value u = kb.scratch({kChunk, dv}, f32), w = kb.scratch({kChunk, dk}, f32);
     Value expCum = kb.scratch({kChunk}, f32), toLast = kb.scratch({kChunk}, f32);
     Value row = kb.scratch({dv}, f32); // one output row, accumulated in f32
-    Value tokens = kb.dim(a[0], 0);
+    Value tokens = kb.dim(qView, 0);
     auto dot = [&](Value x, Value rx, Value y, Value ry, int64_t n) {
       return kb.dot(x, {rx}, y, {ry}, kb.idx(0), n);
     };
@@ -122,18 +125,18 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
           Value inv = kb.mul(kb.rsqrt(kb.add(ss, kb.f32(1e-6f))), kb.f32(factor));
           kb.forLoop(0, dk, [&](Value i) { kb.store(kb.mul(kb.load(src, {t, hk, i}), inv), dst, {r, i}); });
         };
-        normalise(a[0], qn, scale);
-        normalise(a[1], kn, 1.0f);
-        kb.store(kb.sigmoid(kb.load(a[4], {t, j})), beta, {r});
-        kb.store(kb.mul(kb.neg(kb.exp(kb.load(a[5], {j}))),
-                        kb.softplus(kb.add(kb.load(a[3], {t, j}), kb.load(a[6], {j})))),
+        normalise(qView, qn, scale);
+        normalise(kView, kn, 1.0f);
+        kb.store(kb.sigmoid(kb.load(gbView, {t, j})), beta, {r});
+        kb.store(kb.mul(kb.neg(kb.exp(kb.load(alogView, {j}))),
+                        kb.softplus(kb.add(kb.load(gaView, {t, j}), kb.load(dtbView, {j})))),
                  logDecay, {r});
-        std::pair<Value, Value> run = runBounds(kb, a[8], t, tokens);
+        std::pair<Value, Value> run = runBounds(kb, seqView, t, tokens);
         Value full = kb.cmpi(P::eq, r, kb.idx(kChunk - 1));
         Value process = kb.ori(full, run.second);
         kb.ifThen(process, [&] {
           Value len = kb.addi(r, kb.idx(1));
-          Value slot = kb.loadIndex(a[9], {kb.loadIndex(a[8], {t})});
+          Value slot = kb.loadIndex(slotsView, {kb.loadIndex(seqView, {t})});
           // G: inclusive prefix sums of the log-decay.
           kb.reduce1(kb.idx(0), len, kb.f32(0.0f), [&](Value i, Value s) {
             Value next = kb.add(s, kb.load(logDecay, {i}));
@@ -157,7 +160,7 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
             Value ti = kb.addi(start, i);
             Value bi = kb.load(beta, {i});
             Value bg = kb.mul(bi, kb.load(expCum, {i}));
-            kb.forLoop(0, dv, [&](Value c) { kb.store(kb.mul(bi, kb.load(a[2], {ti, j, c})), u, {i, c}); });
+            kb.forLoop(0, dv, [&](Value c) { kb.store(kb.mul(bi, kb.load(vView, {ti, j, c})), u, {i, c}); });
             kb.forLoop(0, dk, [&](Value c) { kb.store(kb.mul(bg, kb.load(kn, {i, c})), w, {i, c}); });
             kb.forLoop(kb.idx(0), i, [&](Value s) {
               Value minusA = kb.neg(kb.load(tri, {i, s}));
@@ -168,7 +171,7 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
           // Vn = U - W S: what the chunk adds beyond what the incoming state predicts.
           kb.forLoop(kb.idx(0), len, [&](Value i) {
             kb.forLoop(0, dk, [&](Value m) {
-              kb.axpy(kb.neg(kb.load(w, {i, m})), a[7], {slot, j, m}, u, {i}, kb.idx(0), dv);
+              kb.axpy(kb.neg(kb.load(w, {i, m})), stView, {slot, j, m}, u, {i}, kb.idx(0), dv);
             });
           });
           // O_i = exp(G_i) q_i S + sum_{s <= i} (q_i . k_s) exp(G_i - G_s) Vn_s (old state).
@@ -176,13 +179,13 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
             Value gi = kb.load(expCum, {i});
             kb.forLoop(0, dv, [&](Value c) { kb.store(kb.f32(0.0f), row, {c}); });
             kb.forLoop(0, dk, [&](Value m) {
-              kb.axpy(kb.mul(gi, kb.load(qn, {i, m})), a[7], {slot, j, m}, row, {}, kb.idx(0), dv);
+              kb.axpy(kb.mul(gi, kb.load(qn, {i, m})), stView, {slot, j, m}, row, {}, kb.idx(0), dv);
             });
             kb.forLoop(kb.idx(0), kb.addi(i, kb.idx(1)), [&](Value s) {
               kb.axpy(kb.mul(dot(qn, i, kn, s, dk), decayBetween(i, s)), u, {s}, row, {}, kb.idx(0), dv);
             });
             Value ti = kb.addi(start, i);
-            kb.forLoop(0, dv, [&](Value c) { kb.store(kb.load(row, {c}), a[10], {ti, j, c}); });
+            kb.forLoop(0, dv, [&](Value c) { kb.store(kb.load(row, {c}), outView, {ti, j, c}); });
           });
           // S = exp(G_last) S + sum_s exp(G_last - G_s) k_s Vn_s^T.
           Value lastIdx = r;
@@ -190,10 +193,10 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
           kb.forLoop(kb.idx(0), len, [&](Value s) { kb.store(decayBetween(lastIdx, s), toLast, {s}); });
           kb.forLoop(0, dk, [&](Value m) {
             kb.forLoop(0, dv, [&](Value c) {
-              kb.store(kb.mul(gLast, kb.load(a[7], {slot, j, m, c})), a[7], {slot, j, m, c});
+              kb.store(kb.mul(gLast, kb.load(stView, {slot, j, m, c})), stView, {slot, j, m, c});
             });
             kb.forLoop(kb.idx(0), len, [&](Value s) {
-              kb.axpy(kb.mul(kb.load(toLast, {s}), kb.load(kn, {s, m})), u, {s}, a[7], {slot, j, m}, kb.idx(0), dv);
+              kb.axpy(kb.mul(kb.load(toLast, {s}), kb.load(kn, {s, m})), u, {s}, stView, {slot, j, m}, kb.idx(0), dv);
             });
           });
         });

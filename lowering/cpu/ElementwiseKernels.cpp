@@ -83,14 +83,15 @@ LogicalResult lowerEmbed(ir::EmbedOp op, Lowering &L) {
   int k = L.kernel("axe.embed", {L.memrefType(tensorType(op.getIds())), L.memrefType(tt),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value idsView = a[0], tableView = a[1], outView = a[2];
     kb.forLoop(wb, we, [&](Value t) {
-      Value id = kb.loadIndex(a[0], {t});
+      Value id = kb.loadIndex(idsView, {t});
       // Ids outside the vocabulary read nothing (the runtime rejects them before the step).
       Value inRange = kb.cmpi(arith::CmpIPredicate::ult, id, kb.idx(vocab));
       kb.forLoop(0, d, [&](Value c) {
         Value safe = kb.select(inRange, id, kb.idx(0));
-        Value v = kb.select(inRange, kb.load(a[1], {safe, c}), kb.f32(0.0f));
-        kb.store(v, a[2], {t, c});
+        Value v = kb.select(inRange, kb.load(tableView, {safe, c}), kb.f32(0.0f));
+        kb.store(v, outView, {t, c});
       });
     });
   });
@@ -108,10 +109,11 @@ LogicalResult lowerRmsNorm(ir::RmsNormOp op, Lowering &L) {
   int k = L.kernel("axe.rms_norm", {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
-      Value r = rmsFactor(kb, a[0], row, n, eps);
+    Value inView = a[0], wView = a[1], outView = a[2];
+    forEachRow(kb, inView, wb, we, [&](SmallVector<Value> row) {
+      Value r = rmsFactor(kb, inView, row, n, eps);
       kb.forLoop(0, n, [&](Value i) {
-        kb.store(kb.mul(kb.mul(kb.load(a[0], at(row, i)), r), normWeight(kb, a[1], i, zc)), a[2],
+        kb.store(kb.mul(kb.mul(kb.load(inView, at(row, i)), r), normWeight(kb, wView, i, zc)), outView,
                  at(row, i));
       });
     });
@@ -131,14 +133,15 @@ LogicalResult lowerRmsNormQuantize(ir::RmsNormQuantizeOp op, Lowering &L) {
   int k = L.kernel("axe.rms_norm_quantize", {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
                     L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value inView = a[0], wView = a[1], qView = a[2], sView = a[3];
     kb.forLoop(wb, we, [&](Value tok) {
-      Value r = rmsFactor(kb, a[0], {tok}, n, eps);
+      Value r = rmsFactor(kb, inView, {tok}, n, eps);
       auto normed = [&](Value i) {
-        return kb.roundTo(rounding, kb.mul(kb.mul(kb.load(a[0], {tok, i}), r), normWeight(kb, a[1], i, zc)));
+        return kb.roundTo(rounding, kb.mul(kb.mul(kb.load(inView, {tok, i}), r), normWeight(kb, wView, i, zc)));
       };
       quantizeRow(kb, n, n, normed,
-                  [&](Value i, Value code) { kb.storeRaw(code, a[2], {tok, i}); },
-                  [&](Value, Value scale) { kb.store(scale, a[3], {tok}); });
+                  [&](Value i, Value code) { kb.storeRaw(code, qView, {tok, i}); },
+                  [&](Value, Value scale) { kb.store(scale, sView, {tok}); });
     });
   });
   L.dispatch(k, {in, w, q, s}, {}, in.shape[0]);
@@ -154,11 +157,12 @@ LogicalResult lowerGatedRmsNorm(ir::GatedRmsNormOp op, Lowering &L) {
   int k = L.kernel("axe.gated_rms_norm", {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
                     L.memrefType(tensorType(op.getWeight())), L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
-      Value r = rmsFactor(kb, a[0], row, n, eps);
+    Value inView = a[0], gateView = a[1], wView = a[2], outView = a[3];
+    forEachRow(kb, inView, wb, we, [&](SmallVector<Value> row) {
+      Value r = rmsFactor(kb, inView, row, n, eps);
       kb.forLoop(0, n, [&](Value i) {
-        Value y = kb.mul(kb.mul(kb.load(a[0], at(row, i)), r), kb.load(a[2], {i}));
-        kb.store(kb.mul(y, kb.silu(kb.load(a[1], at(row, i)))), a[3], at(row, i));
+        Value y = kb.mul(kb.mul(kb.load(inView, at(row, i)), r), kb.load(wView, {i}));
+        kb.store(kb.mul(y, kb.silu(kb.load(gateView, at(row, i)))), outView, at(row, i));
       });
     });
   });
@@ -174,9 +178,10 @@ LogicalResult lowerSiluMul(ir::SiluMulOp op, Lowering &L) {
   int k = L.kernel("axe.silu_mul", {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
+    Value gView = a[0], uView = a[1], outView = a[2];
+    forEachRow(kb, gView, wb, we, [&](SmallVector<Value> row) {
       kb.forLoop(0, n, [&](Value i) {
-        kb.store(kb.mul(kb.silu(kb.load(a[0], at(row, i))), kb.load(a[1], at(row, i))), a[2], at(row, i));
+        kb.store(kb.mul(kb.silu(kb.load(gView, at(row, i))), kb.load(uView, at(row, i))), outView, at(row, i));
       });
     });
   });
@@ -193,13 +198,14 @@ LogicalResult lowerSiluMulQuantize(ir::SiluMulQuantizeOp op, Lowering &L) {
   int k = L.kernel("axe.silu_mul_quantize", {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
                     L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value gView = a[0], uView = a[1], qView = a[2], sView = a[3];
     kb.forLoop(wb, we, [&](Value tok) {
       auto product = [&](Value i) {
-        return kb.roundTo(rounding, kb.mul(kb.silu(kb.load(a[0], {tok, i})), kb.load(a[1], {tok, i})));
+        return kb.roundTo(rounding, kb.mul(kb.silu(kb.load(gView, {tok, i})), kb.load(uView, {tok, i})));
       };
       quantizeRow(kb, n, n, product,
-                  [&](Value i, Value code) { kb.storeRaw(code, a[2], {tok, i}); },
-                  [&](Value, Value scale) { kb.store(scale, a[3], {tok}); });
+                  [&](Value i, Value code) { kb.storeRaw(code, qView, {tok, i}); },
+                  [&](Value, Value scale) { kb.store(scale, sView, {tok}); });
     });
   });
   L.dispatch(k, {g, u, q, s}, {}, g.shape[0]);
@@ -215,10 +221,11 @@ LogicalResult lowerSigmoidGate(ir::SigmoidGateOp op, Lowering &L) {
   int k = L.kernel("axe.sigmoid_gate", {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
                     L.memrefType(tensorType(op.getResult()))},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a[0], gView = a[1], outView = a[2];
     kb.forLoop(wb, we, [&](Value tok) {
       kb.forLoop(0, n, [&](Value i) {
-        Value gate = kb.sigmoid(kb.load(a[1], {tok, perRow ? kb.idx(0) : i}));
-        kb.store(kb.mul(kb.load(a[0], {tok, i}), gate), a[2], {tok, i});
+        Value gate = kb.sigmoid(kb.load(gView, {tok, perRow ? kb.idx(0) : i}));
+        kb.store(kb.mul(kb.load(xView, {tok, i}), gate), outView, {tok, i});
       });
     });
   });
@@ -235,9 +242,10 @@ LogicalResult lowerAdd(arith::AddFOp op, Lowering &L) {
   int64_t n = t.getShape().back();
   int k = L.kernel("axe.add", {L.memrefType(t), L.memrefType(t), L.memrefType(t)},
                    0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    forEachRow(kb, a[0], wb, we, [&](SmallVector<Value> row) {
+    Value xView = a[0], yView = a[1], outView = a[2];
+    forEachRow(kb, xView, wb, we, [&](SmallVector<Value> row) {
       kb.forLoop(0, n, [&](Value i) {
-        kb.store(kb.add(kb.load(a[0], at(row, i)), kb.load(a[1], at(row, i))), a[2], at(row, i));
+        kb.store(kb.add(kb.load(xView, at(row, i)), kb.load(yView, at(row, i))), outView, at(row, i));
       });
     });
   });

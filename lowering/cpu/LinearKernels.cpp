@@ -22,20 +22,21 @@ int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, Ran
   bool widened = codes.getElementType().isF32();
   return L.kernel("axe.quantize", {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
                   [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value inView = a[0], codesView = a[1], scalesView = a[2];
     bool perToken = scales.getRank() == 1;
     kb.forLoop(wb, we, [&](Value t) {
-      quantizeRow(kb, k, group, [&](Value i) { return kb.load(a[0], {t, i}); },
+      quantizeRow(kb, k, group, [&](Value i) { return kb.load(inView, {t, i}); },
                   [&](Value i, Value code) {
                     if (widened)
-                      kb.store(kb.decodeE4M3(code), a[1], {t, i});
+                      kb.store(kb.decodeE4M3(code), codesView, {t, i});
                     else
-                      kb.storeRaw(code, a[1], {t, i});
+                      kb.storeRaw(code, codesView, {t, i});
                   },
                   [&](Value g, Value s) {
                     if (perToken)
-                      kb.store(s, a[2], {t});
+                      kb.store(s, scalesView, {t});
                     else
-                      kb.store(s, a[2], {t, g});
+                      kb.store(s, scalesView, {t, g});
                   });
     });
   });
@@ -76,12 +77,13 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.linear", {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
                          L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value tokens = kb.dim(a[0], 0);
+    Value xView = a[0], wView = a[1], outView = a[2];
+    Value tokens = kb.dim(xView, 0);
     kb.forLoop(wb, we, [&](Value row) {
       forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
-        SmallVector<Value> sums = kb.dotMany(a[0], rows, a[1], {row}, kb.idx(0), k);
+        SmallVector<Value> sums = kb.dotMany(xView, rows, wView, {row}, kb.idx(0), k);
         for (auto [t, sum] : llvm::zip(ts, sums))
-          kb.store(sum, a[2], {t, row});
+          kb.store(sum, outView, {t, row});
       });
     });
   });
@@ -107,10 +109,11 @@ LogicalResult lowerDequantize(ir::DequantizeOp op, Lowering &L) {
                          L.memrefType(tensorType(op.getWeightScale())),
                          L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value accView = a[0], stView = a[1], swView = a[2], outView = a[3];
     kb.forLoop(wb, we, [&](Value t) {
-      Value tokenScale = kb.load(a[1], {t});
+      Value tokenScale = kb.load(stView, {t});
       kb.forLoop(0, n, [&](Value c) {
-        kb.store(kb.mul(kb.mul(kb.load(a[0], {t, c}), tokenScale), kb.load(a[2], {c})), a[3], {t, c});
+        kb.store(kb.mul(kb.mul(kb.load(accView, {t, c}), tokenScale), kb.load(swView, {c})), outView, {t, c});
       });
     });
   });
@@ -151,23 +154,24 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.fp8_linear", {L.memrefType(codesType), L.memrefType(scalesType), L.memrefType(wt),
                          L.memrefType(wsType), L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value tokens = kb.dim(a[0], 0);
+    Value codesView = a[0], scalesView = a[1], wView = a[2], wsView = a[3], outView = a[4];
+    Value tokens = kb.dim(codesView, 0);
     kb.forLoop(wb, we, [&](Value row) {
       forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
         SmallVector<Value> zeros(ts.size(), kb.f32(0.0f));
         SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(k / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
           Value base = kb.muli(g, kb.idx(bk));
-          SmallVector<Value> partials = kb.dotMany(a[0], rows, a[2], {row}, base, bk);
-          Value weightScale = blockScales ? kb.load(a[3], {kb.divui(row, kb.idx(bn)), g}) : kb.load(a[3], {row});
+          SmallVector<Value> partials = kb.dotMany(codesView, rows, wView, {row}, base, bk);
+          Value weightScale = blockScales ? kb.load(wsView, {kb.divui(row, kb.idx(bn)), g}) : kb.load(wsView, {row});
           SmallVector<Value> next;
           for (auto [t, partial, sum] : llvm::zip(ts, partials, sums)) {
-            Value tokenScale = blockScales ? kb.load(a[1], {t, g}) : kb.load(a[1], {t});
+            Value tokenScale = blockScales ? kb.load(scalesView, {t, g}) : kb.load(scalesView, {t});
             next.push_back(kb.add(sum, kb.mul(partial, kb.mul(tokenScale, weightScale))));
           }
           return next;
         });
         for (auto [t, total] : llvm::zip(ts, totals))
-          kb.store(total, a[4], {t, row});
+          kb.store(total, outView, {t, row});
       });
     });
   });
@@ -183,11 +187,12 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
   int kernel = L.kernel("axe.logits", {L.memrefType(tensorType(op.getHidden())), L.memrefType(wt),
                          L.memrefType(tensorType(op.getRows())), L.memrefType(tensorType(op.getResult()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value numRows = kb.dim(a[2], 0);
+    Value hView = a[0], wView = a[1], rowsView = a[2], outView = a[3];
+    Value numRows = kb.dim(rowsView, 0);
     kb.forLoop(wb, we, [&](Value v) {
       kb.forLoop(kb.idx(0), numRows, [&](Value r) {
-        Value t = kb.loadIndex(a[2], {r});
-        kb.store(kb.dot(a[0], {t}, a[1], {v}, kb.idx(0), d), a[3], {r, v});
+        Value t = kb.loadIndex(rowsView, {r});
+        kb.store(kb.dot(hView, {t}, wView, {v}, kb.idx(0), d), outView, {r, v});
       });
     });
   });

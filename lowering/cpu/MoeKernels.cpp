@@ -29,12 +29,13 @@ LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   int kernel = L.kernel("axe.moe_route", {L.memrefType(tensorType(op.getLogits())), L.memrefType(tensorType(op.getExpertIds())),
                          L.memrefType(tensorType(op.getExpertWeights()))},
                         0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
+    Value logitsView = a[0], idsView = a[1], weightsView = a[2];
     Value prob = kb.scratch({experts}, kb.builder().getF32Type());
     kb.forLoop(wb, we, [&](Value t) {
       Value m = kb.reduce1(kb.idx(0), kb.idx(experts), kb.f32(-INFINITY),
-                           [&](Value e, Value acc) { return kb.max(acc, kb.load(a[0], {t, e})); });
+                           [&](Value e, Value acc) { return kb.max(acc, kb.load(logitsView, {t, e})); });
       Value sum = kb.reduce1(kb.idx(0), kb.idx(experts), kb.f32(0.0f), [&](Value e, Value acc) {
-        Value p = kb.exp(kb.sub(kb.load(a[0], {t, e}), m));
+        Value p = kb.exp(kb.sub(kb.load(logitsView, {t, e}), m));
         kb.store(p, prob, {e});
         return kb.add(acc, p);
       });
@@ -48,13 +49,13 @@ LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
               return {kb.select(better, p, acc[0]), kb.select(better, e, acc[1])};
             });
         Value p = kb.div(best[0], sum);
-        kb.storeIndex(best[1], a[1], {t, i});
-        kb.store(p, a[2], {t, i});
+        kb.storeIndex(best[1], idsView, {t, i});
+        kb.store(p, weightsView, {t, i});
         kb.store(kb.f32(-1.0f), prob, {best[1]});
         return kb.add(total, p);
       });
       if (renormalize)
-        kb.forLoop(0, topK, [&](Value i) { kb.store(kb.div(kb.load(a[2], {t, i}), chosen), a[2], {t, i}); });
+        kb.forLoop(0, topK, [&](Value i) { kb.store(kb.div(kb.load(weightsView, {t, i}), chosen), weightsView, {t, i}); });
     });
   });
   L.dispatch(kernel, {logits, ids, weights}, {}, logits.shape[0]);
@@ -137,18 +138,19 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   }
   int gateUp = L.kernel("axe.moe_experts", guTypes, 0,
                         [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    // a: x ids gate_up act [x_scales gate_up_scale]
-    Value tokens = kb.dim(a[0], 0);
+    Value xView = a[0], idsView = a[1], gateUpView = a[2], actView = a[3];
+    Value xScalesView = fp8 ? a[4] : Value(), gateUpScalesView = fp8 ? a[5] : Value();
+    Value tokens = kb.dim(xView, 0);
     kb.forLoop(wb, we, [&](Value r) {
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        auto scaleOf = [&](Value g) { return block ? kb.load(a[4], {t, g}) : kb.load(a[4], {t}); };
+        auto scaleOf = [&](Value g) { return block ? kb.load(xScalesView, {t, g}) : kb.load(xScalesView, {t}); };
         kb.forLoop(0, topK, [&](Value slot) {
-          Value e = expertOf(kb, a[1], t, slot).first;
-          Value ws = fp8 ? a[5] : Value();
-          Value gate = kb.roundTo(rounding, expertDot(kb, a[0], {t}, hidden, xGroup, scaleOf, a[2], ws, e, r));
-          Value up = kb.roundTo(rounding, expertDot(kb, a[0], {t}, hidden, xGroup, scaleOf, a[2], ws, e,
+          Value e = expertOf(kb, idsView, t, slot).first;
+          Value ws = gateUpScalesView;
+          Value gate = kb.roundTo(rounding, expertDot(kb, xView, {t}, hidden, xGroup, scaleOf, gateUpView, ws, e, r));
+          Value up = kb.roundTo(rounding, expertDot(kb, xView, {t}, hidden, xGroup, scaleOf, gateUpView, ws, e,
                                                     kb.addi(r, kb.idx(inter))));
-          kb.store(kb.mul(kb.silu(gate), up), a[3], {t, slot, r});
+          kb.store(kb.mul(kb.silu(gate), up), actView, {t, slot, r});
         });
       });
     });
@@ -178,19 +180,20 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   }
   int down = L.kernel("axe.moe_experts", dnTypes, 0,
                       [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    // a: act ids weights down out [act_scales down_scale]
-    Value tokens = kb.dim(a[0], 0);
+    Value actView = a[0], idsView = a[1], weightsView = a[2], downView = a[3], outView = a[4];
+    Value actScalesView = fp8 ? a[5] : Value(), downScalesView = fp8 ? a[6] : Value();
+    Value tokens = kb.dim(actView, 0);
     kb.forLoop(wb, we, [&](Value c) {
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
         Value y = kb.reduce1(kb.idx(0), kb.idx(topK), kb.f32(0.0f), [&](Value slot, Value sum) {
-          auto [e, valid] = expertOf(kb, a[1], t, slot);
-          Value weight = kb.select(valid, kb.load(a[2], {t, slot}), kb.f32(0.0f));
+          auto [e, valid] = expertOf(kb, idsView, t, slot);
+          Value weight = kb.select(valid, kb.load(weightsView, {t, slot}), kb.f32(0.0f));
           Value groupsBefore = kb.muli(slot, kb.idx(inter / actGroup));
-          auto scaleOf = [&](Value g) { return kb.load(a[5], {t, kb.addi(groupsBefore, g)}); };
-          Value part = expertDot(kb, a[0], {t, slot}, inter, actGroup, scaleOf, a[3], fp8 ? a[6] : Value(), e, c);
+          auto scaleOf = [&](Value g) { return kb.load(actScalesView, {t, kb.addi(groupsBefore, g)}); };
+          Value part = expertDot(kb, actView, {t, slot}, inter, actGroup, scaleOf, downView, downScalesView, e, c);
           return kb.add(sum, kb.mul(weight, kb.roundTo(rounding, part)));
         });
-        kb.store(y, a[4], {t, c});
+        kb.store(y, outView, {t, c});
       });
     });
   });

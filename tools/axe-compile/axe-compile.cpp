@@ -2,6 +2,7 @@
 //
 //   axe-compile MODEL_DIR --emit=axe -o out.mlir         import a checkpoint into axe IR
 //   axe-compile MODEL_DIR --emit=axe-fused -o out.mlir   ... and apply the precision map
+//   axe-compile MODEL_DIR --emit=cpu-kernels -o k.mlir   ... and form the CPU kernels (memrefs)
 //   axe-compile MODEL_DIR -o model.axe                   the deployable artifact (docs/artifact.md)
 //   axe-compile --config-only config.json --summary      examine a config without weights
 //   axe-compile ... --precision-report[=md|json]         what the map did, tensor by tensor
@@ -15,6 +16,8 @@
 
 #include "dialects/axe/AxeOps.h"
 #include "lowering/common/ArtifactWriter.h"
+#include "lowering/common/Lowering.h"
+#include "lowering/cpu/CpuKernels.h"
 #include "lowering/nvvm/NvvmPasses.h"
 #include "models/CheckpointExport.h"
 #include "models/ModelConfig.h"
@@ -55,8 +58,10 @@ cl::opt<std::string> configOnly("config-only",
                                 cl::value_desc("config.json"), cl::init(""), cl::cat(category));
 cl::opt<std::string> emit("emit",
                           cl::desc("What to write: axe (the imported IR), axe-fused (after the "
-                                   "precision passes), artifact (model.axe/; the default when "
-                                   "-o ends in .axe), ptx or cubin (the FP8 linears for --target)"),
+                                   "precision passes), cpu-kernels (the kernels dispatch "
+                                   "formation builds, on memrefs), artifact (model.axe/; the "
+                                   "default when -o ends in .axe), ptx or cubin (the FP8 linears "
+                                   "for --target)"),
                           cl::init(""), cl::cat(category));
 cl::opt<std::string> gpuTarget("target",
                                cl::desc("GPU chip for --emit=ptx|cubin (sm_90a: FP8 on tensor cores)"),
@@ -229,8 +234,10 @@ int run() {
     else
       emit = "axe";
   }
-  if (emit != "axe" && emit != "axe-fused" && emit != "artifact" && emit != "ptx" && emit != "cubin")
-    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, artifact, ptx, cubin)");
+  if (emit != "axe" && emit != "axe-fused" && emit != "cpu-kernels" && emit != "artifact" &&
+      emit != "ptx" && emit != "cubin")
+    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, cpu-kernels, "
+                     "artifact, ptx, cubin)");
   bool gpu = emit == "ptx" || emit == "cubin";
   if (gpu != !gpuTarget.empty())
     throw axe::Error("--target CHIP goes with --emit=ptx or --emit=cubin, and they need it");
@@ -332,6 +339,18 @@ int run() {
     if (!out)
       throw axe::Error(output + ": " + error);
     out->os() << data;
+    out->keep();
+    return 0;
+  }
+  if (emit == "cpu-kernels") {
+    // Needs no weights: dispatch formation reads shapes, types and attributes only.
+    progress.stage("forming dispatches");
+    axe::StepProgram program = axe::formDispatches(*module, axe::cpu::lowerOp);
+    std::string error;
+    auto out = mlir::openOutputFile(output, &error);
+    if (!out)
+      throw axe::Error(output + ": " + error);
+    program.kernelModule->print(out->os());
     out->keep();
     return 0;
   }

@@ -4,7 +4,9 @@
 // and where the output is cut into deltas; the rest is the model's output, made valid UTF-8 as
 // the streaming decoder hands it over. Streaming must give
 // the content and, per complete call, the name and arguments that parse() gives for the whole
-// text; every call's arguments must be a JSON object.
+// text; every call's arguments must be a JSON object as Python's json.loads reads it (vLLM writes
+// arguments with json.dumps, so a float beyond double's range in the model's output becomes
+// Infinity, as it does there).
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +37,39 @@ const json &schemaTools() {
       "properties": {"cmd": {"type": "string"}}}}}
   ])");
   return tools;
+}
+
+// `text` with the bare tokens Python's json module adds to JSON (NaN, Infinity, -Infinity) outside
+// strings replaced by 0, so that a strict parser reads what json.loads would.
+std::string withoutPythonConstants(const std::string &text) {
+  std::string out;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size())
+        out += text[++i];
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"')
+      inString = true;
+    bool replaced = false;
+    for (const char *token : {"-Infinity", "Infinity", "NaN"}) {
+      std::string t = token;
+      if (text.compare(i, t.size(), t) == 0) {
+        out += '0';
+        i += t.size() - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced)
+      out += c;
+  }
+  return out;
 }
 
 struct Streamed {
@@ -77,7 +112,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < whole.calls.size(); ++i) {
       axe::fuzz::check(s.calls[i].first == whole.calls[i].name, "streamed call name differs");
       axe::fuzz::check(s.calls[i].second == whole.calls[i].arguments, "streamed arguments differ");
-      json args = json::parse(whole.calls[i].arguments, nullptr, /*allow_exceptions=*/false);
+      json args = json::parse(withoutPythonConstants(whole.calls[i].arguments), nullptr,
+                              /*allow_exceptions=*/false);
       axe::fuzz::check(args.is_object(), "a call's arguments are not a JSON object");
     }
   } catch (const axe::Error &) {

@@ -3,6 +3,7 @@
 #include "runtime/server/Metrics.h"
 
 #include <cstdio>
+#include <malloc.h>
 
 namespace axe {
 
@@ -88,6 +89,11 @@ std::string Metrics::render(const EngineStats &e, const std::string &modelName) 
   gauge("engine_steps_total", "Steps the engine has run.", "counter", double(e.steps));
   gauge("prompt_tokens_total", "Prompt tokens of admitted requests.", "counter", double(promptTokens_));
   gauge("generation_tokens_total", "Generated tokens.", "counter", double(generatedTokens_));
+  // What the process's allocations hold, unlike RSS, which also counts memory the allocator keeps
+  // after a free (per-thread arenas, fragmentation): the figure to watch for growth (a leak).
+  struct mallinfo2 heap = ::mallinfo2();
+  gauge("heap_allocated_bytes", "Bytes in live heap allocations (glibc mallinfo2: uordblks + hblkhd).", "gauge",
+        double(heap.uordblks + heap.hblkhd));
   out += "# HELP axe:request_success_total Finished requests by finish reason.\n"
          "# TYPE axe:request_success_total counter\n";
   for (const auto &[reason, n] : finished_)

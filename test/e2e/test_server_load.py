@@ -3,7 +3,10 @@
 Load: 64 concurrent streaming clients (seeded sampling, different prompts), a quarter of which hang
 up after a few chunks. Every completed response must equal the same request sent alone afterwards
 (batch invariance and per-request seeds make that exact), the abandoned ones must be cancelled
-(nothing left running, every KV block free), and a second round must not grow the server's memory.
+(nothing left running, every KV block free), and a second round must not grow the server's live heap
+(`axe:heap_allocated_bytes`). RSS is printed, not bounded: glibc keeps freed memory in per-thread arenas,
+and which of the HTTP threads serve a round decides how much (RSS rose 28 MiB from one round to the
+next while the live heap rose 0.9 MiB).
 
 Shutdown: SIGTERM lets a request in flight finish, answers new ones with 503, and exits 0.
 """
@@ -22,6 +25,14 @@ from test_server import KEY, Server
 CLIENTS, TOKENS = 64, 24
 
 
+# Heap growth from round 1 to round 2, measured 0.89-1.70 MiB over nine fresh servers (freed chunks
+# kept in the tcaches of threads that a round used for the first time, and step buffers sized for a
+# larger batch). The bound, about 2.4 times the largest, fails for a leak of 64 KiB per request (a
+# vocabulary-sized sampler buffer, a request's texts); LeakSanitizer, in the ASan build, finds
+# unreachable leaks of any size.
+HEAP_GROWTH_BOUND_MIB = 4
+
+
 def rss_mib(pid: int) -> float:
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
@@ -32,6 +43,10 @@ def rss_mib(pid: int) -> float:
 def metric(server: Server, name: str) -> float:
     text = server.raw("/metrics")[1]
     return float(re.search(rf"^axe:{name}{{[^}}]*}} (\S+)$", text, re.M).group(1))
+
+
+def heap_mib(server: Server) -> float:
+    return metric(server, "heap_allocated_bytes") / 2**20
 
 
 def request(i: int) -> dict:
@@ -112,7 +127,7 @@ def test_64_streaming_clients_some_hanging_up(loaded, axe_run):
     completed = load_round(server)
     assert len(completed) == CLIENTS - CLIENTS // 4
     settle(server)
-    after_first = rss_mib(server.proc.pid)
+    rss_first, heap_first = rss_mib(server.proc.pid), heap_mib(server)
     for i, text in completed.items():
         body = request(i)
         alone = server.client.completions.create(**{k: v for k, v in body.items() if k != "ignore_eos"},
@@ -121,10 +136,11 @@ def test_64_streaming_clients_some_hanging_up(loaded, axe_run):
     completed_again = load_round(server)
     assert completed_again == completed
     settle(server)
-    after_second = rss_mib(server.proc.pid)
-    print(f"server RSS after round 1: {after_first:.0f} MiB, after round 2: {after_second:.0f} MiB")
+    rss_second, heap_second = rss_mib(server.proc.pid), heap_mib(server)
+    print(f"server after round 1: RSS {rss_first:.1f} MiB, heap {heap_first:.2f} MiB; "
+          f"after round 2: RSS {rss_second:.1f} MiB, heap {heap_second:.2f} MiB")
     if not instrumented_with_asan(axe_run):
-        assert after_second <= after_first + 16, (after_first, after_second)
+        assert heap_second <= heap_first + HEAP_GROWTH_BOUND_MIB, (heap_first, heap_second)
     assert metric(server, "num_preemptions_total") >= 0
 
 

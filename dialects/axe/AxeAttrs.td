@@ -92,4 +92,39 @@ def Axe_StepValueAttr : EnumAttr<Axe_Dialect, Axe_StepValue, "step_value"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+// The sizes a step is run at (docs/artifact.md): tokens T, sequences S, logit rows R, block-table
+// width MB, KV blocks NB, state slots P. The dispatch-level step program names them with
+// `axe.step_symbol`; `axe.dims` spells them by these names.
+def Axe_StepSymbol : I32EnumAttr<"StepSymbol", "a size the step is run at", [
+  I32EnumAttrCase<"T", 0>,
+  I32EnumAttrCase<"S", 1>,
+  I32EnumAttrCase<"R", 2>,
+  I32EnumAttrCase<"MB", 3>,
+  I32EnumAttrCase<"NB", 4>,
+  I32EnumAttrCase<"P", 5>
+]> {
+  let cppNamespace = "::mlir::axe";
+  let genSpecializedAttr = 0;
+}
+
+def Axe_StepSymbolAttr : EnumAttr<Axe_Dialect, Axe_StepSymbol, "symbol"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+// Who owns a buffer of the step program and when it holds what (docs/artifact.md).
+def Axe_BufferKind : I32EnumAttr<"BufferKind", "the kind of a step program's buffer", [
+  I32EnumAttrCase<"input", 0>,  // written by the runtime before each step
+  I32EnumAttrCase<"weight", 1>, // a tensor of weights.safetensors, read-only
+  I32EnumAttrCase<"state", 2>,  // a KV cache or state pool, kept across steps
+  I32EnumAttrCase<"temp", 3>,   // an intermediate of one step
+  I32EnumAttrCase<"output", 4>  // the logits, read by the runtime after the step
+]> {
+  let cppNamespace = "::mlir::axe";
+  let genSpecializedAttr = 0;
+}
+
+def Axe_BufferKindAttr : EnumAttr<Axe_Dialect, Axe_BufferKind, "buffer_kind"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // AXE_ATTRS_TD

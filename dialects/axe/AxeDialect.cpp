@@ -34,7 +34,7 @@ LogicalResult verifyStepAttr(Operation *op, Type type, NamedAttribute attr, Stri
            << " dynamic dimensions of " << tensor;
   for (Attribute d : dims) {
     auto name = dyn_cast<StringAttr>(d);
-    if (!name || !llvm::is_contained({"T", "S", "R", "MB", "NB", "P"}, name.getValue()))
+    if (!name || !symbolizeStepSymbol(name.getValue()))
       return op->emitError("rule 'step.dims': ")
              << what << ": " << d << " is not a symbol of the step (T, S, R, MB, NB, P)";
   }

@@ -552,4 +552,6 @@ def Axe_LogitsOp : Axe_Op<"logits",
   }];
 }
 
+include "dialects/axe/AxeStepProgramOps.td"
+
 #endif // AXE_OPS_TD

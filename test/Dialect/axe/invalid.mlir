@@ -1059,3 +1059,96 @@ func.func @dims_symbol(%ids: tensor<?xi32> {axe.dims = ["Q"]}) {
 func.func @step_value_kind(%ids: tensor<?xi32> {axe.step_value = "input"}) {
   return
 }
+
+// -----
+
+// The dispatch-level step program: a buffer's dynamic dimensions are sized by step symbols.
+func.func @buffer_dims(%n: index) {
+  // expected-error@+1 {{rule 'buffer.dims'}}
+  %b = axe.buffer <temp> "t0"(%n) : memref<?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @buffer_dims_count() {
+  // expected-error@+1 {{rule 'buffer.dims'}}
+  %b = axe.buffer <temp> "t0" : memref<?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @buffer_layout() {
+  // expected-error@+1 {{rule 'buffer.layout'}}
+  %b = axe.buffer <weight> "w" : memref<64xbf16, strided<[2]>>
+  return
+}
+
+// -----
+
+module {
+  module @kernels {
+    func.func @k0(%x: memref<?x64xbf16, strided<[?, 1], offset: ?>>, %b: index, %e: index) {
+      return
+    }
+  }
+  func.func @forward_step() {
+    %T = axe.step_symbol <T>
+    %x = axe.buffer <temp> "t0"(%T) : memref<?x64xbf16>
+    // expected-error@+1 {{rule 'dispatch.kernel': no kernel function @kernels::@k1}}
+    axe.dispatch @kernels::@k1(%x) workgroups(%T) : memref<?x64xbf16>
+    return
+  }
+}
+
+// -----
+
+module {
+  module @kernels {
+    func.func @k0(%x: memref<?x64xbf16, strided<[?, 1], offset: ?>>, %b: index, %e: index) {
+      return
+    }
+  }
+  func.func @forward_step() {
+    %T = axe.step_symbol <T>
+    %x = axe.buffer <temp> "t0"(%T) : memref<?x64xbf16>
+    // expected-error@+1 {{rule 'dispatch.kernel'}}
+    axe.dispatch @kernels::@k0(%x) scalars(%T) workgroups(%T) : memref<?x64xbf16>
+    return
+  }
+}
+
+// -----
+
+module {
+  module @kernels {
+    func.func @k0(%x: memref<?x64xbf16, strided<[?, 1], offset: ?>>, %b: index, %e: index) {
+      return
+    }
+  }
+  func.func @forward_step() {
+    %T = axe.step_symbol <T>
+    %x = axe.buffer <temp> "t0"(%T) : memref<?x32xbf16>
+    // expected-error@+1 {{rule 'dispatch.view': view #0 of type 'memref<?x32xbf16>'}}
+    axe.dispatch @kernels::@k0(%x) workgroups(%T) : memref<?x32xbf16>
+    return
+  }
+}
+
+// -----
+
+module {
+  module @kernels {
+    func.func @k0(%x: memref<?x64xbf16, strided<[?, 1], offset: ?>>, %b: index, %e: index) {
+      return
+    }
+  }
+  func.func @forward_step() {
+    %T = axe.step_symbol <T>
+    %x = axe.buffer <temp> "t0"(%T) : memref<?x64xf32>
+    // expected-error@+1 {{rule 'dispatch.view'}}
+    axe.dispatch @kernels::@k0(%x) workgroups(%T) : memref<?x64xf32>
+    return
+  }
+}

@@ -1,0 +1,60 @@
+//===- AxeStepProgramOps.cpp - verifiers of the dispatch-level ops ---------===//
+
+#include "dialects/axe/AxeOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace mlir;
+using namespace mlir::axe;
+
+LogicalResult BufferOp::verify() {
+  auto type = getResult().getType();
+  if (!type.getLayout().isIdentity())
+    return emitOpError("rule 'buffer.layout': a buffer is contiguous (identity layout), not ") << type;
+  if (int64_t(getDims().size()) != type.getNumDynamicDims())
+    return emitOpError("rule 'buffer.dims': ")
+           << getDims().size() << " size operands for the " << type.getNumDynamicDims()
+           << " dynamic dimensions of " << type;
+  for (Value d : getDims())
+    if (!d.getDefiningOp<StepSymbolOp>())
+      return emitOpError("rule 'buffer.dims': a dynamic dimension is sized by an axe.step_symbol");
+  return success();
+}
+
+namespace {
+
+// A view may reach a kernel argument of the same element type; e4m3 codes also reach kernels that
+// take them as i8 and decode the bits themselves (the CPU target's FP8 kernels).
+bool elementTypesMatch(Type view, Type arg) {
+  return view == arg || (isa<Float8E4M3FNType>(view) && arg.isInteger(8));
+}
+
+} // namespace
+
+LogicalResult DispatchOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  auto kernel = symbols.lookupNearestSymbolFrom<func::FuncOp>(*this, getKernelAttr());
+  if (!kernel)
+    return emitOpError("rule 'dispatch.kernel': no kernel function ") << getKernelAttr();
+  ArrayRef<Type> inputs = kernel.getFunctionType().getInputs();
+  size_t views = getViews().size(), scalars = getScalars().size();
+  if (inputs.size() != views + scalars + 2 || kernel.getFunctionType().getNumResults() != 0)
+    return emitOpError("rule 'dispatch.kernel': ")
+           << getKernelAttr() << " has type " << kernel.getFunctionType() << ", not " << views
+           << " views, " << scalars << " scalars and the workgroup range";
+  for (size_t i = 0; i < views; ++i) {
+    auto view = cast<MemRefType>(getViews()[i].getType());
+    auto arg = dyn_cast<MemRefType>(inputs[i]);
+    bool sizesMatch = arg && arg.getRank() == view.getRank();
+    for (int64_t d = 0; sizesMatch && d < view.getRank(); ++d)
+      sizesMatch = ShapedType::isDynamic(arg.getDimSize(d)) || arg.getDimSize(d) == view.getDimSize(d);
+    if (!sizesMatch || !elementTypesMatch(view.getElementType(), arg.getElementType()))
+      return emitOpError("rule 'dispatch.view': view #")
+             << i << " of type " << view << " does not fit argument " << inputs[i] << " of "
+             << getKernelAttr();
+  }
+  for (size_t i = views; i < inputs.size(); ++i)
+    if (!inputs[i].isIndex())
+      return emitOpError("rule 'dispatch.kernel': argument #")
+             << i << " of " << getKernelAttr() << " is " << inputs[i] << ", not an index";
+  return success();
+}

@@ -62,6 +62,20 @@ DType dtypeOf(mlir::Type t) {
   throw Error("a weight of element type " + s + " cannot be stored");
 }
 
+mlir::Type elementTypeOf(DType dtype, mlir::MLIRContext *ctx) {
+  switch (dtype) {
+  case DType::BF16: return mlir::BFloat16Type::get(ctx);
+  case DType::F16: return mlir::Float16Type::get(ctx);
+  case DType::F32: return mlir::Float32Type::get(ctx);
+  case DType::F8_E4M3: return mlir::Float8E4M3FNType::get(ctx);
+  case DType::I32: return mlir::IntegerType::get(ctx, 32);
+  case DType::I64: return mlir::IntegerType::get(ctx, 64);
+  case DType::I8: return mlir::IntegerType::get(ctx, 8);
+  default: break;
+  }
+  throw Error(std::string("no IR element type for ") + dtypeName(dtype));
+}
+
 std::vector<WeightEntry> collectWeights(mlir::ModuleOp module) {
   std::vector<ir::ParamOp> params;
   module.walk([&](ir::ParamOp p) { params.push_back(p); });

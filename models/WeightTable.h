@@ -42,6 +42,8 @@ ParamDesc paramDesc(mlir::Operation *paramOp);
 std::string artifactWeightName(const ParamDesc &desc);
 StateSizes collectStateSizes(mlir::ModuleOp module);
 DType dtypeOf(mlir::Type elementType);
+// The element type of `dtype` in the IR (the inverse of dtypeOf); throws for bool, f64, u8, i16.
+mlir::Type elementTypeOf(DType dtype, mlir::MLIRContext *ctx);
 
 } // namespace axe
 

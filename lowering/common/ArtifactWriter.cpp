@@ -16,11 +16,13 @@
 #include "support/TempDir.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace axe {
 
@@ -36,9 +38,9 @@ constexpr uint64_t kWeightsChunkBytes = uint64_t(256) << 20;
 // the kernel reads from the view) and every workgroup count it is dispatched with. The loader
 // checks every call against it, so a view can never be smaller than what the compiled kernel
 // assumes.
-void addKernelContracts(StepProgram &program) {
+void addKernelContracts(StepProgram &program, mlir::ModuleOp kernels) {
   for (auto [index, k] : llvm::enumerate(program.kernels)) {
-    auto func = program.kernelModule->lookupSymbol<mlir::func::FuncOp>(k.name);
+    auto func = kernels.lookupSymbol<mlir::func::FuncOp>(k.name);
     if (!func)
       throw Error("internal: kernel " + k.name + " is not in the kernel module");
     k.args.clear();
@@ -65,21 +67,32 @@ void addKernelContracts(StepProgram &program) {
 
 // Writes weights.safetensors and returns its manifest entry: size and chunk digests, hashed as the
 // bytes are written (no second pass over tens of GB).
-ManifestFile writeWeights(const StepProgram &program, const Checkpoint &checkpoint,
+ManifestFile writeWeights(mlir::ModuleOp module, const StepProgram &program, const Checkpoint &checkpoint,
                           const fs::path &path, const MaterializeOptions &materialize,
                           Progress &progress) {
+  // How each weight buffer is made, by its name in the weights file (the name the step program's
+  // weight buffers carry).
+  std::map<std::string, ParamDesc> params;
+  for (const WeightEntry &w : collectWeights(module))
+    params[artifactWeightName(w.desc)] = w.desc;
+  auto paramOf = [&](const BufferDecl &b) -> const ParamDesc & {
+    auto it = params.find(b.name);
+    if (it == params.end())
+      throw Error("internal: the step program's weight '" + b.name + "' is no param of the model");
+    return it->second;
+  };
   SafetensorsWriter writer(path.string());
   writer.setMetadata("format", "axe");
   writer.hashInChunks(kWeightsChunkBytes);
   for (const BufferDecl &b : program.buffers)
     if (b.kind == BufferKind::Weight)
-      writer.declare(b.name, b.dtype, program.params[b.id].shape);
+      writer.declare(b.name, b.dtype, paramOf(b).shape);
   writer.begin();
   // Reading, converting and writing are one stream: the bytes written measure all three.
   progress.beginTask("weights", writer.dataBytes());
   for (const BufferDecl &b : program.buffers)
     if (b.kind == BufferKind::Weight)
-      materializeParam(checkpoint, program.params[b.id], [&](const void *data, size_t bytes) {
+      materializeParam(checkpoint, paramOf(b), [&](const void *data, size_t bytes) {
         writer.write(data, bytes);
         progress.advance(bytes);
       }, materialize);
@@ -95,7 +108,7 @@ ManifestFile writeWeights(const StepProgram &program, const Checkpoint &checkpoi
 
 // Everything but the files: the model, the precision decisions and the step program.
 Manifest manifestOf(mlir::ModuleOp module, const ModelConfig &config, StepProgram &program,
-                    const ArtifactWriteOptions &options) {
+                    mlir::ModuleOp kernels, const ArtifactWriteOptions &options) {
   Manifest m;
   m.model.modelType = config.modelType;
   m.model.vocabSize = config.vocabSize;
@@ -119,7 +132,7 @@ Manifest manifestOf(mlir::ModuleOp module, const ModelConfig &config, StepProgra
   }
   m.symbols = {Symbol::T, Symbol::S, Symbol::R, Symbol::MB, Symbol::NB, Symbol::P};
   m.prefillAlignment = cpu::kDeltaRuleChunk;
-  addKernelContracts(program);
+  addKernelContracts(program, kernels);
   m.buffers = program.buffers;
   m.kernels = program.kernels;
   m.program = program.dispatches;
@@ -139,6 +152,15 @@ void writeManifest(const Manifest &manifest, const fs::path &path) {
 
 } // namespace
 
+mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module) {
+  mlir::OwningOpRef<mlir::ModuleOp> dispatchModule = formDispatches(module, cpu::lowerOp);
+  mlir::PassManager pm(module.getContext());
+  pm.addPass(createPlanBuffersPass());
+  if (mlir::failed(pm.run(*dispatchModule)))
+    throw Error("internal: buffer planning failed (see above)");
+  return dispatchModule;
+}
+
 void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint &checkpoint,
                    const std::string &outDirName, const ArtifactWriteOptions &options) {
   fs::path outDir(outDirName);
@@ -146,13 +168,15 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
     throw Error(outDirName + ": already exists; axe does not overwrite an artifact");
   Progress &progress = options.progress ? *options.progress : Progress::silent();
   progress.stage("forming dispatches");
-  StepProgram program = formDispatches(module, cpu::lowerOp);
+  mlir::OwningOpRef<mlir::ModuleOp> dispatchModule = formDispatchesAndPlan(module);
+  StepProgram program = readStepProgram(*dispatchModule);
+  mlir::ModuleOp kernels = kernelModule(*dispatchModule);
 
   TempDir tmp(outDir, &progress);
   fs::create_directory(tmp.path() / "cpu");
   progress.stage("weights");
-  Manifest manifest = manifestOf(module, config, program, options);
-  manifest.weightsFile = writeWeights(program, checkpoint, tmp.path() / "weights.safetensors",
+  Manifest manifest = manifestOf(module, config, program, kernels, options);
+  manifest.weightsFile = writeWeights(module, program, checkpoint, tmp.path() / "weights.safetensors",
                                       {options.allowNonFiniteWeights}, progress);
   // The kernels embed the digest of everything else in the manifest (artifact/ManifestDigest.h),
   // then the manifest records the kernels' own size and hash.
@@ -162,7 +186,7 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   codegen.dumpDir = options.dumpDir;
   codegen.manifestDigest = manifestDigest(nlohmann::json::parse(manifestJson(manifest).dump()));
   fs::path kernelsPath = tmp.path() / "cpu" / "kernels.so";
-  cpu::emitSharedLibrary(*program.kernelModule, kernelsPath.string(), codegen);
+  cpu::emitSharedLibrary(kernels, kernelsPath.string(), codegen);
   manifest.cpuKernelsFile.path = "cpu/kernels.so";
   manifest.cpuKernelsFile.bytes = fs::file_size(kernelsPath);
   manifest.cpuKernelsFile.sha256 = sha256File(kernelsPath.string());

@@ -15,6 +15,7 @@
 #include "support/Safetensors.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 
 #include <string>
 
@@ -26,6 +27,10 @@ struct ArtifactWriteOptions {
   Progress *progress = nullptr; // stages and the bytes of the weights as they are written
   bool allowNonFiniteWeights = false; // --allow-non-finite-weights
 };
+
+// The dispatch-level step program of `module` (lowering/common/StepProgram.h) for the CPU
+// target, its buffers planned: what the artifact is written from (and --emit=dispatches prints).
+mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module);
 
 // `module` has been through the precision passes. Throws axe::Error; leaves nothing behind on
 // failure or on SIGINT/SIGTERM/SIGHUP and refuses to overwrite an existing directory.

@@ -1,7 +1,9 @@
 //===- Lowering.h - what an op lowering sees while forming dispatches -*- C++ -*-===//
 //
-// The per-op lowerings of a target (lowering/cpu/*Kernels.cpp) get the views of their operands,
-// ask for result buffers, declare kernels (built once per distinct key) and append dispatches.
+// Dispatch formation builds the dispatch-level module of StepProgram.h from `forward_step`. The
+// per-op lowerings of a target (lowering/cpu/*Kernels.cpp) get the views of their operands, ask
+// for result buffers, declare kernels (built once per distinct body) and append dispatches; each
+// of those becomes IR (axe.buffer, memref.reinterpret_cast, axe.dispatch) as it is made.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AXE_LOWERING_COMMON_LOWERING_H
@@ -9,8 +11,10 @@
 
 #include "lowering/common/StepProgram.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OwningOpRef.h"
 
 #include <functional>
 #include <map>
@@ -26,7 +30,7 @@ using KernelBody = std::function<void(KernelBuilder &kb, llvm::ArrayRef<mlir::Va
 
 class Lowering {
 public:
-  Lowering(StepProgram &program, mlir::MLIRContext *ctx);
+  explicit Lowering(mlir::MLIRContext *ctx);
 
   // The view of a tensor value defined earlier in the step.
   const ViewArg &view(mlir::Value v) const;
@@ -50,18 +54,36 @@ public:
   // kernels whatever their attributes say that the code does not use.
   int kernel(llvm::StringRef op, llvm::ArrayRef<mlir::Type> argTypes, unsigned numScalars,
              const KernelBody &body);
+  // Appends `axe.dispatch` of kernel `kernel` on the views, scalars and workgroup count.
   void dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars, SymInt workgroups);
 
   mlir::MLIRContext *context() const { return ctx_; }
 
+  // A new `axe.buffer`; its id is its position among the step's buffers.
   int newBuffer(BufferKind kind, const std::string &name, DType dtype, std::vector<SymInt> shape);
+  const std::vector<SymInt> &bufferShape(int id) const { return bufferShapes_[size_t(id)]; }
+  BufferKind bufferKind(int id) const;
+  std::string bufferName(int id) const;
+
+  // The module built so far; formDispatches hands it out when the step is done.
+  mlir::OwningOpRef<mlir::ModuleOp> takeModule();
 
 private:
+  mlir::Value symbolValue(const SymInt &v);
+  mlir::Value viewValue(const ViewArg &view);
 
-  StepProgram &program_;
   mlir::MLIRContext *ctx_;
+  mlir::OwningOpRef<mlir::ModuleOp> module_;
+  mlir::ModuleOp kernels_;
+  mlir::func::FuncOp step_;
+  mlir::OpBuilder builder_;          // at the end of the step function
   std::map<const void *, ViewArg> views_;
-  // Kernels by function type, the candidates of structural deduplication.
+  std::vector<mlir::Value> buffers_; // by id
+  std::vector<std::vector<SymInt>> bufferShapes_;
+  std::map<int64_t, mlir::Value> constants_;
+  std::map<int, mlir::Value> symbols_;
+  // Kernels in order (name, axe op), and by function type: the candidates of deduplication.
+  std::vector<std::pair<std::string, std::string>> kernelNames_;
   std::map<const void *, std::vector<int>> kernelsByType_;
 };
 
@@ -72,7 +94,8 @@ ViewArg contiguousView(int64_t buffer, const std::vector<SymInt> &shape);
 
 // Implemented by a target: lowers one op of the step into kernels and dispatches.
 using OpLowering = std::function<mlir::LogicalResult(mlir::Operation *, Lowering &)>;
-StepProgram formDispatches(mlir::ModuleOp module, const OpLowering &lowerOp);
+// The dispatch-level module of `module`'s forward_step, verified, buffers not yet planned.
+mlir::OwningOpRef<mlir::ModuleOp> formDispatches(mlir::ModuleOp module, const OpLowering &lowerOp);
 
 } // namespace axe
 

@@ -1,6 +1,7 @@
 //===- StepProgram.cpp - dispatch formation -------------------------------===//
 
 #include "lowering/common/KernelBuilder.h"
+#include "lowering/common/IrEnums.h"
 #include "lowering/common/Lowering.h"
 
 #include "dialects/axe/AxeOps.h"
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Verifier.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -71,7 +73,19 @@ static std::vector<SymInt> dimsOf(RankedTensorType t, Symbol dim0) {
   return dims;
 }
 
-Lowering::Lowering(StepProgram &program, MLIRContext *ctx) : program_(program), ctx_(ctx) {}
+Lowering::Lowering(MLIRContext *ctx) : ctx_(ctx), builder_(ctx) {
+  Location loc = UnknownLoc::get(ctx);
+  module_ = ModuleOp::create(loc);
+  builder_.setInsertionPointToEnd(module_->getBody());
+  kernels_ = ModuleOp::create(builder_, loc, StringRef(kKernelModuleName));
+  step_ = func::FuncOp::create(builder_, loc, kStepFunctionName, builder_.getFunctionType({}, {}));
+  builder_.setInsertionPointToStart(step_.addEntryBlock());
+}
+
+OwningOpRef<ModuleOp> Lowering::takeModule() {
+  func::ReturnOp::create(builder_, step_.getLoc());
+  return std::move(module_);
+}
 
 const ViewArg &Lowering::view(Value v) const {
   auto it = views_.find(v.getAsOpaquePointer());
@@ -84,17 +98,50 @@ const ViewArg &Lowering::view(Value v) const {
   return it->second;
 }
 
+namespace {
+
+} // namespace
+
+Value Lowering::symbolValue(const SymInt &v) {
+  OpBuilder::InsertionGuard guard(builder_);
+  builder_.setInsertionPointToStart(&step_.getBody().front());
+  if (v.isSymbol()) {
+    Value &value = symbols_[v.symbol];
+    if (!value)
+      value = ir::StepSymbolOp::create(builder_, step_.getLoc(), builder_.getIndexType(),
+                                       ir::StepSymbolAttr::get(ctx_, irSymbol(Symbol(v.symbol))));
+    return value;
+  }
+  Value &value = constants_[v.value];
+  if (!value)
+    value = arith::ConstantIndexOp::create(builder_, step_.getLoc(), v.value);
+  return value;
+}
+
 int Lowering::newBuffer(BufferKind kind, const std::string &name, DType dtype,
                        std::vector<SymInt> shape) {
-  BufferDecl buf;
-  buf.id = static_cast<int>(program_.buffers.size());
-  buf.kind = kind;
-  buf.name = name.empty() ? "t" + std::to_string(buf.id) : name;
-  buf.dtype = dtype;
-  buf.shape = std::move(shape);
-  program_.buffers.push_back(std::move(buf));
-  program_.params.emplace_back();
-  return static_cast<int>(program_.buffers.back().id);
+  int id = static_cast<int>(buffers_.size());
+  SmallVector<int64_t> sizes;
+  SmallVector<Value> dims;
+  for (const SymInt &d : shape) {
+    sizes.push_back(d.isSymbol() ? ShapedType::kDynamic : d.value);
+    if (d.isSymbol())
+      dims.push_back(symbolValue(d));
+  }
+  auto type = MemRefType::get(sizes, elementTypeOf(dtype, ctx_));
+  std::string bufferName = name.empty() ? "t" + std::to_string(id) : name;
+  buffers_.push_back(ir::BufferOp::create(builder_, step_.getLoc(), type, irBufferKind(kind),
+                                          bufferName, dims));
+  bufferShapes_.push_back(std::move(shape));
+  return id;
+}
+
+BufferKind Lowering::bufferKind(int id) const {
+  return bufferKindOf(buffers_[size_t(id)].getDefiningOp<ir::BufferOp>().getKind());
+}
+
+std::string Lowering::bufferName(int id) const {
+  return buffers_[size_t(id)].getDefiningOp<ir::BufferOp>().getName().str();
 }
 
 const ViewArg &Lowering::result(Value v, Symbol dim0, BufferKind kind) {
@@ -108,8 +155,8 @@ const ViewArg &Lowering::result(Value v, Symbol dim0, BufferKind kind) {
 
 ViewArg Lowering::temp(RankedTensorType type, const std::string &name, Symbol dim0) {
   std::vector<SymInt> shape = dimsOf(type, dim0);
-  int id = newBuffer(BufferKind::Temp, "", artifactDType(type.getElementType()), shape);
-  program_.buffers[id].name = name + std::to_string(id);
+  int id = newBuffer(BufferKind::Temp, name + std::to_string(buffers_.size()),
+                     artifactDType(type.getElementType()), shape);
   return contiguousView(id, shape);
 }
 
@@ -128,18 +175,18 @@ MemRefType Lowering::memrefType(RankedTensorType type) const {
 
 int Lowering::kernel(StringRef op, ArrayRef<Type> argTypes, unsigned numScalars,
                      const KernelBody &body) {
-  int index = static_cast<int>(program_.kernels.size());
+  int index = static_cast<int>(kernelNames_.size());
   std::string name = "k" + std::to_string(index) + "_" + op.drop_front(4).str(); // "axe."
   OpBuilder b(ctx_);
-  b.setInsertionPointToEnd(program_.kernelModule->getBody());
+  b.setInsertionPointToEnd(kernels_.getBody());
   SmallVector<Type> inputs(argTypes.begin(), argTypes.end());
   for (unsigned i = 0; i < numScalars + 2; ++i)
     inputs.push_back(b.getIndexType());
-  auto func = func::FuncOp::create(b, program_.kernelModule->getLoc(), name,
-                                   b.getFunctionType(inputs, {}));
+  auto func = func::FuncOp::create(b, kernels_.getLoc(), name, b.getFunctionType(inputs, {}));
   // The C interface wrapper is the only exported symbol; the body itself stays internal.
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   func->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx_, LLVM::Linkage::Internal));
+  func->setAttr(kKernelOfAttr, b.getStringAttr(op));
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   KernelBuilder kb(b, func);
@@ -151,23 +198,44 @@ int Lowering::kernel(StringRef op, ArrayRef<Type> argTypes, unsigned numScalars,
 
   std::vector<int> &sameType = kernelsByType_[func.getFunctionType().getAsOpaquePointer()];
   for (int other : sameType) {
-    auto earlier = program_.kernelModule->lookupSymbol<func::FuncOp>(program_.kernels[other].name);
-    if (program_.kernels[other].op == op &&
+    auto earlier = kernels_.lookupSymbol<func::FuncOp>(kernelNames_[size_t(other)].first);
+    if (kernelNames_[size_t(other)].second == op &&
         OperationEquivalence::isRegionEquivalentTo(&earlier.getBody(), &func.getBody(),
                                                    OperationEquivalence::IgnoreLocations)) {
       func.erase();
       return other;
     }
   }
-  KernelDecl decl;
-  decl.name = name;
-  decl.symbol = "_mlir_ciface_" + name;
-  decl.op = op.str();
-  decl.numArgs = static_cast<int64_t>(argTypes.size());
-  decl.numScalars = numScalars;
-  program_.kernels.push_back(std::move(decl));
+  kernelNames_.emplace_back(name, op.str());
   sameType.push_back(index);
   return index;
+}
+
+Value Lowering::viewValue(const ViewArg &view) {
+  Value buffer = buffers_[size_t(view.buffer)];
+  auto type = cast<MemRefType>(buffer.getType());
+  ViewArg whole = contiguousView(view.buffer, bufferShapes_[size_t(view.buffer)]);
+  if (view.offset == 0 && view.shape.size() == whole.shape.size() &&
+      llvm::all_of(llvm::seq<size_t>(0, view.shape.size()), [&](size_t i) {
+        return view.shape[i].str() == whole.shape[i].str() && view.strides[i].str() == whole.strides[i].str();
+      }))
+    return buffer;
+  auto mixed = [&](const std::vector<SymInt> &values) {
+    SmallVector<OpFoldResult> out;
+    for (const SymInt &v : values)
+      out.push_back(v.isSymbol() ? OpFoldResult(symbolValue(v)) : OpFoldResult(builder_.getIndexAttr(v.value)));
+    return out;
+  };
+  SmallVector<int64_t> sizes, strides;
+  for (const SymInt &d : view.shape)
+    sizes.push_back(d.isSymbol() ? ShapedType::kDynamic : d.value);
+  for (const SymInt &d : view.strides)
+    strides.push_back(d.isSymbol() ? ShapedType::kDynamic : d.value);
+  auto viewType = MemRefType::get(sizes, type.getElementType(),
+                                  StridedLayoutAttr::get(ctx_, view.offset, strides));
+  return memref::ReinterpretCastOp::create(builder_, step_.getLoc(), viewType, buffer,
+                                           builder_.getIndexAttr(view.offset), mixed(view.shape),
+                                           mixed(view.strides));
 }
 
 void Lowering::dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars,
@@ -175,7 +243,15 @@ void Lowering::dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymIn
   for (const ViewArg &v : args)
     if (!v.strides.empty() && (v.strides.back().isSymbol() || v.strides.back().value != 1))
       throw Error("internal: a kernel view whose innermost stride is not 1");
-  program_.dispatches.push_back({kernel, std::move(args), std::move(scalars), workgroups});
+  SmallVector<Value> views, scalarValues;
+  for (const ViewArg &v : args)
+    views.push_back(viewValue(v));
+  for (const SymInt &v : scalars)
+    scalarValues.push_back(symbolValue(v));
+  auto name = FlatSymbolRefAttr::get(ctx_, kernelNames_[size_t(kernel)].first);
+  ir::DispatchOp::create(builder_, step_.getLoc(),
+                         SymbolRefAttr::get(ctx_, kKernelModuleName, {name}), views, scalarValues,
+                         symbolValue(workgroups));
 }
 
 namespace {
@@ -193,10 +269,9 @@ std::vector<SymInt> stepShape(RankedTensorType type, ArrayAttr dims, const std::
       shape.push_back(SymInt::of(d));
       continue;
     }
+    // The dialect verified that each name is a step symbol (rule step.dims).
     StringRef name = cast<StringAttr>(dims[next++]).getValue();
-    for (Symbol s : {Symbol::T, Symbol::S, Symbol::R, Symbol::MB, Symbol::NB, Symbol::P})
-      if (name == symbolName(s))
-        shape.push_back(SymInt::of(s));
+    shape.push_back(SymInt::of(symbolOf(*ir::symbolizeStepSymbol(name))));
   }
   return shape;
 }
@@ -260,78 +335,15 @@ ViewArg collapseView(const ViewArg &src, tensor::CollapseShapeOp op) {
   return v;
 }
 
-// Temporaries whose lifetimes (first to last dispatch that touches them) do not overlap share a
-// buffer when their dtype and shape are the same; buffers are then renumbered densely. Without
-// this a long prefill would hold every intermediate of every layer at once.
-void reuseTemporaries(StepProgram &program) {
-  size_t n = program.buffers.size();
-  std::vector<int> first(n, -1), last(n, -1);
-  for (auto [i, d] : llvm::enumerate(program.dispatches))
-    for (const ViewArg &v : d.args) {
-      if (first[v.buffer] < 0)
-        first[v.buffer] = static_cast<int>(i);
-      last[v.buffer] = static_cast<int>(i);
-    }
-  auto key = [&](const BufferDecl &b) {
-    std::string k = dtypeName(b.dtype);
-    for (const SymInt &d : b.shape)
-      k += "," + d.str();
-    return k;
-  };
-  std::vector<int> physical(n);
-  for (size_t b = 0; b < n; ++b)
-    physical[b] = static_cast<int>(b);
-  std::map<std::string, std::vector<int>> free;
-  std::vector<std::vector<int>> endingAt(program.dispatches.size());
-  for (size_t b = 0; b < n; ++b)
-    if (program.buffers[b].kind == BufferKind::Temp && last[b] >= 0)
-      endingAt[last[b]].push_back(static_cast<int>(b));
-  for (size_t i = 0; i < program.dispatches.size(); ++i) {
-    for (const ViewArg &v : program.dispatches[i].args) {
-      const BufferDecl &b = program.buffers[v.buffer];
-      if (b.kind != BufferKind::Temp || first[v.buffer] != static_cast<int>(i) ||
-          physical[v.buffer] != static_cast<int>(v.buffer))
-        continue;
-      std::vector<int> &pool = free[key(b)];
-      if (!pool.empty()) {
-        physical[v.buffer] = pool.back();
-        pool.pop_back();
-      }
-    }
-    for (int b : endingAt[i]) // released after the dispatch: nothing aliases within one
-      free[key(program.buffers[b])].push_back(physical[b]);
-  }
-  // Keep every buffer that is its own physical buffer (and used, unless not a temporary).
-  std::vector<int> renumber(n, -1);
-  std::vector<BufferDecl> kept;
-  std::vector<ParamDesc> keptParams;
-  for (size_t b = 0; b < n; ++b) {
-    BufferDecl &buf = program.buffers[b];
-    if (physical[b] != static_cast<int>(b) || (buf.kind == BufferKind::Temp && first[b] < 0))
-      continue;
-    renumber[b] = static_cast<int>(kept.size());
-    buf.id = renumber[b];
-    kept.push_back(std::move(buf));
-    keptParams.push_back(std::move(program.params[b]));
-  }
-  for (ProgramEntry &d : program.dispatches)
-    for (ViewArg &v : d.args)
-      v.buffer = renumber[physical[v.buffer]];
-  program.buffers = std::move(kept);
-  program.params = std::move(keptParams);
-}
-
 } // namespace
 
-StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
+OwningOpRef<ModuleOp> formDispatches(ModuleOp module, const OpLowering &lowerOp) {
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<arith::ArithDialect, math::MathDialect, memref::MemRefDialect,
                    scf::SCFDialect, func::FuncDialect, LLVM::LLVMDialect, vector::VectorDialect>();
-  StepProgram program;
-  program.kernelModule = ModuleOp::create(UnknownLoc::get(ctx));
-  Lowering lowering(program, ctx);
+  Lowering lowering(ctx);
 
-  auto func = module.lookupSymbol<func::FuncOp>("forward_step");
+  auto func = module.lookupSymbol<func::FuncOp>(kStepFunctionName);
   if (!func)
     throw Error("the module has no forward_step function to lower");
 
@@ -357,7 +369,6 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
     for (int64_t d : w.desc.shape)
       shape.push_back(SymInt::of(d));
     int id = lowering.newBuffer(BufferKind::Weight, artifactWeightName(w.desc), w.desc.dtype, shape);
-    program.params[id] = w.desc;
     weightBuffers[artifactWeightName(w.desc)] = id;
   }
 
@@ -367,7 +378,7 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
       break;
     if (auto p = dyn_cast<ir::ParamOp>(op)) {
       int id = weightBuffers.at(artifactWeightName(paramDesc(p)));
-      lowering.setView(p.getResult(), contiguousView(id, program.buffers[id].shape));
+      lowering.setView(p.getResult(), contiguousView(id, lowering.bufferShape(id)));
       continue;
     }
     if (isa<arith::ConstantOp, tensor::DimOp>(op))
@@ -405,17 +416,19 @@ StepProgram formDispatches(ModuleOp module, const OpLowering &lowerOp) {
     if (!kind || !name)
       throw Error("forward_step result #" + std::to_string(i) + " needs " + ir::kNameAttr +
                   " and " + ir::kStepValueAttr);
-    const BufferDecl &buffer = program.buffers[out.buffer];
+    int buffer = int(out.buffer);
     if (kind.getValue() == ir::StepValue::output) {
-      if (buffer.kind != BufferKind::Output)
+      if (lowering.bufferKind(buffer) != BufferKind::Output)
         throw Error("internal: the logits are not the step's output buffer");
-    } else if (buffer.kind != BufferKind::State || buffer.name != name.getValue()) {
+    } else if (lowering.bufferKind(buffer) != BufferKind::State || lowering.bufferName(buffer) != name.getValue()) {
       throw Error("forward_step result #" + std::to_string(i) + " ('" + name.getValue().str() +
-                  "') is not its state updated in place (it is in buffer '" + buffer.name + "')");
+                  "') is not its state updated in place (it is in buffer '" + lowering.bufferName(buffer) + "')");
     }
   }
-  reuseTemporaries(program);
-  return program;
+  OwningOpRef<ModuleOp> dispatchModule = lowering.takeModule();
+  if (failed(verify(*dispatchModule)))
+    throw Error("internal: dispatch formation built an invalid step program (see above)");
+  return dispatchModule;
 }
 
 } // namespace axe

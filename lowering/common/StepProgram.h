@@ -1,36 +1,54 @@
-//===- StepProgram.h - dispatches, buffers and their order ----*- C++ -*-===//
+//===- StepProgram.h - the dispatch-level step program --------*- C++ -*-===//
 //
-// Dispatch formation: turns the fused `forward_step` into the step program of docs/artifact.md:
-// buffers (inputs, weights, states, temporaries, the logits), strided views of them for every
-// tensor value (slices and reshapes are views, not copies), and the kernels to run in order.
-// Kernels are built by a target (lowering/cpu) into `kernels`, one func.func per distinct
-// (op, types, attributes); identical layers share their kernels.
+// Dispatch formation (Lowering.h) turns the fused `forward_step` into a dispatch-level module:
+//
+//   module {
+//     module @kernels { func.func @k0_embed(...) ... }   // kernels over memrefs, one per
+//                                                        // distinct body: layers share them
+//     func.func @forward_step() {
+//       %T = axe.step_symbol <T>
+//       %x = axe.buffer <temp> "t7"(%T) : memref<?x64xbf16>
+//       %v = memref.reinterpret_cast %x to offset: [32], sizes: [%T, 32], strides: [64, 1] ...
+//       axe.dispatch @kernels::@k3_rms_norm(%v, ...) workgroups(%T) : ...
+//     }
+//   }
+//
+// Buffer planning (axe-plan-buffers) rewrites it; the artifact writer reads the manifest's step
+// program (buffers, kernels, dispatches) off it with readStepProgram and nothing else.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AXE_LOWERING_COMMON_STEPPROGRAM_H
 #define AXE_LOWERING_COMMON_STEPPROGRAM_H
 
 #include "artifact/Manifest.h"
-#include "models/ParamMaterializer.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Pass/Pass.h"
 
+#include <memory>
 #include <vector>
 
 namespace axe {
 
-// The step program in the artifact's own types (artifact/Manifest.h): what the artifact writer
-// serializes is what dispatch formation built, with nothing converted in between.
+constexpr const char *kKernelModuleName = "kernels";
+constexpr const char *kStepFunctionName = "forward_step";
+// On each kernel function: the axe op it implements ("axe.rms_norm"), for the manifest.
+constexpr const char *kKernelOfAttr = "axe.kernel_of";
+
+// The step program in the artifact's types, as the dispatch-level module says.
 struct StepProgram {
-  std::vector<BufferDecl> buffers;   // indexed by id
-  std::vector<ParamDesc> params;     // indexed by buffer id: how each weight is made (others empty)
-  std::vector<KernelDecl> kernels;   // name, symbol, op and argument counts; contracts at writing
+  std::vector<BufferDecl> buffers;   // in the order of the axe.buffer ops
+  std::vector<KernelDecl> kernels;   // in the order of @kernels; contracts added by the writer
   std::vector<ProgramEntry> dispatches;
-  mlir::OwningOpRef<mlir::ModuleOp> kernelModule; // func.func kernels on memrefs
 };
 
-// Dispatch formation itself is in Lowering.h: formDispatches(module, target's op lowering).
+// Throws axe::Error for a module that is not a dispatch-level step program.
+StepProgram readStepProgram(mlir::ModuleOp dispatchModule);
+mlir::ModuleOp kernelModule(mlir::ModuleOp dispatchModule);
+
+// axe-plan-buffers: temporaries whose lifetimes do not overlap share a buffer.
+std::unique_ptr<mlir::Pass> createPlanBuffersPass();
+void registerLoweringPasses();
 
 } // namespace axe
 

@@ -2,7 +2,9 @@
 //
 //   axe-compile MODEL_DIR --emit=axe -o out.mlir         import a checkpoint into axe IR
 //   axe-compile MODEL_DIR --emit=axe-fused -o out.mlir   ... and apply the precision map
-//   axe-compile MODEL_DIR --emit=cpu-kernels -o k.mlir   ... and form the CPU kernels (memrefs)
+//   axe-compile MODEL_DIR --emit=dispatches -o d.mlir    ... and form the step program: buffers,
+//                                                        views, dispatches and their kernels
+//   axe-compile MODEL_DIR --emit=cpu-kernels -o k.mlir   ... its CPU kernels only (memrefs)
 //   axe-compile MODEL_DIR -o model.axe                   the deployable artifact (docs/artifact.md)
 //   axe-compile --config-only config.json --summary      examine a config without weights
 //   axe-compile ... --precision-report[=md|json]         what the map did, tensor by tensor
@@ -58,8 +60,9 @@ cl::opt<std::string> configOnly("config-only",
                                 cl::value_desc("config.json"), cl::init(""), cl::cat(category));
 cl::opt<std::string> emit("emit",
                           cl::desc("What to write: axe (the imported IR), axe-fused (after the "
-                                   "precision passes), cpu-kernels (the kernels dispatch "
-                                   "formation builds, on memrefs), artifact (model.axe/; the "
+                                   "precision passes), dispatches (the step program: buffers, "
+                                   "views, kernel calls and the kernels), cpu-kernels (the "
+                                   "kernels only, on memrefs), artifact (model.axe/; the "
                                    "default when -o ends in .axe), ptx or cubin (the FP8 linears "
                                    "for --target)"),
                           cl::init(""), cl::cat(category));
@@ -234,10 +237,10 @@ int run() {
     else
       emit = "axe";
   }
-  if (emit != "axe" && emit != "axe-fused" && emit != "cpu-kernels" && emit != "artifact" &&
-      emit != "ptx" && emit != "cubin")
-    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, cpu-kernels, "
-                     "artifact, ptx, cubin)");
+  if (emit != "axe" && emit != "axe-fused" && emit != "dispatches" && emit != "cpu-kernels" &&
+      emit != "artifact" && emit != "ptx" && emit != "cubin")
+    throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, dispatches, "
+                     "cpu-kernels, artifact, ptx, cubin)");
   bool gpu = emit == "ptx" || emit == "cubin";
   if (gpu != !gpuTarget.empty())
     throw axe::Error("--target CHIP goes with --emit=ptx or --emit=cubin, and they need it");
@@ -342,15 +345,18 @@ int run() {
     out->keep();
     return 0;
   }
-  if (emit == "cpu-kernels") {
+  if (emit == "dispatches" || emit == "cpu-kernels") {
     // Needs no weights: dispatch formation reads shapes, types and attributes only.
     progress.stage("forming dispatches");
-    axe::StepProgram program = axe::formDispatches(*module, axe::cpu::lowerOp);
+    mlir::OwningOpRef<mlir::ModuleOp> dispatches = axe::formDispatchesAndPlan(*module);
     std::string error;
     auto out = mlir::openOutputFile(output, &error);
     if (!out)
       throw axe::Error(output + ": " + error);
-    program.kernelModule->print(out->os());
+    if (emit == "dispatches")
+      dispatches->print(out->os());
+    else
+      axe::kernelModule(*dispatches).print(out->os());
     out->keep();
     return 0;
   }

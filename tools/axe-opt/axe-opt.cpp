@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/axe/AxeDialect.h"
+#include "lowering/common/StepProgram.h"
 #include "lowering/nvvm/NvvmPasses.h"
 #include "passes/Passes.h"
 #include "passes/PrecisionPipeline.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
   mlir::memref::registerMemRefPasses();
   mlir::axe::registerAxePasses();
   mlir::axe::registerPrecisionPipeline();
+  axe::registerLoweringPasses(); // axe-plan-buffers
   axe::nvvm::registerAxeNvvmPasses();
   axe::nvvm::registerNvvmPipeline();
 

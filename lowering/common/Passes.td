@@ -1,0 +1,25 @@
+//===- Passes.td - passes over the dispatch-level step program -*- tablegen -*-===//
+//
+// The step program that dispatch formation builds (StepProgram.h). Keep alphabetical.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef AXE_LOWERING_PASSES_TD
+#define AXE_LOWERING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PlanBuffersPass : Pass<"axe-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "Temporaries whose lifetimes do not overlap share a buffer";
+  let description = [{
+    In the dispatch-level `forward_step`, a temporary (`axe.buffer <temp>`) lives from the first
+    to the last `axe.dispatch` that uses it (directly or through a view). Walking the dispatches
+    in order, a temporary that starts takes over a buffer of the same type and sizes that has
+    ended, if any; unused temporaries are removed. Without this a long prefill would hold every
+    intermediate of every layer at once. A buffer is free only after the dispatch that ends it,
+    so nothing aliases within one dispatch.
+  }];
+  let dependentDialects = ["::mlir::axe::AxeDialect", "::mlir::memref::MemRefDialect"];
+}
+
+#endif // AXE_LOWERING_PASSES_TD

@@ -21,16 +21,6 @@ LogicalResult BufferOp::verify() {
   return success();
 }
 
-namespace {
-
-// A view may reach a kernel argument of the same element type; e4m3 codes also reach kernels that
-// take them as i8 and decode the bits themselves (the CPU target's FP8 kernels).
-bool elementTypesMatch(Type view, Type arg) {
-  return view == arg || (isa<Float8E4M3FNType>(view) && arg.isInteger(8));
-}
-
-} // namespace
-
 LogicalResult DispatchOp::verifySymbolUses(SymbolTableCollection &symbols) {
   auto kernel = symbols.lookupNearestSymbolFrom<func::FuncOp>(*this, getKernelAttr());
   if (!kernel)
@@ -47,7 +37,7 @@ LogicalResult DispatchOp::verifySymbolUses(SymbolTableCollection &symbols) {
     bool sizesMatch = arg && arg.getRank() == view.getRank();
     for (int64_t d = 0; sizesMatch && d < view.getRank(); ++d)
       sizesMatch = ShapedType::isDynamic(arg.getDimSize(d)) || arg.getDimSize(d) == view.getDimSize(d);
-    if (!sizesMatch || !elementTypesMatch(view.getElementType(), arg.getElementType()))
+    if (!sizesMatch || view.getElementType() != arg.getElementType())
       return emitOpError("rule 'dispatch.view': view #")
              << i << " of type " << view << " does not fit argument " << inputs[i] << " of "
              << getKernelAttr();

@@ -60,7 +60,7 @@ def Axe_DispatchOp : Op<Axe_Dialect, "dispatch", [AttrSizedOperandSegments,
 
     Rules: `dispatch.kernel` (the kernel exists, takes the views, then one index per scalar and
     the workgroup range), `dispatch.view` (each view has the rank, sizes and element type of the
-    kernel's argument; e4m3 values may reach a kernel that decodes the bits as i8).
+    kernel's argument).
 
     ```mlir
     axe.dispatch @kernels::@k3_rms_norm(%x, %w, %y) workgroups(%T)

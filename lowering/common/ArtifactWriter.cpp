@@ -49,9 +49,7 @@ void addKernelContracts(StepProgram &program, mlir::ModuleOp kernels) {
       KernelArgContract arg;
       for (int64_t d : type.getShape())
         arg.shape.push_back(mlir::ShapedType::isDynamic(d) ? -1 : d);
-      // f8 values travel as i8 in kernel memrefs (Lowering::memrefType): the artifact's f8e4m3.
-      mlir::Type elem = type.getElementType();
-      arg.dtype = elem.isInteger(8) ? DType::F8_E4M3 : artifactDType(elem);
+      arg.dtype = artifactDType(type.getElementType());
       k.args.push_back(std::move(arg));
     }
     k.workgroups.clear();

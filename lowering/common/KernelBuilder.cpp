@@ -79,7 +79,10 @@ Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes, 
     return v;
   if (elem.isBF16() || elem.isF16())
     return arith::ExtFOp::create(b, loc, f32s, v);
-  // e4m3 codes: the scalar decode's bit moves, lane-wise (see decodeE4M3).
+  // e4m3 values: the scalar decode's bit moves on their codes, lane-wise (see decodeE4M3).
+  if (!isa<Float8E4M3FNType>(elem))
+    llvm_unreachable("kernel lane load of an unsupported element type");
+  v = arith::BitcastOp::create(b, loc, VectorType::get({lanes}, b.getI8Type()), v);
   auto i16s = VectorType::get({lanes}, b.getI16Type());
   auto splat16 = [&](int16_t c) {
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i16s, b.getI16IntegerAttr(c).getValue()));
@@ -237,8 +240,8 @@ Value KernelBuilder::load(Value memref, ValueRange indices) {
     return v;
   if (t.isBF16() || t.isF16())
     return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-  if (t.isInteger(8))
-    return decodeE4M3(v);
+  if (isa<Float8E4M3FNType>(t))
+    return decodeE4M3(arith::BitcastOp::create(b, loc, b.getI8Type(), v));
   llvm_unreachable("kernel load of an unsupported element type");
 }
 
@@ -248,7 +251,7 @@ Value KernelBuilder::roundTo(Type elementType, Value value) {
   if (elementType.isBF16() || elementType.isF16())
     return arith::ExtFOp::create(b, loc, b.getF32Type(),
                                  arith::TruncFOp::create(b, loc, elementType, value).getResult());
-  if (elementType.isInteger(8))
+  if (isa<Float8E4M3FNType>(elementType))
     return decodeE4M3(encodeE4M3(value));
   llvm_unreachable("rounding to an unsupported element type");
 }
@@ -258,14 +261,17 @@ void KernelBuilder::store(Value value, Value memref, ValueRange indices) {
   Value stored = value;
   if (t.isBF16() || t.isF16())
     stored = arith::TruncFOp::create(b, loc, t, value);
-  else if (t.isInteger(8))
-    stored = encodeE4M3(value);
+  else if (isa<Float8E4M3FNType>(t))
+    stored = arith::BitcastOp::create(b, loc, t, encodeE4M3(value));
   else if (!t.isF32())
     llvm_unreachable("kernel store of an unsupported element type");
   memref::StoreOp::create(b, loc, stored, memref, indices);
 }
 
 void KernelBuilder::storeRaw(Value value, Value memref, ValueRange indices) {
+  Type t = cast<MemRefType>(memref.getType()).getElementType();
+  if (isa<Float8E4M3FNType>(t) && value.getType().isInteger(8))
+    value = arith::BitcastOp::create(b, loc, t, value); // an e4m3 code from encodeE4M3
   memref::StoreOp::create(b, loc, value, memref, indices);
 }
 

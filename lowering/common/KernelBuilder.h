@@ -1,7 +1,7 @@
 //===- KernelBuilder.h - writing kernel bodies on memrefs -----*- C++ -*-===//
 //
 // Small helpers to write a kernel's body as scf loops over memref views, computing in f32:
-// loads decode the stored type (bf16, f16, f32, e4m3 bits in i8) to f32 and stores encode f32
+// loads decode the stored type (bf16, f16, f32, f8E4M3FN through its code bits) to f32 and stores encode f32
 // back (e4m3 with clamp-then-round-to-nearest-even, written out in integer ops so that no
 // library call or APFloat emulation is on the path).
 //
@@ -65,7 +65,7 @@ public:
   // Memory: f32 in, f32 out, whatever the element type.
   mlir::Value load(mlir::Value memref, mlir::ValueRange indices);
   void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
-  // Stores `value` as it is (e.g. e4m3 codes already encoded).
+  // Stores `value` as it is; an i8 e4m3 code (encodeE4M3) into an f8E4M3FN memref is bitcast.
   void storeRaw(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
   // An integer element (ids, positions, slots) as an index.
   mlir::Value loadIndex(mlir::Value memref, mlir::ValueRange indices);
@@ -92,7 +92,8 @@ public:
   mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes,
                         float *factor = nullptr);
 
-  // E4M3 (float8_e4m3fn) bits: decode i8 -> f32; encode f32 -> i8 after clamping to ±448.
+  // E4M3 (float8_e4m3fn) codes as i8 (what f8E4M3FN bitcasts to): decode to f32; encode f32
+  // after clamping to ±448. Integer ops only, so no target needs f8 arithmetic.
   mlir::Value decodeE4M3(mlir::Value bits);
   mlir::Value encodeE4M3(mlir::Value value);
 

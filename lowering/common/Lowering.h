@@ -45,8 +45,8 @@ public:
   // that StateUpdateOpInterface declares and verifies. formDispatches calls it for every such op.
   void alias(mlir::Value updated, mlir::Value state) { setView(updated, view(state)); }
 
-  // The memref type a kernel takes for a view of `type`: same shape, fully dynamic strides and
-  // offset; f8E4M3FN becomes i8 (kernels decode the bits themselves).
+  // The memref type a kernel takes for a view of `type`: same shape and element type (e4m3 stays
+  // f8E4M3FN), dynamic strides and offset but a unit innermost stride.
   mlir::MemRefType memrefType(mlir::RankedTensorType type) const;
   // The index of a kernel for `op` built by `body`. Deduplication is structural: when an earlier
   // kernel has the same signature and an equivalent body (the same ops, attributes and types,

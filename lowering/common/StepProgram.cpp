@@ -161,16 +161,13 @@ ViewArg Lowering::temp(RankedTensorType type, const std::string &name, Symbol di
 }
 
 MemRefType Lowering::memrefType(RankedTensorType type) const {
-  Type elem = type.getElementType();
-  if (isa<Float8E4M3FNType>(elem))
-    elem = IntegerType::get(ctx_, 8);
   // Every view's innermost stride is 1 (slices keep it, reshapes keep it): static, so kernels
   // can load vectors along it.
   SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
   if (!strides.empty())
     strides.back() = 1;
   auto layout = StridedLayoutAttr::get(ctx_, ShapedType::kDynamic, strides);
-  return MemRefType::get(type.getShape(), elem, layout);
+  return MemRefType::get(type.getShape(), type.getElementType(), layout);
 }
 
 int Lowering::kernel(StringRef op, ArrayRef<Type> argTypes, unsigned numScalars,

@@ -152,6 +152,8 @@ void writeManifest(const Manifest &manifest, const fs::path &path) {
 
 mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module) {
   mlir::OwningOpRef<mlir::ModuleOp> dispatchModule = formDispatches(module, cpu::lowerOp);
+  if (!dispatchModule)
+    throw Error("dispatch formation failed (see the error above)");
   mlir::PassManager pm(module.getContext());
   pm.addPass(createPlanBuffersPass());
   if (mlir::failed(pm.run(*dispatchModule)))

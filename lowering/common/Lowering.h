@@ -94,7 +94,8 @@ ViewArg contiguousView(int64_t buffer, const std::vector<SymInt> &shape);
 
 // Implemented by a target: lowers one op of the step into kernels and dispatches.
 using OpLowering = std::function<mlir::LogicalResult(mlir::Operation *, Lowering &)>;
-// The dispatch-level module of `module`'s forward_step, verified, buffers not yet planned.
+// The dispatch-level module of `module`'s forward_step, verified, buffers not yet planned; null
+// after an error diagnostic at the op that `lowerOp` cannot lower.
 mlir::OwningOpRef<mlir::ModuleOp> formDispatches(mlir::ModuleOp module, const OpLowering &lowerOp);
 
 } // namespace axe

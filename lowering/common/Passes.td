@@ -9,6 +9,18 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FormCpuDispatchesPass : Pass<"axe-form-cpu-dispatches", "::mlir::ModuleOp"> {
+  let summary = "Turn the fused forward_step into the CPU target's dispatch-level step program";
+  let description = [{
+    Replaces the module (after the precision passes) by its step program: `module @kernels` with
+    one `func.func` over memrefs per distinct kernel, and a `forward_step` of `axe.buffer`,
+    views and `axe.dispatch` (lowering/common/StepProgram.h). Buffers are not planned yet
+    (`axe-plan-buffers`). An op with no CPU lowering is an error at its location.
+  }];
+  let dependentDialects = ["::mlir::axe::AxeDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
 def PlanBuffersPass : Pass<"axe-plan-buffers", "::mlir::ModuleOp"> {
   let summary = "Temporaries whose lifetimes do not overlap share a buffer";
   let description = [{

@@ -101,6 +101,9 @@ struct PlanBuffers : impl::PlanBuffersPassBase<PlanBuffers> {
 
 } // namespace
 
-void registerLoweringPasses() { ::mlir::registerPass([] { return createPlanBuffersPass(); }); }
+void registerLoweringPasses() {
+  ::mlir::registerPass([] { return createFormCpuDispatchesPass(); });
+  ::mlir::registerPass([] { return createPlanBuffersPass(); });
+}
 
 } // namespace axe

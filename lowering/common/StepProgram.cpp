@@ -398,10 +398,8 @@ OwningOpRef<ModuleOp> formDispatches(ModuleOp module, const OpLowering &lowerOp)
       for (auto [operand, result] : update.getStateUpdates())
         lowering.alias(op.getResult(result), op.getOperand(operand));
     if (failed(lowerOp(&op, lowering))) {
-      std::string s;
-      llvm::raw_string_ostream os(s);
-      os << op.getName() << " at " << op.getLoc();
-      throw Error("no CPU lowering for " + s);
+      op.emitOpError("has no lowering for this target");
+      return nullptr;
     }
   }
   // The step returns the logits and its states, which kernels updated in place: each state result
@@ -423,6 +421,7 @@ OwningOpRef<ModuleOp> formDispatches(ModuleOp module, const OpLowering &lowerOp)
     }
   }
   OwningOpRef<ModuleOp> dispatchModule = lowering.takeModule();
+  (*dispatchModule)->setAttrs(module->getAttrDictionary()); // the model's facts (axe.model, ...)
   if (failed(verify(*dispatchModule)))
     throw Error("internal: dispatch formation built an invalid step program (see above)");
   return dispatchModule;

@@ -46,8 +46,11 @@ struct StepProgram {
 StepProgram readStepProgram(mlir::ModuleOp dispatchModule);
 mlir::ModuleOp kernelModule(mlir::ModuleOp dispatchModule);
 
+// axe-form-cpu-dispatches: the fused module becomes its CPU step program (lowering/cpu).
+std::unique_ptr<mlir::Pass> createFormCpuDispatchesPass();
 // axe-plan-buffers: temporaries whose lifetimes do not overlap share a buffer.
 std::unique_ptr<mlir::Pass> createPlanBuffersPass();
+// Both, for axe-opt.
 void registerLoweringPasses();
 
 } // namespace axe

@@ -3,7 +3,7 @@ artifact, axe-run generates and dumps its logits, transformers scores the same t
 
 Bounds:
   f32 policy   max |logit - ref| <= 1e-3 * max |ref| at every prefill and decode position;
-  bf16 policy  mean KL <= 1e-3 per prompt and top-1 agreement >= 99 % over 8 x 64 decode steps, on
+  bf16 policy  mean KL <= 1e-3 per prompt and at most 7 greedy flips in 8 x 64 decode steps, on
                `tiny-trained` (trained on a synthetic language; prompts drawn from it). A
                random model is no fixture for top-1: BF16 rounding alone (transformers' own model
                with every activation rounded to BF16) flips 1.5 % of a flat random model's greedy
@@ -83,8 +83,10 @@ def test_f32_policy_matches_transformers(axe_run, compiled, models, tmp_path, mo
 def test_bf16_policy_against_fp32_reference(axe_run, compiled, models, tmp_path):
     """tiny-trained under the bf16 policy against transformers in fp32, on the decode steps of axe's
     own greedy generation (transformers scores the same sequence), for 8 prompts: 512 decode steps.
-    The greedy path meets a near-tie now and then (measured over 16 prompts: 4 flips in 1024 steps,
-    at most one per prompt), so top-1 agreement is taken over all 512 steps: >= 99 % allows 5."""
+    The greedy path meets a near-tie now and then, so top-1 agreement is taken over all 512 steps.
+    Measured on four freshly trained fixtures (seeds 11, 21, 31, 41; 11 is the test's) with
+    test/models/measure_bound_spread.py: mean KL per prompt 4.0e-6..2.3e-4 (bound 1e-3, 4.4x the
+    largest); 0, 0, 2 and 3 flips in 512 steps (bound: 7, agreement >= 98.6 %)."""
     flips = steps = 0
     kls = []
     for seed in range(11, 19):
@@ -99,7 +101,7 @@ def test_bf16_policy_against_fp32_reference(axe_run, compiled, models, tmp_path)
         steps += DECODE_STEPS
     agreement = 1 - flips / steps
     print(f"tiny-trained bf16 vs fp32 over {steps} decode steps: mean KL {np.mean(kls):.2e}, top-1 {agreement:.1%}")
-    assert agreement >= 0.99, f"{flips} of {steps} greedy choices differ"
+    assert flips <= 7, f"{flips} of {steps} greedy choices differ"
 
 
 @pytest.mark.parametrize("seed", [11, 12])
@@ -108,10 +110,11 @@ def test_fp8_against_bf16(axe_run, compiled, tmp_path, seed):
     prefill the bf16 run's own sequence). FP8 E4M3 keeps 3 mantissa bits, so each FP8 GEMM adds
     ~2^-5 relative noise per element (averaged down over K) on top of BF16's. On a trained model
     that stays within the bf16 policy's own KL budget (1e-3), while a near-tie or two of the 64 may
-    flip (top-1 >= 90 %). Measured on the fixture of 2026-11-30, prompts 11..14: mean KL 1.95e-4,
-    5.1e-5, 2.3e-4, 9.2e-4; top-1 98.4 %, 100 %, 96.9 %, 98.4 %. The bound is not loose: prompt 14
-    comes within 10 % of it, so it is kept at 1e-3 rather than tightened (how much FP8 costs this
-    model per prompt is issue 16's question, on a model trained on real text)."""
+    flip (top-1 >= 90 %). Measured on four freshly trained fixtures (seeds 11, 21, 31, 41) for the
+    test's prompts 11 and 12: mean KL 5.1e-5..4.7e-4 (bound 2.1x the largest), top-1 >= 98.4 %; on
+    the test's fixture prompts 13 and 14 gave 2.3e-4 and 9.2e-4. The bound is not loose, so it is
+    kept at 1e-3 rather than tightened (how much FP8 costs per prompt is measured on a model
+    trained on real text, not here)."""
     prompt = language_ids(512, PROMPT_LEN, seed)
     generated, _ = run_axe(axe_run, compiled("tiny-trained", "bf16"), prompt, DECODE_STEPS, tmp_path)
     sequence = prompt + generated[:-1]
@@ -132,9 +135,11 @@ def test_fp8_kv_cache(axe_run, compiled, tmp_path):
     f32 rounding, which now and then flips a BF16 rounding or an e4m3 code and moves the logits in
     a discrete jump (max |diff| / max |logit| measured 0 or 2.4e-3..4.3e-3 over 8 prompts, either
     cache; comparing the two caches' jumps, as this test once did, compares two noisy figures). The
-    bound is on the distributions instead: mean KL per prompt, measured at most 1.3e-6 over 8 prompts
-    x 2 caches (training is deterministic on one machine: a retrained fixture gave the same
-    figures), bound 1e-4 (75x); top-1 measured 100 %, bound 98 % (one near-tie in 64)."""
+    bound is on the distributions instead. Measured on four freshly trained fixtures (seeds 11, 21,
+    31, 41) x prompts 11, 12 x both caches with test/models/measure_bound_spread.py: mean KL 0 or
+    4.3e-7..1.3e-6, bound 1e-5 (7.9x); top-1 100 %, bound 98 % (one near-tie in 64). The FP8 cache
+    against the BF16 cache on the same tokens: mean KL 2.8e-6..6.0e-6, bound 5e-5 (8.4x); top-1
+    >= 98.4 %, bound 95 %."""
     for seed in (11, 12):
         prompt = language_ids(512, PROMPT_LEN, seed)
         one_prefill = {}
@@ -146,14 +151,14 @@ def test_fp8_kv_cache(axe_run, compiled, tmp_path):
             kl, top1 = kl_and_top1(stepwise, one_prefill[kv])
             print(f"tiny-trained, {kv} KV cache, prompt {seed}: prefill+decode vs one prefill: mean KL {kl:.2e}, "
                   f"top-1 {top1:.1%}")
-            assert kl <= 1e-4 and top1 >= 0.98
+            assert kl <= 1e-5 and top1 >= 0.98
             if kv == "fp8":
                 fp8_sequence = sequence
         # The two caches on the same tokens (the FP8 run's).
         _, bf16_on_fp8_tokens = run_axe(axe_run, compiled("tiny-trained", "default"), fp8_sequence, 1, tmp_path)
         kl, top1 = kl_and_top1(one_prefill["fp8"][PROMPT_LEN - 1:], bf16_on_fp8_tokens[PROMPT_LEN - 1:])
         print(f"tiny-trained FP8 KV cache vs BF16, prompt {seed}: mean KL {kl:.2e}, top-1 {top1:.1%}")
-        assert kl <= 1e-3 and top1 >= 0.90
+        assert kl <= 5e-5 and top1 >= 0.95
 
 
 def test_prefill_then_decode_equals_one_longer_prefill(axe_run, compiled, tmp_path):

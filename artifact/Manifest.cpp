@@ -7,6 +7,7 @@
 #include "support/RegularFile.h"
 #include "support/Shape.h"
 
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -166,14 +167,13 @@ public:
     SymInt r;
     if (v.is_string()) {
       std::string name = v.get<std::string>();
-      for (int s = 0; s < kNumSymbols; ++s)
-        if (name == kSymbolNames[s]) {
-          if (!declared_[s])
-            fail(where, "symbol '" + name + "' is not in the manifest's 'symbols'");
-          r.symbol = s;
-          return r;
-        }
-      fail(where, "unknown symbol '" + name + "' (known: T, S, R, MB, NB, P)");
+      std::optional<Symbol> s = parseSymbol(name);
+      if (!s)
+        fail(where, "unknown symbol '" + name + "' (known: T, S, R, MB, NB, P)");
+      if (!declared_[size_t(*s)])
+        fail(where, "symbol '" + name + "' is not in the manifest's 'symbols'");
+      r.symbol = int(*s);
+      return r;
     }
     if (!v.is_number_integer())
       fail(where, "must be an integer or a symbol");
@@ -533,6 +533,13 @@ void parseProgram(const Parser &ps, const json &doc, Manifest &m) {
 
 const char *symbolName(Symbol symbol) { return kSymbolNames[int(symbol)]; }
 
+std::optional<Symbol> parseSymbol(const std::string &name) {
+  for (int s = 0; s < kNumSymbols; ++s)
+    if (name == kSymbolNames[s])
+      return Symbol(s);
+  return std::nullopt;
+}
+
 std::string SymInt::str() const { return isSymbol() ? kSymbolNames[symbol] : std::to_string(value); }
 
 const char *bufferKindName(BufferKind kind) {
@@ -618,16 +625,13 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
     if (!symbols[i].is_string())
       ps.fail(where, "must be a string");
     std::string name = symbols[i].get<std::string>();
-    int found = -1;
-    for (int s = 0; s < kNumSymbols; ++s)
-      if (name == kSymbolNames[s])
-        found = s;
-    if (found < 0)
+    std::optional<Symbol> found = parseSymbol(name);
+    if (!found)
       ps.fail(where, "unknown symbol '" + name + "' (known: T, S, R, MB, NB, P)");
-    if (ps.declared_[size_t(found)])
+    if (ps.declared_[size_t(*found)])
       ps.fail(where, "symbol '" + name + "' appears twice");
-    ps.declared_[size_t(found)] = true;
-    m.symbols.push_back(Symbol(found));
+    ps.declared_[size_t(*found)] = true;
+    m.symbols.push_back(*found);
   }
 
   // 0: the model has no full-attention layer, so no KV cache (no buffer may be sized by NB).

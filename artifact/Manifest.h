@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ namespace axe {
 enum class Symbol { T, S, R, MB, NB, P };
 constexpr int kNumSymbols = 6;
 const char *symbolName(Symbol symbol);
+// The symbol named `name` ("T", "MB", ...), if any.
+std::optional<Symbol> parseSymbol(const std::string &name);
 
 // The value of every symbol, indexed by Symbol.
 using SymbolValues = std::array<int64_t, kNumSymbols>;

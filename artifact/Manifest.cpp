@@ -7,7 +7,6 @@
 #include "support/RegularFile.h"
 #include "support/Shape.h"
 
-#include <optional>
 #include <nlohmann/json.hpp>
 
 #include <cstring>

@@ -42,6 +42,8 @@ struct SymInt {
   static SymInt of(int64_t v) { return {v, -1}; }
   static SymInt of(Symbol s) { return {0, int(s)}; }
   bool isSymbol() const { return symbol >= 0; }
+  bool operator==(const SymInt &o) const { return symbol == o.symbol && (isSymbol() || value == o.value); }
+  bool operator!=(const SymInt &o) const { return !(*this == o); }
   int64_t eval(const SymbolValues &values) const { return symbol >= 0 ? values[symbol] : value; }
   std::string str() const;
 };

@@ -2,7 +2,9 @@
 
 #include "dialects/axe/AxeOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 using namespace mlir::axe;
@@ -18,6 +20,27 @@ LogicalResult BufferOp::verify() {
   for (Value d : getDims())
     if (!d.getDefiningOp<StepSymbolOp>())
       return emitOpError("rule 'buffer.dims': a dynamic dimension is sized by an axe.step_symbol");
+  return success();
+}
+
+LogicalResult DispatchOp::verify() {
+  for (auto [i, view] : llvm::enumerate(getViews())) {
+    Value source = view;
+    if (auto cast = view.getDefiningOp<memref::ReinterpretCastOp>()) {
+      if (!cast.getOffsets().empty())
+        return emitOpError("rule 'dispatch.view': view #") << i << " has a dynamic offset";
+      source = cast.getSource();
+    }
+    if (!source.getDefiningOp<BufferOp>())
+      return emitOpError("rule 'dispatch.view': view #")
+             << i << " is neither an axe.buffer nor a memref.reinterpret_cast of one";
+  }
+  auto isSize = [](Value v) { return v.getDefiningOp<StepSymbolOp>() || v.getDefiningOp<arith::ConstantIndexOp>(); };
+  for (Value v : getScalars())
+    if (!isSize(v))
+      return emitOpError("rule 'dispatch.size': a scalar is neither an arith.constant nor an axe.step_symbol");
+  if (!isSize(getWorkgroups()))
+    return emitOpError("rule 'dispatch.size': the workgroup count is neither an arith.constant nor an axe.step_symbol");
   return success();
 }
 
@@ -37,7 +60,17 @@ LogicalResult DispatchOp::verifySymbolUses(SymbolTableCollection &symbols) {
     bool sizesMatch = arg && arg.getRank() == view.getRank();
     for (int64_t d = 0; sizesMatch && d < view.getRank(); ++d)
       sizesMatch = ShapedType::isDynamic(arg.getDimSize(d)) || arg.getDimSize(d) == view.getDimSize(d);
-    if (!sizesMatch || view.getElementType() != arg.getElementType())
+    // The kernel's code assumes its argument's static strides and offset (a unit innermost
+    // stride, for vector loads); a view must have them.
+    bool layoutMatches = false;
+    if (sizesMatch) {
+      auto [argStrides, argOffset] = arg.getStridesAndOffset();
+      auto [viewStrides, viewOffset] = view.getStridesAndOffset();
+      layoutMatches = ShapedType::isDynamic(argOffset) || argOffset == viewOffset;
+      for (size_t d = 0; d < argStrides.size(); ++d)
+        layoutMatches &= ShapedType::isDynamic(argStrides[d]) || argStrides[d] == viewStrides[d];
+    }
+    if (!sizesMatch || !layoutMatches || view.getElementType() != arg.getElementType())
       return emitOpError("rule 'dispatch.view': view #")
              << i << " of type " << view << " does not fit argument " << inputs[i] << " of "
              << getKernelAttr();

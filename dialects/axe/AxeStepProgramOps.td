@@ -59,8 +59,11 @@ def Axe_DispatchOp : Op<Axe_Dialect, "dispatch", [AttrSizedOperandSegments,
     symbols.
 
     Rules: `dispatch.kernel` (the kernel exists, takes the views, then one index per scalar and
-    the workgroup range), `dispatch.view` (each view has the rank, sizes and element type of the
-    kernel's argument).
+    the workgroup range), `dispatch.view` (each view is an `axe.buffer` or a
+    `memref.reinterpret_cast` of one with a static offset, and has the rank, sizes, element type
+    and every static stride and offset of the kernel's argument: a kernel compiled for a unit
+    innermost stride never gets another), `dispatch.size` (scalars and the workgroup count are
+    `arith.constant`s or `axe.step_symbol`s).
 
     ```mlir
     axe.dispatch @kernels::@k3_rms_norm(%x, %w, %y) workgroups(%T)
@@ -73,6 +76,7 @@ def Axe_DispatchOp : Op<Axe_Dialect, "dispatch", [AttrSizedOperandSegments,
     $kernel `(` $views `)` (`scalars` `(` $scalars^ `)`)? `workgroups` `(` $workgroups `)` attr-dict
     `:` type($views)
   }];
+  let hasVerifier = 1;
 }
 
 #endif // AXE_STEP_PROGRAM_OPS_TD

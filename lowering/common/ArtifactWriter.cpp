@@ -56,7 +56,7 @@ void addKernelContracts(StepProgram &program, mlir::ModuleOp kernels) {
     for (const ProgramEntry &d : program.dispatches) {
       bool seen = false;
       for (const SymInt &w : k.workgroups)
-        seen |= w.symbol == d.workgroups.symbol && w.value == d.workgroups.value;
+        seen |= w == d.workgroups;
       if (d.kernel == int64_t(index) && !seen)
         k.workgroups.push_back(d.workgroups);
     }
@@ -186,6 +186,7 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   codegen.dumpDir = options.dumpDir;
   codegen.manifestDigest = manifestDigest(nlohmann::json::parse(manifestJson(manifest).dump()));
   fs::path kernelsPath = tmp.path() / "cpu" / "kernels.so";
+  // Lowers @kernels to LLVM in place: the dispatch module is not read after this.
   cpu::emitSharedLibrary(kernels, kernelsPath.string(), codegen);
   manifest.cpuKernelsFile.path = "cpu/kernels.so";
   manifest.cpuKernelsFile.bytes = fs::file_size(kernelsPath);

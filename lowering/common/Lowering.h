@@ -58,6 +58,8 @@ public:
   void dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars, SymInt workgroups);
 
   mlir::MLIRContext *context() const { return ctx_; }
+  // The location the ops built from now on get: that of the op being lowered.
+  void setLocation(mlir::Location loc) { loc_ = loc; }
 
   // A new `axe.buffer`; its id is its position among the step's buffers.
   int newBuffer(BufferKind kind, const std::string &name, DType dtype, std::vector<SymInt> shape);
@@ -77,6 +79,7 @@ private:
   mlir::ModuleOp kernels_;
   mlir::func::FuncOp step_;
   mlir::OpBuilder builder_;          // at the end of the step function
+  mlir::Location loc_;
   std::map<const void *, ViewArg> views_;
   std::vector<mlir::Value> buffers_; // by id
   std::vector<std::vector<SymInt>> bufferShapes_;

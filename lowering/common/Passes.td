@@ -17,8 +17,11 @@ def FormCpuDispatchesPass : Pass<"axe-form-cpu-dispatches", "::mlir::ModuleOp"> 
     views and `axe.dispatch` (lowering/common/StepProgram.h). Buffers are not planned yet
     (`axe-plan-buffers`). An op with no CPU lowering is an error at its location.
   }];
+  // Everything the CPU kernels are built from: loaded before the pass runs, not from inside it.
   let dependentDialects = ["::mlir::axe::AxeDialect", "::mlir::memref::MemRefDialect",
-                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
 def PlanBuffersPass : Pass<"axe-plan-buffers", "::mlir::ModuleOp"> {

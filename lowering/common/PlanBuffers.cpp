@@ -30,7 +30,8 @@ std::string reuseKey(ir::BufferOp b) {
   return key;
 }
 
-// The buffer a dispatch's view reads or writes.
+// The buffer a dispatch's view reads or writes (the verifier's rule dispatch.view: the view is a
+// buffer or one reinterpret_cast of one).
 ir::BufferOp bufferOf(Value view) {
   if (auto cast = view.getDefiningOp<memref::ReinterpretCastOp>())
     view = cast.getSource();
@@ -78,7 +79,9 @@ struct PlanBuffers : impl::PlanBuffersPassBase<PlanBuffers> {
       for (ir::BufferOp b : endingAt[i])
         free[reuseKey(b)].push_back(physical.count(b) ? physical[b] : b);
     }
-    // The earlier buffer dominates every use of the later one: those come after its last use.
+    // The buffer taken over must be defined before every use of the one it replaces: moved up
+    // to that one's place when the IR declares it later (with its step symbols, which have no
+    // operands), which dispatch formation never does.
     SmallVector<ir::BufferOp> erase;
     step.walk([&](ir::BufferOp b) {
       if (!isTemp(b))
@@ -87,7 +90,14 @@ struct PlanBuffers : impl::PlanBuffersPassBase<PlanBuffers> {
       if (it == physical.end()) {
         erase.push_back(b); // no dispatch uses it
       } else if (it->second != b) {
-        b.getResult().replaceAllUsesWith(it->second.getResult());
+        ir::BufferOp kept = it->second;
+        if (b->isBeforeInBlock(kept)) {
+          kept->moveBefore(b);
+          for (Value d : kept.getDims())
+            if (b->isBeforeInBlock(d.getDefiningOp()))
+              d.getDefiningOp()->moveBefore(kept);
+        }
+        b.getResult().replaceAllUsesWith(kept.getResult());
         erase.push_back(b);
       }
     });

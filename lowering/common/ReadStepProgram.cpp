@@ -20,6 +20,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <set>
 
 namespace axe {
 
@@ -60,7 +61,9 @@ public:
     b.kind = bufferKindOf(op.getKind());
     b.name = op.getName().str();
     MemRefType type = op.getResult().getType();
-    b.dtype = dtypeOf(type.getElementType());
+    b.dtype = artifactDType(type.getElementType());
+    if (!names_.insert(b.name).second)
+      throw Error("step program: two buffers are named '" + b.name + "'");
     size_t next = 0;
     for (int64_t d : type.getShape())
       b.shape.push_back(ShapedType::isDynamic(d) ? symIntOf(op.getDims()[next++]) : SymInt::of(d));
@@ -104,6 +107,7 @@ private:
 
   StepProgram &program_;
   std::map<const void *, int64_t> ids_;
+  std::set<std::string> names_; // the artifact names buffers (weights by their tensor)
 };
 
 } // namespace

@@ -73,8 +73,8 @@ static std::vector<SymInt> dimsOf(RankedTensorType t, Symbol dim0) {
   return dims;
 }
 
-Lowering::Lowering(MLIRContext *ctx) : ctx_(ctx), builder_(ctx) {
-  Location loc = UnknownLoc::get(ctx);
+Lowering::Lowering(MLIRContext *ctx) : ctx_(ctx), builder_(ctx), loc_(UnknownLoc::get(ctx)) {
+  Location loc = loc_;
   module_ = ModuleOp::create(loc);
   builder_.setInsertionPointToEnd(module_->getBody());
   kernels_ = ModuleOp::create(builder_, loc, StringRef(kKernelModuleName));
@@ -97,10 +97,6 @@ const ViewArg &Lowering::view(Value v) const {
   }
   return it->second;
 }
-
-namespace {
-
-} // namespace
 
 Value Lowering::symbolValue(const SymInt &v) {
   OpBuilder::InsertionGuard guard(builder_);
@@ -130,7 +126,7 @@ int Lowering::newBuffer(BufferKind kind, const std::string &name, DType dtype,
   }
   auto type = MemRefType::get(sizes, elementTypeOf(dtype, ctx_));
   std::string bufferName = name.empty() ? "t" + std::to_string(id) : name;
-  buffers_.push_back(ir::BufferOp::create(builder_, step_.getLoc(), type, irBufferKind(kind),
+  buffers_.push_back(ir::BufferOp::create(builder_, loc_, type, irBufferKind(kind),
                                           bufferName, dims));
   bufferShapes_.push_back(std::move(shape));
   return id;
@@ -214,7 +210,7 @@ Value Lowering::viewValue(const ViewArg &view) {
   ViewArg whole = contiguousView(view.buffer, bufferShapes_[size_t(view.buffer)]);
   if (view.offset == 0 && view.shape.size() == whole.shape.size() &&
       llvm::all_of(llvm::seq<size_t>(0, view.shape.size()), [&](size_t i) {
-        return view.shape[i].str() == whole.shape[i].str() && view.strides[i].str() == whole.strides[i].str();
+        return view.shape[i] == whole.shape[i] && view.strides[i] == whole.strides[i];
       }))
     return buffer;
   auto mixed = [&](const std::vector<SymInt> &values) {
@@ -230,7 +226,7 @@ Value Lowering::viewValue(const ViewArg &view) {
     strides.push_back(d.isSymbol() ? ShapedType::kDynamic : d.value);
   auto viewType = MemRefType::get(sizes, type.getElementType(),
                                   StridedLayoutAttr::get(ctx_, view.offset, strides));
-  return memref::ReinterpretCastOp::create(builder_, step_.getLoc(), viewType, buffer,
+  return memref::ReinterpretCastOp::create(builder_, loc_, viewType, buffer,
                                            builder_.getIndexAttr(view.offset), mixed(view.shape),
                                            mixed(view.strides));
 }
@@ -246,7 +242,7 @@ void Lowering::dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymIn
   for (const SymInt &v : scalars)
     scalarValues.push_back(symbolValue(v));
   auto name = FlatSymbolRefAttr::get(ctx_, kernelNames_[size_t(kernel)].first);
-  ir::DispatchOp::create(builder_, step_.getLoc(),
+  ir::DispatchOp::create(builder_, loc_,
                          SymbolRefAttr::get(ctx_, kKernelModuleName, {name}), views, scalarValues,
                          symbolValue(workgroups));
 }
@@ -397,6 +393,7 @@ OwningOpRef<ModuleOp> formDispatches(ModuleOp module, const OpLowering &lowerOp)
     if (auto update = dyn_cast<ir::StateUpdateOpInterface>(op))
       for (auto [operand, result] : update.getStateUpdates())
         lowering.alias(op.getResult(result), op.getOperand(operand));
+    lowering.setLocation(op.getLoc()); // its buffers, views and dispatches carry the op's location
     if (failed(lowerOp(&op, lowering))) {
       op.emitOpError("has no lowering for this target");
       return nullptr;

@@ -11,7 +11,13 @@
 #include "support/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <exception>
 
 namespace axe {
 
@@ -26,7 +32,7 @@ struct FormCpuDispatches : impl::FormCpuDispatchesPassBase<FormCpuDispatches> {
     mlir::OwningOpRef<mlir::ModuleOp> program;
     try {
       program = formDispatches(module, cpu::lowerOp);
-    } catch (const Error &e) {
+    } catch (const std::exception &e) { // axe::Error, or a malformed module's lookup failure
       module.emitError(e.what());
     }
     if (!program)

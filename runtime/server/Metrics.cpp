@@ -91,9 +91,11 @@ std::string Metrics::render(const EngineStats &e, const std::string &modelName) 
   gauge("generation_tokens_total", "Generated tokens.", "counter", double(generatedTokens_));
   // What the process's allocations hold, unlike RSS, which also counts memory the allocator keeps
   // after a free (per-thread arenas, fragmentation): the figure to watch for growth (a leak).
+  // glibc >= 2.33; chunks freed into a thread's cache still count as allocated.
   struct mallinfo2 heap = ::mallinfo2();
-  gauge("heap_allocated_bytes", "Bytes in live heap allocations (glibc mallinfo2: uordblks + hblkhd).", "gauge",
-        double(heap.uordblks + heap.hblkhd));
+  gauge("heap_allocated_bytes",
+        "Bytes the heap counts as allocated (glibc mallinfo2 uordblks + hblkhd; includes per-thread caches).",
+        "gauge", double(heap.uordblks + heap.hblkhd));
   out += "# HELP axe:request_success_total Finished requests by finish reason.\n"
          "# TYPE axe:request_success_total counter\n";
   for (const auto &[reason, n] : finished_)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-DTYPES = {"bf16": torch.bfloat16, "f32": torch.float32, "i32": torch.int32, "f8e4m3": torch.uint8}
+DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32, "i32": torch.int32,
+          "i64": torch.int64, "f8e4m3": torch.uint8}
 
 
 def _descriptor(t: torch.Tensor):
@@ -39,6 +40,9 @@ class Kernels:
 
     def call(self, kernel: dict, *tensors: torch.Tensor, workgroups: int) -> None:
         assert len(tensors) == kernel["num_args"] and kernel["num_scalars"] == 0
+        fixed = [w for w in kernel["workgroups"] if isinstance(w, int)]
+        assert len(fixed) < len(kernel["workgroups"]) or workgroups in fixed, \
+            f"{kernel['name']} is compiled for {kernel['workgroups']} workgroups, not {workgroups}"
         for i, (t, arg) in enumerate(zip(tensors, kernel["args"])):
             assert t.dtype == DTYPES[arg["dtype"]], f"{kernel['name']} arg {i}: {t.dtype} is not {arg['dtype']}"
             assert t.dim() == len(arg["shape"]) and all(s is None or s == n for s, n in zip(arg["shape"], t.shape)), \

@@ -3,8 +3,8 @@
 Load: 64 concurrent streaming clients (seeded sampling, different prompts), a quarter of which hang
 up after a few chunks. Every completed response must equal the same request sent alone afterwards
 (batch invariance and per-request seeds make that exact), the abandoned ones must be cancelled
-(nothing left running, every KV block free), and a second round must not grow the server's live heap
-(`axe:heap_allocated_bytes`). RSS is printed, not bounded: glibc keeps freed memory in per-thread arenas,
+(nothing left running, every KV block free), and a second round must not grow the server's heap beyond
+the bound below (`axe:heap_allocated_bytes`). RSS is printed, not bounded: glibc keeps freed memory in per-thread arenas,
 and which of the HTTP threads serve a round decides how much (RSS rose 28 MiB from one round to the
 next while the live heap rose 0.9 MiB).
 

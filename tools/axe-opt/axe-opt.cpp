@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
   mlir::memref::registerMemRefPasses();
   mlir::axe::registerAxePasses();
   mlir::axe::registerPrecisionPipeline();
-  axe::registerLoweringPasses(); // axe-plan-buffers
+  axe::registerLoweringPasses(); // axe-form-cpu-dispatches, axe-plan-buffers
   axe::nvvm::registerAxeNvvmPasses();
   axe::nvvm::registerNvvmPipeline();
 

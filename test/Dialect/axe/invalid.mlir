@@ -1152,3 +1152,42 @@ module {
     return
   }
 }
+
+// -----
+
+// A kernel compiled for a unit innermost stride never gets a view with another.
+module {
+  module @kernels {
+    func.func @k0(%x: memref<?x32xbf16, strided<[?, 1], offset: ?>>, %b: index, %e: index) {
+      return
+    }
+  }
+  func.func @forward_step() {
+    %T = axe.step_symbol <T>
+    %x = axe.buffer <temp> "t0"(%T) : memref<?x64xbf16>
+    %v = memref.reinterpret_cast %x to offset: [0], sizes: [%T, 32], strides: [64, 2]
+        : memref<?x64xbf16> to memref<?x32xbf16, strided<[64, 2]>>
+    // expected-error@+1 {{rule 'dispatch.view': view #0 of type 'memref<?x32xbf16, strided<[64, 2]>>'}}
+    axe.dispatch @kernels::@k0(%v) workgroups(%T) : memref<?x32xbf16, strided<[64, 2]>>
+    return
+  }
+}
+
+// -----
+
+func.func @view_of_no_buffer(%m: memref<?x64xbf16>) {
+  %T = axe.step_symbol <T>
+  // expected-error@+1 {{rule 'dispatch.view': view #0 is neither an axe.buffer nor a memref.reinterpret_cast of one}}
+  axe.dispatch @kernels::@k0(%m) workgroups(%T) : memref<?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @workgroups_from_nowhere(%n: index) {
+  %T = axe.step_symbol <T>
+  %x = axe.buffer <temp> "t0"(%T) : memref<?x64xbf16>
+  // expected-error@+1 {{rule 'dispatch.size'}}
+  axe.dispatch @kernels::@k0(%x) workgroups(%n) : memref<?x64xbf16>
+  return
+}

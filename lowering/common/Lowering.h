@@ -36,11 +36,14 @@ public:
   const ViewArg &view(mlir::Value v) const;
   bool hasView(mlir::Value v) const { return views_.count(v.getAsOpaquePointer()) != 0; }
   void setView(mlir::Value v, ViewArg view) { views_[v.getAsOpaquePointer()] = std::move(view); }
-  // A new contiguous buffer for result `v`; `dim0` names its dynamic first dimension.
-  const ViewArg &result(mlir::Value v, Symbol dim0 = Symbol::T,
-                     BufferKind kind = BufferKind::Temp);
-  // A contiguous temporary not tied to a value (e.g. a GEMM's quantized input).
-  ViewArg temp(mlir::RankedTensorType type, const std::string &name, Symbol dim0 = Symbol::T);
+  // A new contiguous buffer for result `v` of the op being lowered. A value the step returns as
+  // its output gets the kind, name and symbols its axe.step_value, axe.name and axe.dims say;
+  // any other is a temporary whose dynamic first dimension is that of the op's first operand
+  // with one (every op of the step is token-major in its first dynamic operand).
+  const ViewArg &result(mlir::Value v);
+  // A contiguous temporary not tied to a value (e.g. a GEMM's quantized input), sized like a
+  // result of the op being lowered.
+  ViewArg temp(mlir::RankedTensorType type, const std::string &name);
   // `updated` (a state result) lives in the buffer of `state` (its operand): an in-place update
   // that StateUpdateOpInterface declares and verifies. formDispatches calls it for every such op.
   void alias(mlir::Value updated, mlir::Value state) { setView(updated, view(state)); }
@@ -58,8 +61,15 @@ public:
   void dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars, SymInt workgroups);
 
   mlir::MLIRContext *context() const { return ctx_; }
-  // The location the ops built from now on get: that of the op being lowered.
-  void setLocation(mlir::Location loc) { loc_ = loc; }
+  // The op lowered from now on: the ops built get its location, results their sizes from it.
+  void beginOp(mlir::Operation *op) {
+    op_ = op;
+    loc_ = op->getLoc();
+  }
+  // A value the step returns as its output (the logits), with its name and declared symbols.
+  void declareOutput(mlir::Value v, std::string name, std::vector<SymInt> shape) {
+    outputs_[v.getAsOpaquePointer()] = {std::move(name), std::move(shape)};
+  }
 
   // A new `axe.buffer`; its id is its position among the step's buffers.
   int newBuffer(BufferKind kind, const std::string &name, DType dtype, std::vector<SymInt> shape);
@@ -73,6 +83,8 @@ public:
 private:
   mlir::Value symbolValue(const SymInt &v);
   mlir::Value viewValue(const ViewArg &view);
+  // The shape of a result or temporary of type `t` of the op being lowered.
+  std::vector<SymInt> shapeOf(mlir::RankedTensorType t) const;
 
   mlir::MLIRContext *ctx_;
   mlir::OwningOpRef<mlir::ModuleOp> module_;
@@ -80,6 +92,8 @@ private:
   mlir::func::FuncOp step_;
   mlir::OpBuilder builder_;          // at the end of the step function
   mlir::Location loc_;
+  mlir::Operation *op_ = nullptr;
+  std::map<const void *, std::pair<std::string, std::vector<SymInt>>> outputs_;
   std::map<const void *, ViewArg> views_;
   std::vector<mlir::Value> buffers_; // by id
   std::vector<std::vector<SymInt>> bufferShapes_;

@@ -20,6 +20,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <optional>
 
 namespace axe {
 
@@ -57,20 +58,6 @@ ViewArg contiguousView(int64_t buffer, const std::vector<SymInt> &shape) {
     v.strides[i] = inner.isSymbol() ? inner : SymInt::of(next.value * inner.value);
   }
   return v;
-}
-
-static std::vector<SymInt> dimsOf(RankedTensorType t, Symbol dim0) {
-  std::vector<SymInt> dims;
-  for (auto [i, d] : llvm::enumerate(t.getShape())) {
-    if (ShapedType::isDynamic(d)) {
-      if (i != 0)
-        throw Error("a dynamic dimension other than the first cannot be lowered");
-      dims.push_back(SymInt::of(dim0));
-    } else {
-      dims.push_back(SymInt::of(d));
-    }
-  }
-  return dims;
 }
 
 Lowering::Lowering(MLIRContext *ctx) : ctx_(ctx), builder_(ctx), loc_(UnknownLoc::get(ctx)) {
@@ -140,17 +127,42 @@ std::string Lowering::bufferName(int id) const {
   return buffers_[size_t(id)].getDefiningOp<ir::BufferOp>().getName().str();
 }
 
-const ViewArg &Lowering::result(Value v, Symbol dim0, BufferKind kind) {
+std::vector<SymInt> Lowering::shapeOf(RankedTensorType t) const {
+  std::optional<SymInt> dim0;
+  for (Value operand : op_->getOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.getType());
+    if (type && type.getRank() > 0 && type.isDynamicDim(0) && hasView(operand)) {
+      dim0 = view(operand).shape[0];
+      break;
+    }
+  }
+  std::vector<SymInt> shape;
+  for (auto [i, d] : llvm::enumerate(t.getShape())) {
+    if (!ShapedType::isDynamic(d)) {
+      shape.push_back(SymInt::of(d));
+      continue;
+    }
+    if (i != 0 || !dim0 || !dim0->isSymbol())
+      throw Error("a result of " + op_->getName().getStringRef().str() +
+                  " has a dynamic dimension that no operand's first dimension sizes");
+    shape.push_back(*dim0);
+  }
+  return shape;
+}
+
+const ViewArg &Lowering::result(Value v) {
   auto t = cast<RankedTensorType>(v.getType());
-  std::vector<SymInt> shape = dimsOf(t, dim0);
-  int id = newBuffer(kind, kind == BufferKind::Output ? "logits" : "",
+  auto output = outputs_.find(v.getAsOpaquePointer());
+  BufferKind kind = output == outputs_.end() ? BufferKind::Temp : BufferKind::Output;
+  std::vector<SymInt> shape = kind == BufferKind::Output ? output->second.second : shapeOf(t);
+  int id = newBuffer(kind, kind == BufferKind::Output ? output->second.first : "",
                      artifactDType(t.getElementType()), shape);
   setView(v, contiguousView(id, shape));
   return view(v);
 }
 
-ViewArg Lowering::temp(RankedTensorType type, const std::string &name, Symbol dim0) {
-  std::vector<SymInt> shape = dimsOf(type, dim0);
+ViewArg Lowering::temp(RankedTensorType type, const std::string &name) {
+  std::vector<SymInt> shape = shapeOf(type);
   int id = newBuffer(BufferKind::Temp, name + std::to_string(buffers_.size()),
                      artifactDType(type.getElementType()), shape);
   return contiguousView(id, shape);
@@ -365,7 +377,17 @@ OwningOpRef<ModuleOp> formDispatches(ModuleOp module, const OpLowering &lowerOp)
     weightBuffers[artifactWeightName(w.desc)] = id;
   }
 
+  // The step's output (the logits): its buffer's kind, name and symbols are the step's to say.
   Operation *ret = func.getBody().front().getTerminator();
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+    auto kind = func.getResultAttrOfType<ir::StepValueAttr>(i, ir::kStepValueAttr);
+    auto name = func.getResultAttrOfType<StringAttr>(i, ir::kNameAttr);
+    std::string what = "result #" + std::to_string(i);
+    if (kind && name && kind.getValue() == ir::StepValue::output)
+      lowering.declareOutput(v, name.getValue().str(),
+                             stepShape(cast<RankedTensorType>(v.getType()),
+                                       func.getResultAttrOfType<ArrayAttr>(i, ir::kDimsAttr), what));
+  }
   for (Operation &op : func.getBody().front()) {
     if (&op == ret)
       break;
@@ -393,7 +415,7 @@ OwningOpRef<ModuleOp> formDispatches(ModuleOp module, const OpLowering &lowerOp)
     if (auto update = dyn_cast<ir::StateUpdateOpInterface>(op))
       for (auto [operand, result] : update.getStateUpdates())
         lowering.alias(op.getResult(result), op.getOperand(operand));
-    lowering.setLocation(op.getLoc()); // its buffers, views and dispatches carry the op's location
+    lowering.beginOp(&op); // its buffers, views and dispatches carry the op's location
     if (failed(lowerOp(&op, lowering))) {
       op.emitOpError("has no lowering for this target");
       return nullptr;

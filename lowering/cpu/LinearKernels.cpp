@@ -181,7 +181,7 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
 
 LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
   ViewArg h = L.view(op.getHidden()), w = L.view(op.getWeight()), rows = L.view(op.getRows());
-  ViewArg out = L.result(op.getResult(), Symbol::R, BufferKind::Output);
+  ViewArg out = L.result(op.getResult()); // the step's output: [R, V] as forward_step declares
   auto wt = tensorType(op.getWeight());
   int64_t vocab = wt.getDimSize(0), d = wt.getDimSize(1);
   int kernel = L.kernel("axe.logits", {L.memrefType(tensorType(op.getHidden())), L.memrefType(wt),

@@ -23,15 +23,18 @@ LogicalResult BufferOp::verify() {
   return success();
 }
 
+BufferOp BufferOp::ofView(Value view) {
+  if (auto cast = view.getDefiningOp<memref::ReinterpretCastOp>())
+    view = cast.getSource();
+  return view.getDefiningOp<BufferOp>();
+}
+
 LogicalResult DispatchOp::verify() {
   for (auto [i, view] : llvm::enumerate(getViews())) {
-    Value source = view;
-    if (auto cast = view.getDefiningOp<memref::ReinterpretCastOp>()) {
-      if (!cast.getOffsets().empty())
-        return emitOpError("rule 'dispatch.view': view #") << i << " has a dynamic offset";
-      source = cast.getSource();
-    }
-    if (!source.getDefiningOp<BufferOp>())
+    auto cast = view.getDefiningOp<memref::ReinterpretCastOp>();
+    if (cast && !cast.getOffsets().empty())
+      return emitOpError("rule 'dispatch.view': view #") << i << " has a dynamic offset";
+    if (!BufferOp::ofView(view))
       return emitOpError("rule 'dispatch.view': view #")
              << i << " is neither an axe.buffer nor a memref.reinterpret_cast of one";
   }

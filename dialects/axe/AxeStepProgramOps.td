@@ -47,6 +47,11 @@ def Axe_BufferOp : Op<Axe_Dialect, "buffer"> {
   let results = (outs AnyMemRef:$result);
   let assemblyFormat = "$kind $name (`(` $dims^ `)`)? attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    // The buffer a dispatch's view reads or writes: the view itself, or the source of the
+    // memref.reinterpret_cast it is; null for anything else (rule dispatch.view refuses it).
+    static BufferOp ofView(::mlir::Value view);
+  }];
 }
 
 def Axe_DispatchOp : Op<Axe_Dialect, "dispatch", [AttrSizedOperandSegments,

@@ -21,21 +21,12 @@ using namespace mlir;
 namespace ir = mlir::axe;
 
 // Temporaries can share when their type and the symbols sizing them are the same.
-std::string reuseKey(ir::BufferOp b) {
-  std::string key;
-  llvm::raw_string_ostream os(key);
-  os << b.getResult().getType();
+using ReuseKey = std::pair<const void *, std::vector<ir::StepSymbol>>;
+ReuseKey reuseKey(ir::BufferOp b) {
+  ReuseKey key{b.getResult().getType().getAsOpaquePointer(), {}};
   for (Value d : b.getDims())
-    os << "," << ir::stringifyStepSymbol(d.getDefiningOp<ir::StepSymbolOp>().getSymbol());
+    key.second.push_back(d.getDefiningOp<ir::StepSymbolOp>().getSymbol());
   return key;
-}
-
-// The buffer a dispatch's view reads or writes (the verifier's rule dispatch.view: the view is a
-// buffer or one reinterpret_cast of one).
-ir::BufferOp bufferOf(Value view) {
-  if (auto cast = view.getDefiningOp<memref::ReinterpretCastOp>())
-    view = cast.getSource();
-  return view.getDefiningOp<ir::BufferOp>();
 }
 
 struct PlanBuffers : impl::PlanBuffersPassBase<PlanBuffers> {
@@ -51,7 +42,7 @@ struct PlanBuffers : impl::PlanBuffersPassBase<PlanBuffers> {
       int i = int(dispatches.size());
       dispatches.push_back(d);
       for (Value v : d.getViews())
-        if (ir::BufferOp b = bufferOf(v)) {
+        if (ir::BufferOp b = ir::BufferOp::ofView(v)) {
           first.emplace(b, i);
           last[b] = i;
         }
@@ -59,14 +50,14 @@ struct PlanBuffers : impl::PlanBuffersPassBase<PlanBuffers> {
     auto isTemp = [](ir::BufferOp b) { return b && b.getKind() == ir::BufferKind::temp; };
 
     std::map<Operation *, ir::BufferOp> physical; // a temporary -> the buffer it takes over
-    std::map<std::string, std::vector<ir::BufferOp>> free;
+    std::map<ReuseKey, std::vector<ir::BufferOp>> free;
     std::vector<std::vector<ir::BufferOp>> endingAt(dispatches.size());
     for (auto [op, i] : last)
       if (isTemp(cast<ir::BufferOp>(op)))
         endingAt[size_t(i)].push_back(cast<ir::BufferOp>(op));
     for (auto [i, d] : llvm::enumerate(dispatches)) {
       for (Value v : d.getViews()) {
-        ir::BufferOp b = bufferOf(v);
+        ir::BufferOp b = ir::BufferOp::ofView(v);
         if (!isTemp(b) || first[b] != int(i) || physical.count(b))
           continue;
         std::vector<ir::BufferOp> &pool = free[reuseKey(b)];

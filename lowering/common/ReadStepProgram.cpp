@@ -75,8 +75,8 @@ public:
     if (auto b = v.getDefiningOp<ir::BufferOp>())
       return contiguousView(idOf(b), program_.buffers[size_t(idOf(b))].shape);
     auto cast = v.getDefiningOp<memref::ReinterpretCastOp>();
-    ir::BufferOp source = cast ? cast.getSource().getDefiningOp<ir::BufferOp>() : nullptr;
-    if (!source || cast.getOffsets().size() != 0)
+    ir::BufferOp source = ir::BufferOp::ofView(v);
+    if (!cast || !source || cast.getOffsets().size() != 0)
       throw Error("step program: a view must be a buffer or a reinterpret_cast of one with a static offset");
     ViewArg view;
     view.buffer = idOf(source);

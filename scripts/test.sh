@@ -10,27 +10,44 @@ lit=/usr/lib/llvm-22/bin/lit
 "$root/scripts/build.sh"
 "$root/scripts/make-test-models.sh"
 
-status=0
+logs="$root/build/test-logs"
+mkdir -p "$logs"
+failed=()
+# Runs one suite, its output to the terminal and to $logs/NAME.log; a failure is remembered so
+# the end of the output (all a CI page may show) says which suite failed and how.
+run_suite() {
+  local name=$1; shift
+  echo "== $name"
+  if "$@" 2>&1 | tee "$logs/$name.log"; then :; else failed+=("$name"); fi
+}
+
 # Runs the three suites against the tools of build tree $1.
 suites() {
   local build=$1
-  echo "== lit ($build)"
-  AXE_TOOLS_DIR="$root/$build/bin" $lit -sv "$root/build/test" || status=1
-  echo "== GoogleTest ($build)"
-  ctest --test-dir "$root/$build" --output-on-failure || status=1
-  echo "== pytest ($build)"
-  AXE_TEST_MODELS="$root/build/test-models" AXE_BUILD="$root/$build" \
-    "$root/.venv/bin/python" -m pytest -q "$root/test" || status=1
+  run_suite "lit-$build" env AXE_TOOLS_DIR="$root/$build/bin" $lit -sv "$root/build/test"
+  run_suite "gtest-$build" ctest --test-dir "$root/$build" --output-on-failure
+  run_suite "pytest-$build" env AXE_TEST_MODELS="$root/build/test-models" AXE_BUILD="$root/$build" \
+    "$root/.venv/bin/python" -m pytest -q -rfE "$root/test"
 }
 
 suites build
 
-echo "== fuzz (libFuzzer, ASan+UBSan: each target briefly from its committed corpus)"
-AXE_FUZZ_JOBS=$(nproc) AXE_FUZZ_PARALLEL=$(nproc) "$root/scripts/fuzz.sh" --smoke || status=1
+# libFuzzer, ASan+UBSan: each target briefly from its committed corpus.
+run_suite fuzz env AXE_FUZZ_JOBS="$(nproc)" AXE_FUZZ_PARALLEL="$(nproc)" "$root/scripts/fuzz.sh" --smoke
 
 echo "== the whole suite under ASan+UBSan"
 AXE_SANITIZE=1 "$root/scripts/build.sh"
 # Any finding aborts the process that made it (-fno-sanitize-recover), so its test fails.
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 suites build-asan
-exit $status
+
+if [ ${#failed[@]} -eq 0 ]; then
+  echo "== all suites passed"
+  exit 0
+fi
+for name in "${failed[@]}"; do
+  echo "== $name FAILED; the end of its output (all of it: $logs/$name.log):"
+  tail -n 60 "$logs/$name.log"
+done
+echo "== failed suites: ${failed[*]}"
+exit 1

@@ -243,8 +243,10 @@ void validate(const ModelConfig &c, const std::string &origin) {
          ") must be a multiple of num_key_value_heads (" + std::to_string(c.numKvHeads) + ")");
   if (c.linearNumValueHeads % c.linearNumKeyHeads != 0)
     fail("linear_num_value_heads must be a multiple of linear_num_key_heads");
-  int64_t rot = c.rotaryDim();
-  if (c.partialRotaryFactor <= 0 || c.partialRotaryFactor > 1 || rot <= 0 || rot % 2 != 0)
+  // The factor is checked before rotaryDim() converts the product to an integer: a factor of
+  // 1e90 would overflow that conversion (undefined behaviour; the fuzzer found it).
+  bool factorInRange = c.partialRotaryFactor > 0 && c.partialRotaryFactor <= 1;
+  if (!factorInRange || c.rotaryDim() <= 0 || c.rotaryDim() % 2 != 0)
     fail("partial_rotary_factor " + std::to_string(c.partialRotaryFactor) + " x head_dim " +
          std::to_string(c.headDim) + " must give an even rotary dimension in (0, head_dim]");
   if (c.numExpertsPerTok > c.numExperts)

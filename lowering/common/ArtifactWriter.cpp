@@ -151,8 +151,10 @@ void writeManifest(const Manifest &manifest, const fs::path &path) {
 } // namespace
 
 mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module) {
-  mlir::OwningOpRef<mlir::ModuleOp> dispatchModule = formDispatches(module, cpu::lowerOp);
-  if (!dispatchModule)
+  // The fused module stays as it is: the weights and the manifest's precision facts are read
+  // from it after the step program is formed.
+  mlir::OwningOpRef<mlir::ModuleOp> dispatchModule = module.clone();
+  if (mlir::failed(formDispatches(*dispatchModule, cpu::populateDispatchPatterns)))
     throw Error("dispatch formation failed (see the error above)");
   mlir::PassManager pm(module.getContext());
   pm.addPass(createPlanBuffersPass());

@@ -1,9 +1,12 @@
-//===- Lowering.h - what an op lowering sees while forming dispatches -*- C++ -*-===//
+//===- Lowering.h - dispatch formation as a dialect conversion -*- C++ -*-===//
 //
-// Dispatch formation builds the dispatch-level module of StepProgram.h from `forward_step`. The
-// per-op lowerings of a target (lowering/cpu/*Kernels.cpp) get the views of their operands, ask
-// for result buffers, declare kernels (built once per distinct body) and append dispatches; each
-// of those becomes IR (axe.buffer, memref.reinterpret_cast, axe.dispatch) as it is made.
+// Dispatch formation rewrites the fused `forward_step` in place into the dispatch-level program
+// of StepProgram.h, with MLIR's dialect conversion: every axe op, tensor op and tensor-typed arith
+// op is illegal, and a target supplies one OpConversionPattern per op it lowers (for the CPU,
+// lowering/cpu/*Kernels.cpp). A pattern replaces its op's tensor results by memref views of
+// buffers (`axe.buffer`, `memref.reinterpret_cast`), declares kernels in `module @kernels` (built
+// once per distinct body) and emits `axe.dispatch` ops. An op no pattern lowers fails with its
+// location ("failed to legalize operation").
 //
 //===----------------------------------------------------------------------===//
 #ifndef AXE_LOWERING_COMMON_LOWERING_H
@@ -11,109 +14,194 @@
 
 #include "lowering/common/StepProgram.h"
 
+#include "dialects/axe/AxeOps.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include "llvm/ADT/DenseMap.h"
 
 #include <functional>
 #include <map>
+#include <optional>
 
 namespace axe {
 
 class KernelBuilder;
+class Lowering;
 
-// Builds a kernel's body: its memref args, its index scalars and its workgroup range.
-using KernelBody = std::function<void(KernelBuilder &kb, llvm::ArrayRef<mlir::Value> args,
+// Builds a kernel's body from its memref arguments (by the names the kernel declared), its index
+// scalars and its workgroup range.
+class KernelArgValues {
+public:
+  KernelArgValues(std::vector<std::string> names, llvm::ArrayRef<mlir::Value> values)
+      : names_(std::move(names)), values_(values.begin(), values.end()) {}
+  // The argument called `name`; an unknown name is an error in the lowering, not in the model.
+  mlir::Value operator[](llvm::StringRef name) const;
+
+private:
+  std::vector<std::string> names_;
+  llvm::SmallVector<mlir::Value> values_;
+};
+using KernelBody = std::function<void(KernelBuilder &kb, const KernelArgValues &args,
                                       llvm::ArrayRef<mlir::Value> scalars, mlir::Value wgBegin,
                                       mlir::Value wgEnd)>;
 
-class Lowering {
-public:
-  explicit Lowering(mlir::MLIRContext *ctx);
+// A kernel's memref argument: its name, the view a dispatch passes and the memref type the
+// kernel takes (DispatchFormation::memrefType). The kernel's signature and the dispatch's views
+// come from one list, so they cannot disagree on the order.
+struct KernelArg {
+  std::string name;
+  ViewArg view;
+  mlir::MemRefType type;
+};
 
-  // The view of a tensor value defined earlier in the step.
-  const ViewArg &view(mlir::Value v) const;
-  bool hasView(mlir::Value v) const { return views_.count(v.getAsOpaquePointer()) != 0; }
-  void setView(mlir::Value v, ViewArg view) { views_[v.getAsOpaquePointer()] = std::move(view); }
-  // A new contiguous buffer for result `v` of the op being lowered. A value the step returns as
-  // its output gets the kind, name and symbols its axe.step_value, axe.name and axe.dims say;
-  // any other is a temporary whose dynamic first dimension is that of the op's first operand
-  // with one (every op of the step is token-major in its first dynamic operand).
-  const ViewArg &result(mlir::Value v);
-  // A contiguous temporary not tied to a value (e.g. a GEMM's quantized input), sized like a
-  // result of the op being lowered.
-  ViewArg temp(mlir::RankedTensorType type, const std::string &name);
-  // `updated` (a state result) lives in the buffer of `state` (its operand): an in-place update
-  // that StateUpdateOpInterface declares and verifies. formDispatches calls it for every such op.
-  void alias(mlir::Value updated, mlir::Value state) { setView(updated, view(state)); }
+// What the patterns of one dispatch formation share: the kernel library, the step's buffers
+// (input, state and weight buffers are made before the conversion starts) and its symbols.
+class DispatchFormation {
+public:
+  // Adds `module @kernels` to `module` and the buffers of the step's arguments and weights at the
+  // top of `step`. Throws axe::Error when an argument lacks its step attributes.
+  DispatchFormation(mlir::ModuleOp module, mlir::func::FuncOp step);
+
+  mlir::MLIRContext *context() const { return ctx_; }
+  mlir::func::FuncOp step() const { return step_; }
 
   // The memref type a kernel takes for a view of `type`: same shape and element type (e4m3 stays
   // f8E4M3FN), dynamic strides and offset but a unit innermost stride.
   mlir::MemRefType memrefType(mlir::RankedTensorType type) const;
-  // The index of a kernel for `op` built by `body`. Deduplication is structural: when an earlier
-  // kernel has the same signature and an equivalent body (the same ops, attributes and types,
-  // locations aside), that kernel is returned and the new one dropped, so identical layers share
-  // kernels whatever their attributes say that the code does not use.
-  int kernel(llvm::StringRef op, llvm::ArrayRef<mlir::Type> argTypes, unsigned numScalars,
+  // The index of a kernel for `op` over `args` built by `body`. Deduplication is structural:
+  // when an earlier kernel has the same signature and an equivalent body (the same ops,
+  // attributes and types, locations aside), that kernel is returned and the new one dropped, so
+  // identical layers share kernels whatever their attributes say that the code does not use.
+  int kernel(llvm::StringRef op, const std::vector<KernelArg> &args, unsigned numScalars,
              const KernelBody &body);
-  // Appends `axe.dispatch` of kernel `kernel` on the views, scalars and workgroup count.
-  void dispatch(int kernel, std::vector<ViewArg> args, std::vector<SymInt> scalars, SymInt workgroups);
+  llvm::StringRef kernelName(int kernel) const { return kernelNames_[size_t(kernel)].first; }
 
-  mlir::MLIRContext *context() const { return ctx_; }
-  // The op lowered from now on: the ops built get its location, results their sizes from it.
-  void beginOp(mlir::Operation *op) {
-    op_ = op;
-    loc_ = op->getLoc();
-  }
-  // A value the step returns as its output (the logits), with its name and declared symbols.
-  void declareOutput(mlir::Value v, std::string name, std::vector<SymInt> shape) {
-    outputs_[v.getAsOpaquePointer()] = {std::move(name), std::move(shape)};
-  }
+  // A new `axe.buffer` at `b`'s insertion point; temporaries without a name are named by their
+  // position among the step's buffers ("t12").
+  mlir::Value newBuffer(mlir::OpBuilder &b, mlir::Location loc, BufferKind kind, const std::string &name,
+                        DType dtype, const std::vector<SymInt> &shape);
+  int64_t bufferCount() const { return int64_t(buffers_.size()); }
+  // The view a value of the step denotes: a memref made by this formation, or an argument of
+  // the step (its buffer).
+  ViewArg view(mlir::Value v) const;
+  // The memref value of `view`: its buffer when the view is all of it, else a reinterpret_cast.
+  mlir::Value viewValue(mlir::OpBuilder &b, mlir::Location loc, const ViewArg &view);
+  // A size as an index value of the step: its axe.step_symbol or a constant, defined once at the
+  // top of the step.
+  mlir::Value symbolValue(mlir::OpBuilder &b, const SymInt &v);
+  // The buffer of a step argument, or of a param's stored weight.
+  mlir::Value argumentBuffer(mlir::BlockArgument arg) const { return arguments_[arg.getArgNumber()]; }
+  mlir::Value weightBuffer(mlir::axe::ParamOp param) const;
+  // The name and symbols forward_step's result attributes give to `v` when the step returns it
+  // as its output (the logits).
+  std::optional<std::pair<std::string, std::vector<SymInt>>> outputOf(mlir::Value v) const;
 
-  // A new `axe.buffer`; its id is its position among the step's buffers.
-  int newBuffer(BufferKind kind, const std::string &name, DType dtype, std::vector<SymInt> shape);
-  const std::vector<SymInt> &bufferShape(int id) const { return bufferShapes_[size_t(id)]; }
-  BufferKind bufferKind(int id) const;
-  std::string bufferName(int id) const;
-
-  // The module built so far; formDispatches hands it out when the step is done.
-  mlir::OwningOpRef<mlir::ModuleOp> takeModule();
+  // Lowers `op`, whose operands the conversion maps to `operands`, with `lower`; then replaces
+  // its results by the views `lower` made (a state update's result by its state's buffer).
+  mlir::LogicalResult lowerOp(mlir::Operation *op, mlir::ValueRange operands,
+                              mlir::ConversionPatternRewriter &rewriter,
+                              llvm::function_ref<mlir::LogicalResult(Lowering &)> lower);
 
 private:
-  mlir::Value symbolValue(const SymInt &v);
-  mlir::Value viewValue(const ViewArg &view);
-  // The shape of a result or temporary of type `t` of the op being lowered.
-  std::vector<SymInt> shapeOf(mlir::RankedTensorType t) const;
-
   mlir::MLIRContext *ctx_;
-  mlir::OwningOpRef<mlir::ModuleOp> module_;
   mlir::ModuleOp kernels_;
   mlir::func::FuncOp step_;
-  mlir::OpBuilder builder_;          // at the end of the step function
-  mlir::Location loc_;
-  mlir::Operation *op_ = nullptr;
-  std::map<const void *, std::pair<std::string, std::vector<SymInt>>> outputs_;
-  std::map<const void *, ViewArg> views_;
-  std::vector<mlir::Value> buffers_; // by id
-  std::vector<std::vector<SymInt>> bufferShapes_;
+  std::vector<mlir::Value> buffers_;             // by id
+  llvm::DenseMap<mlir::Operation *, int64_t> ids_; // axe.buffer -> id
+  std::vector<mlir::Value> arguments_;           // by argument number
+  std::map<std::string, mlir::Value> weights_;   // by artifact weight name
+  llvm::DenseMap<mlir::Value, std::pair<std::string, std::vector<SymInt>>> outputs_;
   std::map<int64_t, mlir::Value> constants_;
   std::map<int, mlir::Value> symbols_;
   // Kernels in order (name, axe op), and by function type: the candidates of deduplication.
   std::vector<std::pair<std::string, std::string>> kernelNames_;
-  std::map<const void *, std::vector<int>> kernelsByType_;
+  std::vector<mlir::func::FuncOp> kernelFuncs_;
+  llvm::DenseMap<mlir::Type, std::vector<int>> kernelsByType_;
 };
+
+// What one op's lowering sees: the views of its operands, result buffers, kernels and
+// dispatches, all built at the op's place in the step and carrying its location.
+class Lowering {
+public:
+  Lowering(DispatchFormation &formation, mlir::ConversionPatternRewriter &rewriter,
+           mlir::Operation *op, mlir::ValueRange operands);
+
+  // The view of operand `v` of the op.
+  ViewArg view(mlir::Value v) const;
+  // A new contiguous buffer for result `v` of the op. A value the step returns as its output
+  // gets the kind, name and symbols forward_step's result attributes say; any other is a
+  // temporary whose dynamic first dimension is that of the op's first operand with one (every
+  // op of the step is token-major in its first dynamic operand).
+  ViewArg result(mlir::Value v);
+  // A contiguous temporary not tied to a value (e.g. a GEMM's quantized input), sized like a
+  // result of the op.
+  ViewArg temp(mlir::RankedTensorType type, const std::string &name);
+  // Result `result` lives in `buffer`: an in-place state update (StateUpdateOpInterface).
+  void alias(unsigned result, mlir::Value buffer) { results_[result] = buffer; }
+
+  mlir::MemRefType memrefType(mlir::RankedTensorType type) const { return formation_.memrefType(type); }
+  int kernel(llvm::StringRef op, const std::vector<KernelArg> &args, unsigned numScalars,
+             const KernelBody &body) {
+    return formation_.kernel(op, args, numScalars, body);
+  }
+  // Appends `axe.dispatch` of `kernel` on the views of `args`, the scalars and the workgroups.
+  void dispatch(int kernel, const std::vector<KernelArg> &args, const std::vector<SymInt> &scalars,
+                SymInt workgroups);
+  mlir::MLIRContext *context() const { return formation_.context(); }
+
+  // The values that replace the op's results; throws when the lowering left one without.
+  llvm::SmallVector<mlir::Value> replacements() const;
+
+private:
+  std::vector<SymInt> shapeOf(mlir::RankedTensorType t) const;
+
+  DispatchFormation &formation_;
+  mlir::ConversionPatternRewriter &rewriter_;
+  mlir::Operation *op_;
+  llvm::SmallVector<mlir::Value> operands_; // memrefs (an argument of the step: its buffer)
+  std::map<unsigned, mlir::Value> results_;
+};
+
+// The pattern that lowers every `OpT` with `lower`.
+template <typename OpT>
+class DispatchPattern : public mlir::OpConversionPattern<OpT> {
+public:
+  using LowerFn = mlir::LogicalResult (*)(OpT, Lowering &);
+  DispatchPattern(DispatchFormation &formation, LowerFn lower)
+      : mlir::OpConversionPattern<OpT>(formation.context()), formation_(formation), lower_(lower) {}
+
+  mlir::LogicalResult matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
+                                      mlir::ConversionPatternRewriter &rewriter) const override {
+    return formation_.lowerOp(op, adaptor.getOperands(), rewriter,
+                              [&](Lowering &lowering) { return lower_(op, lowering); });
+  }
+
+private:
+  DispatchFormation &formation_;
+  LowerFn lower_;
+};
+
+template <typename OpT>
+void addDispatchPattern(mlir::RewritePatternSet &patterns, DispatchFormation &formation,
+                        mlir::LogicalResult (*lower)(OpT, Lowering &)) {
+  patterns.add<DispatchPattern<OpT>>(formation, lower);
+}
 
 // The artifact element type of a tensor element type (bf16, f8E4M3FN, ...); throws for others.
 DType artifactDType(mlir::Type elementType);
 // A contiguous view of a new buffer of `shape`.
 ViewArg contiguousView(int64_t buffer, const std::vector<SymInt> &shape);
 
-// Implemented by a target: lowers one op of the step into kernels and dispatches.
-using OpLowering = std::function<mlir::LogicalResult(mlir::Operation *, Lowering &)>;
-// The dispatch-level module of `module`'s forward_step, verified, buffers not yet planned; null
-// after an error diagnostic at the op that `lowerOp` cannot lower.
-mlir::OwningOpRef<mlir::ModuleOp> formDispatches(mlir::ModuleOp module, const OpLowering &lowerOp);
+// Implemented by a target: its patterns, one per op it lowers.
+using PopulateDispatchPatterns =
+    std::function<void(mlir::RewritePatternSet &, DispatchFormation &)>;
+// Rewrites `module`'s forward_step into its dispatch-level program, in place, and verifies it;
+// buffers are not planned yet. Fails after a diagnostic at the op that cannot be lowered.
+mlir::LogicalResult formDispatches(mlir::ModuleOp module, const PopulateDispatchPatterns &populate);
 
 } // namespace axe
 

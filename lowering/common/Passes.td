@@ -12,10 +12,11 @@ include "mlir/Pass/PassBase.td"
 def FormCpuDispatchesPass : Pass<"axe-form-cpu-dispatches", "::mlir::ModuleOp"> {
   let summary = "Turn the fused forward_step into the CPU target's dispatch-level step program";
   let description = [{
-    Replaces the module (after the precision passes) by its step program: `module @kernels` with
-    one `func.func` over memrefs per distinct kernel, and a `forward_step` of `axe.buffer`,
-    views and `axe.dispatch` (lowering/common/StepProgram.h). Buffers are not planned yet
-    (`axe-plan-buffers`). An op with no CPU lowering is an error at its location.
+    Rewrites the module (after the precision passes) into its step program with a dialect
+    conversion (lowering/common/Lowering.h): `module @kernels` with one `func.func` over memrefs
+    per distinct kernel, and a `forward_step` of `axe.buffer`, views and `axe.dispatch`
+    (lowering/common/StepProgram.h). Buffers are not planned yet (`axe-plan-buffers`). An op no
+    CPU pattern lowers fails to legalize, at its location.
   }];
   // Everything the CPU kernels are built from: loaded before the pass runs, not from inside it.
   let dependentDialects = ["::mlir::axe::AxeDialect", "::mlir::memref::MemRefDialect",

@@ -51,6 +51,35 @@ SymInt symIntOf(OpFoldResult v) {
   return symIntOf(cast<Value>(v));
 }
 
+} // namespace
+
+std::vector<SymInt> bufferShape(ir::BufferOp op) {
+  std::vector<SymInt> shape;
+  size_t next = 0;
+  for (int64_t d : op.getResult().getType().getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? symIntOf(op.getDims()[next++]) : SymInt::of(d));
+  return shape;
+}
+
+ViewArg readView(Value v, llvm::function_ref<int64_t(ir::BufferOp)> bufferId) {
+  if (auto b = v.getDefiningOp<ir::BufferOp>())
+    return contiguousView(bufferId(b), bufferShape(b));
+  auto cast = v.getDefiningOp<memref::ReinterpretCastOp>();
+  ir::BufferOp source = ir::BufferOp::ofView(v);
+  if (!cast || !source || cast.getOffsets().size() != 0)
+    throw Error("step program: a view must be a buffer or a reinterpret_cast of one with a static offset");
+  ViewArg view;
+  view.buffer = bufferId(source);
+  view.offset = cast.getStaticOffsets()[0];
+  for (OpFoldResult s : cast.getMixedSizes())
+    view.shape.push_back(symIntOf(s));
+  for (OpFoldResult s : cast.getMixedStrides())
+    view.strides.push_back(symIntOf(s));
+  return view;
+}
+
+namespace {
+
 class Reader {
 public:
   explicit Reader(StepProgram &program) : program_(program) {}
@@ -64,28 +93,13 @@ public:
     b.dtype = artifactDType(type.getElementType());
     if (!names_.insert(b.name).second)
       throw Error("step program: two buffers are named '" + b.name + "'");
-    size_t next = 0;
-    for (int64_t d : type.getShape())
-      b.shape.push_back(ShapedType::isDynamic(d) ? symIntOf(op.getDims()[next++]) : SymInt::of(d));
+    b.shape = bufferShape(op);
     ids_[op.getResult().getAsOpaquePointer()] = b.id;
     program_.buffers.push_back(std::move(b));
   }
 
   ViewArg view(Value v) const {
-    if (auto b = v.getDefiningOp<ir::BufferOp>())
-      return contiguousView(idOf(b), program_.buffers[size_t(idOf(b))].shape);
-    auto cast = v.getDefiningOp<memref::ReinterpretCastOp>();
-    ir::BufferOp source = ir::BufferOp::ofView(v);
-    if (!cast || !source || cast.getOffsets().size() != 0)
-      throw Error("step program: a view must be a buffer or a reinterpret_cast of one with a static offset");
-    ViewArg view;
-    view.buffer = idOf(source);
-    view.offset = cast.getStaticOffsets()[0];
-    for (OpFoldResult s : cast.getMixedSizes())
-      view.shape.push_back(symIntOf(s));
-    for (OpFoldResult s : cast.getMixedStrides())
-      view.strides.push_back(symIntOf(s));
-    return view;
+    return readView(v, [&](ir::BufferOp b) { return idOf(b); });
   }
 
   void dispatch(ir::DispatchOp op, const std::map<std::string, int64_t> &kernels) {

@@ -1,6 +1,6 @@
 //===- StepProgram.h - the dispatch-level step program --------*- C++ -*-===//
 //
-// Dispatch formation (Lowering.h) turns the fused `forward_step` into a dispatch-level module:
+// Dispatch formation (Lowering.h) rewrites the fused `forward_step` into a dispatch-level module:
 //
 //   module {
 //     module @kernels { func.func @k0_embed(...) ... }   // kernels over memrefs, one per
@@ -23,10 +23,16 @@
 #include "artifact/Manifest.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "mlir/Pass/Pass.h"
 
 #include <memory>
 #include <vector>
+
+namespace mlir::axe {
+class BufferOp;
+}
 
 namespace axe {
 
@@ -41,6 +47,13 @@ struct StepProgram {
   std::vector<KernelDecl> kernels;   // in the order of @kernels; contracts added by the writer
   std::vector<ProgramEntry> dispatches;
 };
+
+// The shape of an axe.buffer: its static sizes and the symbols of its dynamic ones.
+std::vector<SymInt> bufferShape(mlir::axe::BufferOp op);
+// The view a memref value of the step program denotes: the whole of an axe.buffer (contiguous)
+// or a memref.reinterpret_cast of one with a static offset; `bufferId` numbers the buffer.
+// Throws axe::Error for anything else.
+ViewArg readView(mlir::Value v, llvm::function_ref<int64_t(mlir::axe::BufferOp)> bufferId);
 
 // Throws axe::Error for a module that is not a dispatch-level step program.
 StepProgram readStepProgram(mlir::ModuleOp dispatchModule);

@@ -25,10 +25,12 @@ LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
   auto t = tensorType(op.getInput());
   int64_t heads = t.getDimSize(1), d = t.getDimSize(2), rot = op.getRotaryDim(), half = rot / 2;
   float theta = static_cast<float>(op.getTheta().convertToDouble());
-  int kernel = L.kernel("axe.rope", {L.memrefType(t), L.memrefType(tensorType(op.getPositions())),
-                         L.memrefType(tensorType(op.getResult()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value xView = a[0], posView = a[1], outView = a[2];
+  std::vector<KernelArg> args = {{"x", x, L.memrefType(t)},
+      {"pos", pos, L.memrefType(tensorType(op.getPositions()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int kernel = L.kernel("axe.rope", args,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a["x"], posView = a["pos"], outView = a["out"];
     kb.forLoop(wb, we, [&](Value tok) {
       Value p = kb.indexToF32(kb.loadIndex(posView, {tok}));
       kb.forLoop(0, heads, [&](Value h) {
@@ -47,7 +49,7 @@ LogicalResult lowerRope(ir::RopeOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {x, pos, out}, {}, x.shape[0]);
+  L.dispatch(kernel, args, {}, x.shape[0]);
   return success();
 }
 
@@ -71,10 +73,16 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
     return std::make_pair(blk, kb.remui(p, kb.idx(blockSize)));
   };
 
-  int write = L.kernel("axe.kv_cache_write", {L.memrefType(kt), L.memrefType(tensorType(op.getV())), cacheT, cacheT, posT, seqT, btT},
-                       0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value kView = a[0], vView = a[1], kcView = a[2], vcView = a[3], posView = a[4], seqView = a[5],
-          btView = a[6];
+  std::vector<KernelArg> writeArgs = {{"k", k, L.memrefType(kt)},
+      {"v", v, L.memrefType(tensorType(op.getV()))},
+      {"kc", kc, cacheT},
+      {"vc", vc, cacheT},
+      {"pos", pos, posT},
+      {"seq", seq, seqT},
+      {"bt", bt, btT}};
+  int write = L.kernel("axe.kv_cache_write", writeArgs,
+                       0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value kView = a["k"], vView = a["v"], kcView = a["kc"], vcView = a["vc"], posView = a["pos"], seqView = a["seq"], btView = a["bt"];
     kb.forLoop(wb, we, [&](Value tok) {
       std::pair<Value, Value> at = locate(kb, btView, kb.loadIndex(seqView, {tok}), kb.loadIndex(posView, {tok}));
       Value blk = at.first, slot = at.second;
@@ -86,16 +94,22 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(write, {k, v, kc, vc, pos, seq, bt}, {}, q.shape[0]);
+  L.dispatch(write, writeArgs, {}, q.shape[0]);
 
   // One workgroup per query head (a decode step has one token, but every head to split), each
   // walking the step's tokens. Online softmax: one score per cached position, the running max
   // rescales the accumulator when it grows; the value rows are axpys on vector lanes.
-  int attend = L.kernel("axe.gated_attention", {L.memrefType(qt), L.memrefType(tensorType(op.getGate())), cacheT, cacheT, posT,
-                         seqT, btT, L.memrefType(tensorType(op.getResult()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value qView = a[0], gateView = a[1], kcView = a[2], vcView = a[3], posView = a[4],
-          seqView = a[5], btView = a[6], outView = a[7];
+  std::vector<KernelArg> attendArgs = {{"q", q, L.memrefType(qt)},
+      {"gate", gate, L.memrefType(tensorType(op.getGate()))},
+      {"kc", kc, cacheT},
+      {"vc", vc, cacheT},
+      {"pos", pos, posT},
+      {"seq", seq, seqT},
+      {"bt", bt, btT},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int attend = L.kernel("axe.gated_attention", attendArgs,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value qView = a["q"], gateView = a["gate"], kcView = a["kc"], vcView = a["vc"], posView = a["pos"], seqView = a["seq"], btView = a["bt"], outView = a["out"];
     Value acc = kb.scratch({d}, kb.builder().getF32Type());
     Value tokens = kb.dim(qView, 0);
     kb.forLoop(wb, we, [&](Value h) {
@@ -124,16 +138,15 @@ LogicalResult lowerGatedAttention(ir::GatedAttentionOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(attend, {q, gate, kc, vc, pos, seq, bt, out}, {}, SymInt::of(heads));
+  L.dispatch(attend, attendArgs, {}, SymInt::of(heads));
   return success();
 }
 
 } // namespace
 
-LogicalResult lowerAttention(Operation *op, Lowering &L) {
-  if (auto o = dyn_cast<ir::RopeOp>(op)) return lowerRope(o, L);
-  if (auto o = dyn_cast<ir::GatedAttentionOp>(op)) return lowerGatedAttention(o, L);
-  return failure();
+void populateAttentionPatterns(RewritePatternSet &patterns, DispatchFormation &formation) {
+  addDispatchPattern<ir::RopeOp>(patterns, formation, lowerRope);
+  addDispatchPattern<ir::GatedAttentionOp>(patterns, formation, lowerGatedAttention);
 }
 
 } // namespace axe::cpu

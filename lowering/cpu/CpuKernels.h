@@ -1,8 +1,8 @@
 //===- CpuKernels.h - the CPU lowering of every axe op --------*- C++ -*-===//
 //
-// One lowering per op: it takes the op's operand views, makes its results' buffers, builds the
-// kernel (scf loops on memrefs, f32 compute, once per distinct op signature) and appends the
-// dispatch(es). Workgroups split the outermost parallel dimension (tokens, output channels or
+// One conversion pattern per op: its lowering takes the op's operand views, makes its results'
+// buffers, builds the kernel (scf loops on memrefs, f32 compute, once per distinct body) and
+// appends the dispatch(es). Workgroups split the outermost parallel dimension (tokens, output channels or
 // heads, whichever the op can split without races), so the runtime's thread pool divides them.
 //
 //===----------------------------------------------------------------------===//
@@ -19,16 +19,16 @@ namespace axe::cpu {
 // however a prompt is split (the manifest's prefill_alignment).
 constexpr int64_t kDeltaRuleChunk = 64;
 
-// The dispatch table: false when the op has no CPU lowering.
-mlir::LogicalResult lowerOp(mlir::Operation *op, Lowering &lowering);
+// The CPU target's dispatch-formation patterns: one per op it lowers (CpuLowering.cpp).
+void populateDispatchPatterns(mlir::RewritePatternSet &patterns, DispatchFormation &formation);
 
 // Families (ElementwiseKernels.cpp, LinearKernels.cpp, AttentionKernels.cpp,
 // DeltaNetKernels.cpp, MoeKernels.cpp).
-mlir::LogicalResult lowerElementwise(mlir::Operation *op, Lowering &lowering);
-mlir::LogicalResult lowerLinear(mlir::Operation *op, Lowering &lowering);
-mlir::LogicalResult lowerAttention(mlir::Operation *op, Lowering &lowering);
-mlir::LogicalResult lowerDeltaNet(mlir::Operation *op, Lowering &lowering);
-mlir::LogicalResult lowerMoe(mlir::Operation *op, Lowering &lowering);
+void populateElementwisePatterns(mlir::RewritePatternSet &patterns, DispatchFormation &formation);
+void populateLinearPatterns(mlir::RewritePatternSet &patterns, DispatchFormation &formation);
+void populateAttentionPatterns(mlir::RewritePatternSet &patterns, DispatchFormation &formation);
+void populateDeltaNetPatterns(mlir::RewritePatternSet &patterns, DispatchFormation &formation);
+void populateMoePatterns(mlir::RewritePatternSet &patterns, DispatchFormation &formation);
 
 // Shared helpers.
 inline mlir::RankedTensorType tensorType(mlir::Value v) {
@@ -44,11 +44,12 @@ void quantizeRow(KernelBuilder &kb, int64_t k, int64_t group,
                  const std::function<mlir::Value(mlir::Value)> &values,
                  const std::function<void(mlir::Value, mlir::Value)> &storeCode,
                  const std::function<void(mlir::Value, mlir::Value)> &storeScale);
-// The kernel that quantizes a [T, K] float view into e4m3 codes and scales, per token (`scales`
-// of rank 1) or per 1 x `group` (rank 2); one workgroup per token (LinearKernels.cpp). With f32
-// `codes` it stores each code's e4m3 value, exactly, so a CPU GEMM need not decode it per row.
-int quantizeKernel(Lowering &L, mlir::RankedTensorType in, mlir::RankedTensorType codes,
-                   mlir::RankedTensorType scales, int64_t group);
+// Quantizes the [T, K] float view `in` into e4m3 `codes` and `scales`, per token (`scales` of
+// rank 1) or per 1 x `group` (rank 2): one dispatch, a workgroup per token (LinearKernels.cpp).
+// With f32 `codes` it stores each code's e4m3 value, exactly, so a CPU GEMM need not decode it
+// per row.
+void quantizeInto(Lowering &L, const KernelArg &in, const KernelArg &codes, const KernelArg &scales,
+                  int64_t group);
 
 } // namespace axe::cpu
 

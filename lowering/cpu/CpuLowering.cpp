@@ -1,14 +1,15 @@
-//===- CpuLowering.cpp - the CPU lowering's dispatch table ----------------===//
+//===- CpuLowering.cpp - the CPU target's dispatch-formation patterns -----===//
 
 #include "lowering/cpu/CpuKernels.h"
 
 namespace axe::cpu {
 
-mlir::LogicalResult lowerOp(mlir::Operation *op, Lowering &lowering) {
-  for (auto family : {lowerElementwise, lowerLinear, lowerAttention, lowerDeltaNet, lowerMoe})
-    if (mlir::succeeded(family(op, lowering)))
-      return mlir::success();
-  return mlir::failure();
+void populateDispatchPatterns(mlir::RewritePatternSet &patterns, DispatchFormation &formation) {
+  populateElementwisePatterns(patterns, formation);
+  populateLinearPatterns(patterns, formation);
+  populateAttentionPatterns(patterns, formation);
+  populateDeltaNetPatterns(patterns, formation);
+  populateMoePatterns(patterns, formation);
 }
 
 } // namespace axe::cpu

@@ -42,12 +42,15 @@ LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t channels = wt.getDimSize(0), taps = wt.getDimSize(2);
-  int kernel = L.kernel("axe.causal_conv1d", {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
-                         L.memrefType(tensorType(op.getState())), L.memrefType(tensorType(op.getSeqIds())),
-                         L.memrefType(tensorType(op.getStateSlots())), L.memrefType(tensorType(op.getResult()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value xView = a[0], wView = a[1], stView = a[2], seqView = a[3], slotsView = a[4],
-          outView = a[5];
+  std::vector<KernelArg> args = {{"x", x, L.memrefType(tensorType(op.getInput()))},
+      {"w", w, L.memrefType(wt)},
+      {"st", st, L.memrefType(tensorType(op.getState()))},
+      {"seq", seq, L.memrefType(tensorType(op.getSeqIds()))},
+      {"slots", slots, L.memrefType(tensorType(op.getStateSlots()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int kernel = L.kernel("axe.causal_conv1d", args,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a["x"], wView = a["w"], stView = a["st"], seqView = a["seq"], slotsView = a["slots"], outView = a["out"];
     Value window = kb.scratch({taps - 1}, kb.builder().getF32Type()); // the K-1 previous inputs
     Value tokens = kb.dim(xView, 0);
     kb.forLoop(wb, we, [&](Value c) {
@@ -74,7 +77,7 @@ LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {x, w, st, seq, slots, out}, {}, SymInt::of(channels));
+  L.dispatch(kernel, args, {}, SymInt::of(channels));
   return success();
 }
 
@@ -87,14 +90,20 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
   int64_t keyHeads = qt.getDimSize(1), dk = qt.getDimSize(2), valueHeads = vt.getDimSize(1),
           dv = vt.getDimSize(2), group = valueHeads / keyHeads;
   float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f / std::sqrt(static_cast<float>(dk));
-  SmallVector<Type> argTypes;
-  for (Value operand : op->getOperands())
-    argTypes.push_back(L.memrefType(tensorType(operand)));
-  argTypes.push_back(L.memrefType(tensorType(op.getResult())));
-  int kernel = L.kernel("axe.gated_delta_rule", argTypes, 0,
-                        [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value qView = a[0], kView = a[1], vView = a[2], gaView = a[3], gbView = a[4], alogView = a[5],
-          dtbView = a[6], stView = a[7], seqView = a[8], slotsView = a[9], outView = a[10];
+  std::vector<KernelArg> args = {
+      {"q", q, L.memrefType(qt)}, {"k", k, L.memrefType(tensorType(op.getK()))}, {"v", v, L.memrefType(vt)},
+      {"a", ga, L.memrefType(tensorType(op.getA()))}, {"b", gb, L.memrefType(tensorType(op.getB()))},
+      {"aLog", alog, L.memrefType(tensorType(op.getALog()))},
+      {"dtBias", dtb, L.memrefType(tensorType(op.getDtBias()))},
+      {"state", st, L.memrefType(tensorType(op.getState()))},
+      {"seqIds", seq, L.memrefType(tensorType(op.getSeqIds()))},
+      {"stateSlots", slots, L.memrefType(tensorType(op.getStateSlots()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int kernel = L.kernel("axe.gated_delta_rule", args, 0,
+                        [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value qView = a["q"], kView = a["k"], vView = a["v"], gaView = a["a"], gbView = a["b"],
+          alogView = a["aLog"], dtbView = a["dtBias"], stView = a["state"], seqView = a["seqIds"],
+          slotsView = a["stateSlots"], outView = a["out"];
     using P = arith::CmpIPredicate;
     Type f32 = kb.builder().getF32Type();
     // One chunk's rows (spec §3.6, chunked form): normalised q and k, beta, log-decay and its
@@ -204,16 +213,15 @@ LogicalResult lowerGatedDeltaRule(ir::GatedDeltaRuleOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {q, k, v, ga, gb, alog, dtb, st, seq, slots, out}, {}, SymInt::of(valueHeads));
+  L.dispatch(kernel, args, {}, SymInt::of(valueHeads));
   return success();
 }
 
 } // namespace
 
-LogicalResult lowerDeltaNet(Operation *op, Lowering &L) {
-  if (auto o = dyn_cast<ir::CausalConv1dOp>(op)) return lowerCausalConv(o, L);
-  if (auto o = dyn_cast<ir::GatedDeltaRuleOp>(op)) return lowerGatedDeltaRule(o, L);
-  return failure();
+void populateDeltaNetPatterns(RewritePatternSet &patterns, DispatchFormation &formation) {
+  addDispatchPattern<ir::CausalConv1dOp>(patterns, formation, lowerCausalConv);
+  addDispatchPattern<ir::GatedDeltaRuleOp>(patterns, formation, lowerGatedDeltaRule);
 }
 
 } // namespace axe::cpu

@@ -80,10 +80,12 @@ LogicalResult lowerEmbed(ir::EmbedOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto tt = tensorType(op.getTable());
   int64_t vocab = tt.getDimSize(0), d = tt.getDimSize(1);
-  int k = L.kernel("axe.embed", {L.memrefType(tensorType(op.getIds())), L.memrefType(tt),
-                    L.memrefType(tensorType(op.getResult()))},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value idsView = a[0], tableView = a[1], outView = a[2];
+  std::vector<KernelArg> args = {{"ids", ids, L.memrefType(tensorType(op.getIds()))},
+      {"table", table, L.memrefType(tt)},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int k = L.kernel("axe.embed", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value idsView = a["ids"], tableView = a["table"], outView = a["out"];
     kb.forLoop(wb, we, [&](Value t) {
       Value id = kb.loadIndex(idsView, {t});
       // Ids outside the vocabulary read nothing (the runtime rejects them before the step).
@@ -95,7 +97,7 @@ LogicalResult lowerEmbed(ir::EmbedOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(k, {ids, table, out}, {}, ids.shape[0]);
+  L.dispatch(k, args, {}, ids.shape[0]);
   return success();
 }
 
@@ -106,10 +108,12 @@ LogicalResult lowerRmsNorm(ir::RmsNormOp op, Lowering &L) {
   int64_t n = t.getShape().back();
   float eps = op.getEps().convertToFloat();
   bool zc = op.getZeroCentered();
-  int k = L.kernel("axe.rms_norm", {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
-                    L.memrefType(tensorType(op.getResult()))},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value inView = a[0], wView = a[1], outView = a[2];
+  std::vector<KernelArg> args = {{"in", in, L.memrefType(t)},
+      {"w", w, L.memrefType(tensorType(op.getWeight()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int k = L.kernel("axe.rms_norm", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value inView = a["in"], wView = a["w"], outView = a["out"];
     forEachRow(kb, inView, wb, we, [&](SmallVector<Value> row) {
       Value r = rmsFactor(kb, inView, row, n, eps);
       kb.forLoop(0, n, [&](Value i) {
@@ -118,7 +122,7 @@ LogicalResult lowerRmsNorm(ir::RmsNormOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(k, {in, w, out}, {}, in.shape[0]);
+  L.dispatch(k, args, {}, in.shape[0]);
   return success();
 }
 
@@ -130,10 +134,13 @@ LogicalResult lowerRmsNormQuantize(ir::RmsNormQuantizeOp op, Lowering &L) {
   float eps = op.getEps().convertToFloat();
   bool zc = op.getZeroCentered();
   Type rounding = t.getElementType(); // the unfused norm would store this type, then quantize it
-  int k = L.kernel("axe.rms_norm_quantize", {L.memrefType(t), L.memrefType(tensorType(op.getWeight())),
-                    L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value inView = a[0], wView = a[1], qView = a[2], sView = a[3];
+  std::vector<KernelArg> args = {{"in", in, L.memrefType(t)},
+      {"w", w, L.memrefType(tensorType(op.getWeight()))},
+      {"q", q, L.memrefType(tensorType(op.getResult()))},
+      {"s", s, L.memrefType(tensorType(op.getScale()))}};
+  int k = L.kernel("axe.rms_norm_quantize", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value inView = a["in"], wView = a["w"], qView = a["q"], sView = a["s"];
     kb.forLoop(wb, we, [&](Value tok) {
       Value r = rmsFactor(kb, inView, {tok}, n, eps);
       auto normed = [&](Value i) {
@@ -144,7 +151,7 @@ LogicalResult lowerRmsNormQuantize(ir::RmsNormQuantizeOp op, Lowering &L) {
                   [&](Value, Value scale) { kb.store(scale, sView, {tok}); });
     });
   });
-  L.dispatch(k, {in, w, q, s}, {}, in.shape[0]);
+  L.dispatch(k, args, {}, in.shape[0]);
   return success();
 }
 
@@ -154,10 +161,13 @@ LogicalResult lowerGatedRmsNorm(ir::GatedRmsNormOp op, Lowering &L) {
   auto t = tensorType(op.getInput());
   int64_t n = t.getShape().back();
   float eps = op.getEps().convertToFloat();
-  int k = L.kernel("axe.gated_rms_norm", {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
-                    L.memrefType(tensorType(op.getWeight())), L.memrefType(tensorType(op.getResult()))},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value inView = a[0], gateView = a[1], wView = a[2], outView = a[3];
+  std::vector<KernelArg> args = {{"in", in, L.memrefType(t)},
+      {"gate", gate, L.memrefType(tensorType(op.getGate()))},
+      {"w", w, L.memrefType(tensorType(op.getWeight()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int k = L.kernel("axe.gated_rms_norm", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value inView = a["in"], gateView = a["gate"], wView = a["w"], outView = a["out"];
     forEachRow(kb, inView, wb, we, [&](SmallVector<Value> row) {
       Value r = rmsFactor(kb, inView, row, n, eps);
       kb.forLoop(0, n, [&](Value i) {
@@ -166,7 +176,7 @@ LogicalResult lowerGatedRmsNorm(ir::GatedRmsNormOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(k, {in, gate, w, out}, {}, in.shape[0]);
+  L.dispatch(k, args, {}, in.shape[0]);
   return success();
 }
 
@@ -175,17 +185,19 @@ LogicalResult lowerSiluMul(ir::SiluMulOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto t = tensorType(op.getGate());
   int64_t n = t.getShape().back();
-  int k = L.kernel("axe.silu_mul", {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
-                    L.memrefType(tensorType(op.getResult()))},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value gView = a[0], uView = a[1], outView = a[2];
+  std::vector<KernelArg> args = {{"g", g, L.memrefType(t)},
+      {"u", u, L.memrefType(tensorType(op.getUp()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int k = L.kernel("axe.silu_mul", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value gView = a["g"], uView = a["u"], outView = a["out"];
     forEachRow(kb, gView, wb, we, [&](SmallVector<Value> row) {
       kb.forLoop(0, n, [&](Value i) {
         kb.store(kb.mul(kb.silu(kb.load(gView, at(row, i))), kb.load(uView, at(row, i))), outView, at(row, i));
       });
     });
   });
-  L.dispatch(k, {g, u, out}, {}, g.shape[0]);
+  L.dispatch(k, args, {}, g.shape[0]);
   return success();
 }
 
@@ -195,10 +207,13 @@ LogicalResult lowerSiluMulQuantize(ir::SiluMulQuantizeOp op, Lowering &L) {
   auto t = tensorType(op.getGate());
   int64_t n = t.getDimSize(1);
   Type rounding = t.getElementType();
-  int k = L.kernel("axe.silu_mul_quantize", {L.memrefType(t), L.memrefType(tensorType(op.getUp())),
-                    L.memrefType(tensorType(op.getResult())), L.memrefType(tensorType(op.getScale()))},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value gView = a[0], uView = a[1], qView = a[2], sView = a[3];
+  std::vector<KernelArg> args = {{"g", g, L.memrefType(t)},
+      {"u", u, L.memrefType(tensorType(op.getUp()))},
+      {"q", q, L.memrefType(tensorType(op.getResult()))},
+      {"s", s, L.memrefType(tensorType(op.getScale()))}};
+  int k = L.kernel("axe.silu_mul_quantize", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value gView = a["g"], uView = a["u"], qView = a["q"], sView = a["s"];
     kb.forLoop(wb, we, [&](Value tok) {
       auto product = [&](Value i) {
         return kb.roundTo(rounding, kb.mul(kb.silu(kb.load(gView, {tok, i})), kb.load(uView, {tok, i})));
@@ -208,7 +223,7 @@ LogicalResult lowerSiluMulQuantize(ir::SiluMulQuantizeOp op, Lowering &L) {
                   [&](Value, Value scale) { kb.store(scale, sView, {tok}); });
     });
   });
-  L.dispatch(k, {g, u, q, s}, {}, g.shape[0]);
+  L.dispatch(k, args, {}, g.shape[0]);
   return success();
 }
 
@@ -218,10 +233,12 @@ LogicalResult lowerSigmoidGate(ir::SigmoidGateOp op, Lowering &L) {
   auto t = tensorType(op.getInput());
   int64_t n = t.getDimSize(1);
   bool perRow = tensorType(op.getGate()).getDimSize(1) == 1 && n != 1;
-  int k = L.kernel("axe.sigmoid_gate", {L.memrefType(t), L.memrefType(tensorType(op.getGate())),
-                    L.memrefType(tensorType(op.getResult()))},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value xView = a[0], gView = a[1], outView = a[2];
+  std::vector<KernelArg> args = {{"x", x, L.memrefType(t)},
+      {"g", g, L.memrefType(tensorType(op.getGate()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int k = L.kernel("axe.sigmoid_gate", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a["x"], gView = a["g"], outView = a["out"];
     kb.forLoop(wb, we, [&](Value tok) {
       kb.forLoop(0, n, [&](Value i) {
         Value gate = kb.sigmoid(kb.load(gView, {tok, perRow ? kb.idx(0) : i}));
@@ -229,7 +246,7 @@ LogicalResult lowerSigmoidGate(ir::SigmoidGateOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(k, {x, g, out}, {}, x.shape[0]);
+  L.dispatch(k, args, {}, x.shape[0]);
   return success();
 }
 
@@ -240,31 +257,33 @@ LogicalResult lowerAdd(arith::AddFOp op, Lowering &L) {
   ViewArg x = L.view(op.getLhs()), y = L.view(op.getRhs());
   ViewArg out = L.result(op.getResult());
   int64_t n = t.getShape().back();
-  int k = L.kernel("axe.add", {L.memrefType(t), L.memrefType(t), L.memrefType(t)},
-                   0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value xView = a[0], yView = a[1], outView = a[2];
+  std::vector<KernelArg> args = {{"x", x, L.memrefType(t)},
+      {"y", y, L.memrefType(t)},
+      {"out", out, L.memrefType(t)}};
+  int k = L.kernel("axe.add", args,
+                   0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a["x"], yView = a["y"], outView = a["out"];
     forEachRow(kb, xView, wb, we, [&](SmallVector<Value> row) {
       kb.forLoop(0, n, [&](Value i) {
         kb.store(kb.add(kb.load(xView, at(row, i)), kb.load(yView, at(row, i))), outView, at(row, i));
       });
     });
   });
-  L.dispatch(k, {x, y, out}, {}, x.shape[0]);
+  L.dispatch(k, args, {}, x.shape[0]);
   return success();
 }
 
 } // namespace
 
-LogicalResult lowerElementwise(Operation *op, Lowering &L) {
-  if (auto o = dyn_cast<ir::EmbedOp>(op)) return lowerEmbed(o, L);
-  if (auto o = dyn_cast<ir::RmsNormOp>(op)) return lowerRmsNorm(o, L);
-  if (auto o = dyn_cast<ir::RmsNormQuantizeOp>(op)) return lowerRmsNormQuantize(o, L);
-  if (auto o = dyn_cast<ir::GatedRmsNormOp>(op)) return lowerGatedRmsNorm(o, L);
-  if (auto o = dyn_cast<ir::SiluMulOp>(op)) return lowerSiluMul(o, L);
-  if (auto o = dyn_cast<ir::SiluMulQuantizeOp>(op)) return lowerSiluMulQuantize(o, L);
-  if (auto o = dyn_cast<ir::SigmoidGateOp>(op)) return lowerSigmoidGate(o, L);
-  if (auto o = dyn_cast<arith::AddFOp>(op)) return lowerAdd(o, L);
-  return failure();
+void populateElementwisePatterns(RewritePatternSet &patterns, DispatchFormation &formation) {
+  addDispatchPattern<ir::EmbedOp>(patterns, formation, lowerEmbed);
+  addDispatchPattern<ir::RmsNormOp>(patterns, formation, lowerRmsNorm);
+  addDispatchPattern<ir::RmsNormQuantizeOp>(patterns, formation, lowerRmsNormQuantize);
+  addDispatchPattern<ir::GatedRmsNormOp>(patterns, formation, lowerGatedRmsNorm);
+  addDispatchPattern<ir::SiluMulOp>(patterns, formation, lowerSiluMul);
+  addDispatchPattern<ir::SiluMulQuantizeOp>(patterns, formation, lowerSiluMulQuantize);
+  addDispatchPattern<ir::SigmoidGateOp>(patterns, formation, lowerSigmoidGate);
+  addDispatchPattern<arith::AddFOp>(patterns, formation, lowerAdd);
 }
 
 } // namespace axe::cpu

@@ -8,7 +8,6 @@
 #include "lowering/cpu/CpuKernels.h"
 
 #include "dialects/axe/AxeOps.h"
-#include "support/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -16,8 +15,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-
-#include <exception>
 
 namespace axe {
 
@@ -28,17 +25,8 @@ namespace {
 
 struct FormCpuDispatches : impl::FormCpuDispatchesPassBase<FormCpuDispatches> {
   void runOnOperation() override {
-    mlir::ModuleOp module = getOperation();
-    mlir::OwningOpRef<mlir::ModuleOp> program;
-    try {
-      program = formDispatches(module, cpu::lowerOp);
-    } catch (const std::exception &e) { // axe::Error, or a malformed module's lookup failure
-      module.emitError(e.what());
-    }
-    if (!program)
-      return signalPassFailure();
-    module.getBody()->clear();
-    module.getBody()->getOperations().splice(module.getBody()->end(), program->getBody()->getOperations());
+    if (failed(formDispatches(getOperation(), cpu::populateDispatchPatterns)))
+      signalPassFailure();
   }
 };
 

@@ -16,14 +16,15 @@ namespace axe::cpu {
 using namespace mlir;
 namespace ir = mlir::axe;
 
-int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, RankedTensorType scales,
-                   int64_t group) {
-  int64_t k = in.getDimSize(1);
-  bool widened = codes.getElementType().isF32();
-  return L.kernel("axe.quantize", {L.memrefType(in), L.memrefType(codes), L.memrefType(scales)}, 0,
-                  [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value inView = a[0], codesView = a[1], scalesView = a[2];
-    bool perToken = scales.getRank() == 1;
+void quantizeInto(Lowering &L, const KernelArg &in, const KernelArg &codes, const KernelArg &scales,
+                  int64_t group) {
+  int64_t k = in.type.getDimSize(1);
+  bool widened = codes.type.getElementType().isF32();
+  bool perToken = scales.type.getRank() == 1;
+  std::vector<KernelArg> args{in, codes, scales};
+  int kernel = L.kernel("axe.quantize", args, 0,
+                        [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value inView = a[in.name], codesView = a[codes.name], scalesView = a[scales.name];
     kb.forLoop(wb, we, [&](Value t) {
       quantizeRow(kb, k, group, [&](Value i) { return kb.load(inView, {t, i}); },
                   [&](Value i, Value code) {
@@ -40,6 +41,7 @@ int quantizeKernel(Lowering &L, RankedTensorType in, RankedTensorType codes, Ran
                   });
     });
   });
+  L.dispatch(kernel, args, {}, in.view.shape[0]);
 }
 
 namespace {
@@ -74,10 +76,12 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t n = wt.getDimSize(0), k = wt.getDimSize(1);
-  int kernel = L.kernel("axe.linear", {L.memrefType(tensorType(op.getInput())), L.memrefType(wt),
-                         L.memrefType(tensorType(op.getResult()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value xView = a[0], wView = a[1], outView = a[2];
+  std::vector<KernelArg> args = {{"x", x, L.memrefType(tensorType(op.getInput()))},
+      {"w", w, L.memrefType(wt)},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int kernel = L.kernel("axe.linear", args,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a["x"], wView = a["w"], outView = a["out"];
     Value tokens = kb.dim(xView, 0);
     kb.forLoop(wb, we, [&](Value row) {
       forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
@@ -87,7 +91,7 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {x, w, out}, {}, SymInt::of(n));
+  L.dispatch(kernel, args, {}, SymInt::of(n));
   return success();
 }
 
@@ -96,8 +100,8 @@ LogicalResult lowerQuantize(ir::QuantizeOp op, Lowering &L) {
   ViewArg q = L.result(op.getResult()), s = L.result(op.getScale());
   auto in = tensorType(op.getInput());
   int64_t group = op.getGroupSize().value_or(in.getDimSize(1));
-  int kernel = quantizeKernel(L, in, tensorType(op.getResult()), tensorType(op.getScale()), group);
-  L.dispatch(kernel, {x, q, s}, {}, x.shape[0]);
+  quantizeInto(L, {"in", x, L.memrefType(in)}, {"codes", q, L.memrefType(tensorType(op.getResult()))},
+               {"scales", s, L.memrefType(tensorType(op.getScale()))}, group);
   return success();
 }
 
@@ -105,11 +109,13 @@ LogicalResult lowerDequantize(ir::DequantizeOp op, Lowering &L) {
   ViewArg acc = L.view(op.getAcc()), st = L.view(op.getActScale()), sw = L.view(op.getWeightScale());
   ViewArg out = L.result(op.getResult());
   int64_t n = tensorType(op.getAcc()).getDimSize(1);
-  int kernel = L.kernel("axe.dequantize", {L.memrefType(tensorType(op.getAcc())), L.memrefType(tensorType(op.getActScale())),
-                         L.memrefType(tensorType(op.getWeightScale())),
-                         L.memrefType(tensorType(op.getResult()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value accView = a[0], stView = a[1], swView = a[2], outView = a[3];
+  std::vector<KernelArg> args = {{"acc", acc, L.memrefType(tensorType(op.getAcc()))},
+      {"st", st, L.memrefType(tensorType(op.getActScale()))},
+      {"sw", sw, L.memrefType(tensorType(op.getWeightScale()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int kernel = L.kernel("axe.dequantize", args,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value accView = a["acc"], stView = a["st"], swView = a["sw"], outView = a["out"];
     kb.forLoop(wb, we, [&](Value t) {
       Value tokenScale = kb.load(stView, {t});
       kb.forLoop(0, n, [&](Value c) {
@@ -117,7 +123,7 @@ LogicalResult lowerDequantize(ir::DequantizeOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {acc, st, sw, out}, {}, acc.shape[0]);
+  L.dispatch(kernel, args, {}, acc.shape[0]);
   return success();
 }
 
@@ -145,16 +151,21 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
     ViewArg x = L.view(op.getInput());
     codes = L.temp(codesType, "x8_");
     scales = L.temp(scalesType, "xs_");
-    L.dispatch(quantizeKernel(L, in, codesType, scalesType, bk), {x, codes, scales}, {}, x.shape[0]);
+    quantizeInto(L, {"in", x, L.memrefType(in)}, {"codes", codes, L.memrefType(codesType)},
+                 {"scales", scales, L.memrefType(scalesType)}, bk);
   }
   ViewArg w = L.view(op.getWeight()), ws = L.view(op.getWeightScale());
   ViewArg out = L.result(op.getResult());
   auto wsType = tensorType(op.getWeightScale());
   bool blockScales = block.has_value();
-  int kernel = L.kernel("axe.fp8_linear", {L.memrefType(codesType), L.memrefType(scalesType), L.memrefType(wt),
-                         L.memrefType(wsType), L.memrefType(tensorType(op.getResult()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value codesView = a[0], scalesView = a[1], wView = a[2], wsView = a[3], outView = a[4];
+  std::vector<KernelArg> args = {{"codes", codes, L.memrefType(codesType)},
+      {"scales", scales, L.memrefType(scalesType)},
+      {"w", w, L.memrefType(wt)},
+      {"ws", ws, L.memrefType(wsType)},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int kernel = L.kernel("axe.fp8_linear", args,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value codesView = a["codes"], scalesView = a["scales"], wView = a["w"], wsView = a["ws"], outView = a["out"];
     Value tokens = kb.dim(codesView, 0);
     kb.forLoop(wb, we, [&](Value row) {
       forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
@@ -175,7 +186,7 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {codes, scales, w, ws, out}, {}, SymInt::of(n));
+  L.dispatch(kernel, args, {}, SymInt::of(n));
   return success();
 }
 
@@ -184,10 +195,13 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
   ViewArg out = L.result(op.getResult()); // the step's output: [R, V] as forward_step declares
   auto wt = tensorType(op.getWeight());
   int64_t vocab = wt.getDimSize(0), d = wt.getDimSize(1);
-  int kernel = L.kernel("axe.logits", {L.memrefType(tensorType(op.getHidden())), L.memrefType(wt),
-                         L.memrefType(tensorType(op.getRows())), L.memrefType(tensorType(op.getResult()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value hView = a[0], wView = a[1], rowsView = a[2], outView = a[3];
+  std::vector<KernelArg> args = {{"h", h, L.memrefType(tensorType(op.getHidden()))},
+      {"w", w, L.memrefType(wt)},
+      {"rows", rows, L.memrefType(tensorType(op.getRows()))},
+      {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  int kernel = L.kernel("axe.logits", args,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value hView = a["h"], wView = a["w"], rowsView = a["rows"], outView = a["out"];
     Value numRows = kb.dim(rowsView, 0);
     kb.forLoop(wb, we, [&](Value v) {
       kb.forLoop(kb.idx(0), numRows, [&](Value r) {
@@ -196,21 +210,18 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(kernel, {h, w, rows, out}, {}, SymInt::of(vocab));
+  L.dispatch(kernel, args, {}, SymInt::of(vocab));
   return success();
 }
 
 } // namespace
 
-LogicalResult lowerLinear(Operation *op, Lowering &L) {
-  if (auto o = dyn_cast<ir::LinearOp>(op)) {
-    return lowerPlainLinear(o, L);
-  }
-  if (auto o = dyn_cast<ir::QuantizeOp>(op)) return lowerQuantize(o, L);
-  if (auto o = dyn_cast<ir::DequantizeOp>(op)) return lowerDequantize(o, L);
-  if (auto o = dyn_cast<ir::Fp8LinearOp>(op)) return lowerFp8Linear(o, L);
-  if (auto o = dyn_cast<ir::LogitsOp>(op)) return lowerLogits(o, L);
-  return failure();
+void populateLinearPatterns(RewritePatternSet &patterns, DispatchFormation &formation) {
+  addDispatchPattern<ir::LinearOp>(patterns, formation, lowerPlainLinear);
+  addDispatchPattern<ir::QuantizeOp>(patterns, formation, lowerQuantize);
+  addDispatchPattern<ir::DequantizeOp>(patterns, formation, lowerDequantize);
+  addDispatchPattern<ir::Fp8LinearOp>(patterns, formation, lowerFp8Linear);
+  addDispatchPattern<ir::LogitsOp>(patterns, formation, lowerLogits);
 }
 
 } // namespace axe::cpu

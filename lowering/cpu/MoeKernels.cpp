@@ -26,10 +26,12 @@ LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   ViewArg ids = L.result(op.getExpertIds()), weights = L.result(op.getExpertWeights());
   int64_t experts = tensorType(op.getLogits()).getDimSize(1), topK = op.getTopK();
   bool renormalize = op.getRenormalize();
-  int kernel = L.kernel("axe.moe_route", {L.memrefType(tensorType(op.getLogits())), L.memrefType(tensorType(op.getExpertIds())),
-                         L.memrefType(tensorType(op.getExpertWeights()))},
-                        0, [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value logitsView = a[0], idsView = a[1], weightsView = a[2];
+  std::vector<KernelArg> args = {{"logits", logits, L.memrefType(tensorType(op.getLogits()))},
+      {"ids", ids, L.memrefType(tensorType(op.getExpertIds()))},
+      {"weights", weights, L.memrefType(tensorType(op.getExpertWeights()))}};
+  int kernel = L.kernel("axe.moe_route", args,
+                        0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value logitsView = a["logits"], idsView = a["ids"], weightsView = a["weights"];
     Value prob = kb.scratch({experts}, kb.builder().getF32Type());
     kb.forLoop(wb, we, [&](Value t) {
       Value m = kb.reduce1(kb.idx(0), kb.idx(experts), kb.f32(-INFINITY),
@@ -58,7 +60,7 @@ LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
         kb.forLoop(0, topK, [&](Value i) { kb.store(kb.div(kb.load(weightsView, {t, i}), chosen), weightsView, {t, i}); });
     });
   });
-  L.dispatch(kernel, {logits, ids, weights}, {}, logits.shape[0]);
+  L.dispatch(kernel, args, {}, logits.shape[0]);
   return success();
 }
 
@@ -117,7 +119,8 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   if (fp8) {
     xIn = L.temp(xCodesType, "moe_x8_");
     xScales = L.temp(xScalesType, "moe_xs_");
-    L.dispatch(quantizeKernel(L, xt, xCodesType, xScalesType, xGroup), {x, xIn, xScales}, {}, x.shape[0]);
+    quantizeInto(L, {"in", x, L.memrefType(xt)}, {"codes", xIn, L.memrefType(xCodesType)},
+                 {"scales", xScales, L.memrefType(xScalesType)}, xGroup);
   }
   auto xInType = fp8 ? xCodesType : xt;
 
@@ -130,16 +133,15 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     v.strides = {SymInt::of(topK * inter), SymInt::of(1)};
     return v;
   };
-  SmallVector<Type> guTypes{L.memrefType(xInType), L.memrefType(idt), L.memrefType(gut), L.memrefType(actType)};
-  std::vector<ViewArg> guViews{xIn, ids, gu, act};
-  if (fp8) {
-    guTypes.append({L.memrefType(xScalesType), L.memrefType(tensorType(op.getGateUpScale()))});
-    guViews.insert(guViews.end(), {xScales, sgu});
-  }
-  int gateUp = L.kernel("axe.moe_experts", guTypes, 0,
-                        [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value xView = a[0], idsView = a[1], gateUpView = a[2], actView = a[3];
-    Value xScalesView = fp8 ? a[4] : Value(), gateUpScalesView = fp8 ? a[5] : Value();
+  std::vector<KernelArg> guArgs{{"x", xIn, L.memrefType(xInType)}, {"ids", ids, L.memrefType(idt)},
+                                {"gateUp", gu, L.memrefType(gut)}, {"act", act, L.memrefType(actType)}};
+  if (fp8)
+    guArgs.insert(guArgs.end(), {{"xScales", xScales, L.memrefType(xScalesType)},
+                                 {"gateUpScales", sgu, L.memrefType(tensorType(op.getGateUpScale()))}});
+  int gateUp = L.kernel("axe.moe_experts", guArgs, 0,
+                        [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value xView = a["x"], idsView = a["ids"], gateUpView = a["gateUp"], actView = a["act"];
+    Value xScalesView = fp8 ? a["xScales"] : Value(), gateUpScalesView = fp8 ? a["gateUpScales"] : Value();
     Value tokens = kb.dim(xView, 0);
     kb.forLoop(wb, we, [&](Value r) {
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
@@ -155,7 +157,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(gateUp, guViews, {}, SymInt::of(inter));
+  L.dispatch(gateUp, guArgs, {}, SymInt::of(inter));
 
   // Quantized act (FP8): codes [T, topK, I] and scales [T, topK * I / group].
   auto actCodesType = RankedTensorType::get({kDyn, topK, inter}, e4m3Values);
@@ -165,23 +167,23 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   if (fp8) {
     actIn = L.temp(actCodesType, "moe_act8_");
     actScales = L.temp(actScalesType, "moe_acts_");
-    L.dispatch(quantizeKernel(L, actFlatType, actCodesFlatType, actScalesType, actGroup),
-               {flat(act), flat(actIn), actScales}, {}, act.shape[0]);
+    quantizeInto(L, {"in", flat(act), L.memrefType(actFlatType)},
+                 {"codes", flat(actIn), L.memrefType(actCodesFlatType)},
+                 {"scales", actScales, L.memrefType(actScalesType)}, actGroup);
   }
   auto actInType = fp8 ? actCodesType : actType;
 
   ViewArg out = L.result(op.getResult());
-  SmallVector<Type> dnTypes{L.memrefType(actInType), L.memrefType(idt), L.memrefType(wtt), L.memrefType(dnt),
-                            L.memrefType(tensorType(op.getResult()))};
-  std::vector<ViewArg> dnViews{actIn, ids, weights, dn, out};
-  if (fp8) {
-    dnTypes.append({L.memrefType(actScalesType), L.memrefType(tensorType(op.getDownScale()))});
-    dnViews.insert(dnViews.end(), {actScales, sdn});
-  }
-  int down = L.kernel("axe.moe_experts", dnTypes, 0,
-                      [=](KernelBuilder &kb, ArrayRef<Value> a, ArrayRef<Value>, Value wb, Value we) {
-    Value actView = a[0], idsView = a[1], weightsView = a[2], downView = a[3], outView = a[4];
-    Value actScalesView = fp8 ? a[5] : Value(), downScalesView = fp8 ? a[6] : Value();
+  std::vector<KernelArg> dnArgs{{"act", actIn, L.memrefType(actInType)}, {"ids", ids, L.memrefType(idt)},
+                                {"weights", weights, L.memrefType(wtt)}, {"down", dn, L.memrefType(dnt)},
+                                {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  if (fp8)
+    dnArgs.insert(dnArgs.end(), {{"actScales", actScales, L.memrefType(actScalesType)},
+                                 {"downScales", sdn, L.memrefType(tensorType(op.getDownScale()))}});
+  int down = L.kernel("axe.moe_experts", dnArgs, 0,
+                      [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value actView = a["act"], idsView = a["ids"], weightsView = a["weights"], downView = a["down"], outView = a["out"];
+    Value actScalesView = fp8 ? a["actScales"] : Value(), downScalesView = fp8 ? a["downScales"] : Value();
     Value tokens = kb.dim(actView, 0);
     kb.forLoop(wb, we, [&](Value c) {
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
@@ -197,16 +199,15 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
       });
     });
   });
-  L.dispatch(down, dnViews, {}, SymInt::of(hidden));
+  L.dispatch(down, dnArgs, {}, SymInt::of(hidden));
   return success();
 }
 
 } // namespace
 
-LogicalResult lowerMoe(Operation *op, Lowering &L) {
-  if (auto o = dyn_cast<ir::MoeRouteOp>(op)) return lowerRoute(o, L);
-  if (auto o = dyn_cast<ir::MoeExpertsOp>(op)) return lowerExperts(o, L);
-  return failure();
+void populateMoePatterns(RewritePatternSet &patterns, DispatchFormation &formation) {
+  addDispatchPattern<ir::MoeRouteOp>(patterns, formation, lowerRoute);
+  addDispatchPattern<ir::MoeExpertsOp>(patterns, formation, lowerExperts);
 }
 
 } // namespace axe::cpu

@@ -515,7 +515,14 @@ OwningOpRef<ModuleOp> importQwen35Moe(MLIRContext &context, const ModelConfig &c
                                       const Checkpoint *checkpoint, const ImportOptions &options) {
   context.loadDialect<ir::AxeDialect, func::FuncDialect, arith::ArithDialect,
                       tensor::TensorDialect>();
-  return StepBuilder(context, config, checkpoint, options).build();
+  try {
+    return StepBuilder(context, config, checkpoint, options).build();
+  } catch (const Error &e) {
+    // The builder stops at the first tensor the checkpoint gets wrong; the library reports it as
+    // a diagnostic, like every other compiler error (the message names the file and tensor).
+    emitError(UnknownLoc::get(&context)) << e.what();
+    return nullptr;
+  }
 }
 
 } // namespace axe

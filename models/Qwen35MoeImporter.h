@@ -32,8 +32,9 @@ struct ImportOptions {
 };
 
 // Builds the module. `checkpoint` may be null: then tensor names follow the config's packaging
-// and weights are assumed bf16 (for --config-only). Throws axe::Error for a checkpoint that lacks
-// a tensor or whose shapes disagree with the config.
+// and weights are assumed bf16 (for --config-only). A checkpoint that lacks a tensor or whose
+// shapes or types disagree with the config gives an error diagnostic (naming the file and the
+// tensor) and a null module.
 mlir::OwningOpRef<mlir::ModuleOp> importQwen35Moe(mlir::MLIRContext &context,
                                                   const ModelConfig &config,
                                                   const Checkpoint *checkpoint,

@@ -30,6 +30,7 @@
 #include "support/Safetensors.h"
 #include "tools/common/Version.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
@@ -287,7 +288,20 @@ int run() {
   axe::ImportOptions options;
   options.kvBlockSize = kvBlockSize;
   options.kvCacheFp8 = kvCache == "fp8";
-  auto module = axe::importQwen35Moe(context, config, checkpoint ? &*checkpoint : nullptr, options);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    // The importer's diagnostics name the checkpoint file and tensor: one line, like every other
+    // input error of this tool.
+    mlir::ScopedDiagnosticHandler oneLine(&context, [](mlir::Diagnostic &d) {
+      if (d.getSeverity() != mlir::DiagnosticSeverity::Error)
+        return mlir::failure(); // to the default handler
+      llvm::errs() << "axe-compile: error: " << d.str() << "\n";
+      return mlir::success();
+    });
+    module = axe::importQwen35Moe(context, config, checkpoint ? &*checkpoint : nullptr, options);
+  }
+  if (!module)
+    return 1;
   if (mlir::failed(mlir::verify(*module))) {
     llvm::errs() << "axe-compile: internal error: the imported IR does not verify\n";
     return 2;

@@ -81,9 +81,19 @@ const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %
       %odd = arith.remui %iter, %two : index
       %parity = arith.index_cast %odd : index to i1
       nvgpu.mbarrier.try_wait.parity %barrier[%zero], %parity, %ticks : !bar
-      %dA = nvgpu.warpgroup.generate.descriptor %sa, %da : memref<64x128xf8E4M3FN, #smem>, !aMap -> !nvgpu.warpgroup.descriptor<tensor = memref<64x128xf8E4M3FN, 3>>
-      %dB = nvgpu.warpgroup.generate.descriptor %sb, %db : memref<128x128xf8E4M3FN, #smem>, !bMap -> !nvgpu.warpgroup.descriptor<tensor = memref<128x128xf8E4M3FN, 3>>
-      %accOut = nvgpu.warpgroup.mma %dA, %dB, %accIn : <tensor = memref<64x128xf8E4M3FN, 3>>, <tensor = memref<128x128xf8E4M3FN, 3>>, !acc -> !acc
+      // One m64n128k32 wgmma per 32-wide K slice of both tiles. Both are K-major (a row of 128
+      // e4m3 = one 128-B swizzle row), so slice kk starts kk bytes into each tile; the slices
+      // are taken here because upstream's k-stepping inside one warpgroup.mma advances B by its
+      // MN-major stride (128 rows x 32 B), not the 32 B a K-major operand needs.
+      %k32 = arith.constant 32 : index
+      %accOut = scf.for %kk = %zero to %kStep step %k32 iter_args(%accK = %accIn) -> (!acc) {
+        %saK = memref.subview %sa[0, %kk] [64, 32] [1, 1] : memref<64x128xf8E4M3FN, #smem> to memref<64x32xf8E4M3FN, strided<[128, 1], offset: ?>, #smem>
+        %sbK = memref.subview %sb[0, %kk] [128, 32] [1, 1] : memref<128x128xf8E4M3FN, #smem> to memref<128x32xf8E4M3FN, strided<[128, 1], offset: ?>, #smem>
+        %dA = nvgpu.warpgroup.generate.descriptor %saK, %da : memref<64x32xf8E4M3FN, strided<[128, 1], offset: ?>, #smem>, !aMap -> !nvgpu.warpgroup.descriptor<tensor = memref<64x32xf8E4M3FN, 3>>
+        %dB = nvgpu.warpgroup.generate.descriptor %sbK, %db : memref<128x32xf8E4M3FN, strided<[128, 1], offset: ?>, #smem>, !bMap -> !nvgpu.warpgroup.descriptor<tensor = memref<32x128xf8E4M3FN, 3>>
+        %accNext = nvgpu.warpgroup.mma %dA, %dB, %accK : <tensor = memref<64x32xf8E4M3FN, 3>>, <tensor = memref<32x128xf8E4M3FN, 3>>, !acc -> !acc
+        scf.yield %accNext : !acc
+      }
       nvvm.wgmma.wait.group.sync.aligned 0
       gpu.barrier
       scf.yield %accOut : !acc

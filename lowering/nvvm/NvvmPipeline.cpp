@@ -1,8 +1,10 @@
 //===- NvvmPipeline.cpp - the GPU pipeline, written out -------------------===//
 //
 // What gpu-lower-to-nvvm-pipeline does in MLIR 22, step by step, with axe's passes where the
-// bundled pipeline has no place for them: kernels merged into one gpu.module after outlining,
-// and FP8 casts lowered to NVVM conversions before convert-gpu-to-nvvm.
+// bundled pipeline has no place for them: f8 TMA descriptors lowered before upstream's NVGPU
+// lowering (which has no f8 data type), kernels merged into one gpu.module after outlining, FP8
+// casts lowered to NVVM conversions before convert-gpu-to-nvvm, and the dynamic shared memory
+// aligned for TMA after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,6 +54,7 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
 } // namespace
 
 void buildNvvmPipeline(mlir::OpPassManager &pm, const std::string &chip, const std::string &format) {
+  pm.addPass(createLowerF8TmaDescriptorsPass()); // before upstream's (MLIR 22: no f8 data type)
   pm.addPass(mlir::createConvertNVGPUToNVVMPass());
   pm.addPass(mlir::createGpuKernelOutliningPass());
   pm.addPass(createMergeGpuModulesPass());
@@ -73,6 +76,7 @@ void buildNvvmPipeline(mlir::OpPassManager &pm, const std::string &chip, const s
   mlir::OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createLowerF8CastsToNvvmPass()); // before convert-gpu-to-nvvm (MLIR 22 gap)
   kernels.addPass(mlir::createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createAlignDynamicSharedMemoryPass()); // TMA tiles need 1024-B alignment
   kernels.addPass(mlir::createCanonicalizerPass());
   kernels.addPass(mlir::createCSEPass());
   kernels.addPass(mlir::createReconcileUnrealizedCastsPass());

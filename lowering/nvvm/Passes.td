@@ -10,6 +10,18 @@
 
 include "mlir/Pass/PassBase.td"
 
+def AlignDynamicSharedMemoryPass : Pass<"axe-align-dynamic-shared-memory"> {
+  let summary = "Dynamic shared memory starts 1024-B aligned (TMA tiles with 128-B swizzle)";
+  let description = [{
+    convert-gpu-to-nvvm gives `gpu.dynamic_shared_memory` a module-internal `.shared .align 16`
+    global that ptxas places after the static shared memory (the mbarrier), so the tiles started
+    at 0x410, or overlapped the barrier in a module with one kernel. This pass makes the global
+    an external array aligned to 1024 B, which TMA destinations with 128-B swizzle and wgmma
+    descriptors with base_offset 0 need. Run inside gpu.module, after convert-gpu-to-nvvm.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def LowerF8CastsToNvvmPass : Pass<"axe-lower-f8-casts-to-nvvm"> {
   let summary = "arith.truncf f32 -> f8E4M3FN becomes cvt.rn.satfinite.e4m3x2.f32";
   let description = [{
@@ -20,6 +32,19 @@ def LowerF8CastsToNvvmPass : Pass<"axe-lower-f8-casts-to-nvvm"> {
     a value and CPU and GPU codes agree bit for bit.
   }];
   let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect"];
+}
+
+def LowerF8TmaDescriptorsPass : Pass<"axe-lower-f8-tma-descriptors", "::mlir::ModuleOp"> {
+  let summary = "TMA descriptors of f8 tensors encoded as 8-bit tensors, not BF16";
+  let description = [{
+    MLIR 22's lowering of `nvgpu.tma.create.descriptor` has no CUtensorMapDataType for f8 and a
+    release build encodes e4m3 tensors as BF16 (9): the runtime then computes strides at two
+    bytes per element and the 128-element box is 256 B, wider than the 128-B swizzle allows, so
+    the driver refuses the first GEMM. This pass lowers the f8 descriptors itself to the same
+    runtime call (`mgpuTensorMapEncodeTiledMemref`) with UINT8 (0), and leaves the others to
+    upstream. Run before convert-nvgpu-to-nvvm.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::nvgpu::NVGPUDialect"];
 }
 
 def LowerFp8LinearToNvvmPass : Pass<"axe-lower-fp8-linear-to-nvvm", "::mlir::ModuleOp"> {

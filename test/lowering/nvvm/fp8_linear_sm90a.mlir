@@ -2,7 +2,14 @@
 // tensor cores (e4m3 wgmma), tiles arrive by TMA, activations are quantized with the saturating
 // e4m3 conversion. The target is the flag's, never the host's; no GPU is needed.
 // RUN: axe-opt %s --axe-lower-fp8-linear-to-nvvm="chip=sm_90a" | FileCheck %s --check-prefix=KERNELS
-// RUN: axe-opt %s --axe-lower-fp8-linear-to-nvvm="chip=sm_90a" --axe-lower-to-nvvm="chip=sm_90a format=isa" | FileCheck %s --check-prefix=PTX
+// RUN: axe-opt %s --axe-lower-fp8-linear-to-nvvm="chip=sm_90a" --axe-lower-to-nvvm="chip=sm_90a format=isa" > %t.isa
+// RUN: FileCheck %s --check-prefix=PTX < %t.isa
+// Regressions (a review found each offline; none needs a GPU):
+// 1. e4m3 TMA descriptors are encoded as 8-bit tensors (CUtensorMapDataType 0), not BF16 (9).
+// RUN: FileCheck %s --check-prefix=HOST < %t.isa
+// RUN: FileCheck %s --check-prefix=NOBF16 < %t.isa
+// 3. each k32 wgmma reads its 32-B slice of the K-major B tile, not B + 4096 B x k.
+// RUN: FileCheck %s --check-prefix=NOMNSTEP < %t.isa
 // ptxas accepts every kernel (the cubin is built):
 // RUN: axe-opt %s --axe-lower-fp8-linear-to-nvvm="chip=sm_90a" --axe-lower-to-nvvm="chip=sm_90a format=bin" | FileCheck %s --check-prefix=CUBIN
 
@@ -28,7 +35,10 @@ func.func @step(%x: tensor<?x2048xbf16>, %h: tensor<?x512xf8E4M3FN>, %hs: tensor
 // KERNELS: nvgpu.tma.create.descriptor {{.+}} box[%{{.+}}, %{{.+}}] : memref<*xf8E4M3FN> -> <tensor = memref<64x128xf8E4M3FN, 3>, swizzle = swizzle_128b
 // KERNELS: gpu.launch
 // KERNELS: nvgpu.tma.async.load
-// KERNELS: nvgpu.warpgroup.mma {{.+}} <tensor = memref<64x128xf8E4M3FN, 3>>, <tensor = memref<128x128xf8E4M3FN, 3>>
+// KERNELS: scf.for {{.+}} -> (!nvgpu.warpgroup.accumulator<fragmented = vector<64x128xf32>>)
+// KERNELS: memref.subview {{.+}} [64, 32] [1, 1]
+// KERNELS: memref.subview {{.+}} [128, 32] [1, 1]
+// KERNELS: nvgpu.warpgroup.mma {{.+}} <tensor = memref<64x32xf8E4M3FN, 3>>, <tensor = memref<32x128xf8E4M3FN, 3>>
 // KERNELS-LABEL: func.func @fp8_linear_8192x2048_bf16_quantize
 // KERNELS: arith.truncf {{.+}} : f32 to f8E4M3FN
 // KERNELS-LABEL: func.func @fp8_linear_512x2048_bf16_gemm
@@ -38,7 +48,17 @@ func.func @step(%x: tensor<?x2048xbf16>, %h: tensor<?x512xf8E4M3FN>, %hs: tensor
 
 // PTX: gpu.binary @axe_kernels
 // PTX-SAME: .target sm_90a
+// 2. the TMA tiles start 1024-B aligned (128-B swizzle), in an array ptxas reserves:
+// PTX-SAME: .extern .shared .align 1024 .b8 __dynamic_shmem__0[];
 // PTX-SAME: .entry fp8_linear_8192x2048_bf16_gemm_kernel
+// 3. the four k32 slices: A at +0, +32, +64, +96 B and B at +8192, +8224, +8256, +8288 B.
+// PTX-SAME: add.s64 {{[^,]+}}, [[DYN:%rd[0-9]+]], 8192;
+// PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 32;
+// PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 8224;
+// PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 64;
+// PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 8256;
+// PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 96;
+// PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 8288;
 // PTX-SAME: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
 // PTX-SAME: .entry fp8_linear_8192x2048_bf16_quantize_kernel
@@ -48,3 +68,9 @@ func.func @step(%x: tensor<?x2048xbf16>, %h: tensor<?x512xf8E4M3FN>, %hs: tensor
 // PTX-SAME: .entry fp8_linear_2048x4096_bf16_gemm_kernel
 
 // CUBIN: gpu.binary @axe_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, properties = {ISAToBinaryTimeInMs = {{[0-9]+}} : i64, LLVMIRToISATimeInMs = {{[0-9]+}} : i64}, bin = "\7FELF
+
+// HOST: %[[UINT8:.+]] = llvm.mlir.constant(0 : i64) : i64
+// HOST: llvm.call @mgpuTensorMapEncodeTiledMemref(%{{[^,]+}}, %{{[^,]+}}, %[[UINT8]],
+// NOBF16-NOT: llvm.mlir.constant(9 : i32) : i64
+// The B descriptor (0x4000004004000000) plus 4096 B >> 4, upstream's MN-major k step:
+// NOMNSTEP-NOT: 4611686293372403968

@@ -3,11 +3,17 @@
 token, so its ceiling is (read bandwidth) / (bytes per token). Measures both in one run on the
 `large` test model (1024 hidden, 104 experts, top-8; ~3 GB, made if missing), default map.
 
-    .venv/bin/python bench/cpu_decode_roofline.py [--threads N] [--model DIR]
+    .venv/bin/python bench/cpu_decode_roofline.py [--threads N] [--model DIR] [--against BUILD]
+
+With --against BUILD (another build tree, e.g. of an older commit: its bin/axe-compile and
+bin/axe-run) both builds compile and decode the same model in this one run, alternating
+(this, other, this, other, ...) for --rounds rounds, and the record gives each one's best and the
+ratio; that is how a change is checked not to slow decode down.
 
 Bandwidth: a torch sum over 1 GiB of f32 with the same thread count, best of 5. Bytes per token:
 every weight in the artifact except the embedding table (one row is read) and the routed experts
-not chosen (top-k of E). The record goes to bench/results/cpu_decode_roofline.txt.
+not chosen (top-k of E). The record goes to bench/results/cpu_decode_roofline.txt
+(with --against: cpu_decode_roofline-against.txt).
 """
 import argparse
 import datetime
@@ -39,6 +45,14 @@ def read_bandwidth(threads: int) -> float:
     return best
 
 
+def source_commit(build: Path) -> str:
+    """The commit a build tree was configured from (its CMake source directory's HEAD)."""
+    cache = (build / "CMakeCache.txt").read_text()
+    source = re.search(r"^CMAKE_HOME_DIRECTORY:INTERNAL=(.*)$", cache, re.M).group(1)
+    return subprocess.run(["git", "-C", source, "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or "unknown"
+
+
 def bytes_per_token(artifact: Path, model_dir: Path) -> tuple[int, int]:
     """(bytes read per decode token, all weight bytes)."""
     config = json.loads((model_dir / "config.json").read_text())
@@ -60,20 +74,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--model", type=Path, default=ROOT / "build/test-models/large")
+    parser.add_argument("--against", type=Path, help="another build tree to measure in the same run")
+    parser.add_argument("--rounds", type=int, default=3, help="decode runs of each build with --against")
     args = parser.parse_args()
     if not (args.model / "config.json").exists():
         subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "test/models/make_test_models.py"),
                         "--out", str(args.model.parent), "--only", "large"], check=True)
+    builds = [("this tree", ROOT / "build")] + ([("--against", args.against)] if args.against else [])
+    decodes: dict[str, list[float]] = {name: [] for name, _ in builds}
     with tempfile.TemporaryDirectory() as tmp:
-        artifact = Path(tmp) / "large.axe"
-        subprocess.run([str(ROOT / "build/bin/axe-compile"), str(args.model), "-o", str(artifact)],
-                       check=True, capture_output=True)
-        active, total = bytes_per_token(artifact, args.model)
+        artifacts = {}
+        for i, (name, build) in enumerate(builds):
+            artifacts[name] = Path(tmp) / f"large{i}.axe"
+            subprocess.run([str(build / "bin/axe-compile"), str(args.model), "-o", str(artifacts[name])],
+                           check=True, capture_output=True)
+        active, total = bytes_per_token(artifacts[builds[0][0]], args.model)
         prompt = ",".join(str(i * 7 % 60000) for i in range(256))
-        out = subprocess.run([str(ROOT / "build/bin/axe-run"), str(artifact), "--prompt-ids", prompt,
-                              "--max-tokens", "64", "--ignore-eos", "--threads", str(args.threads)],
-                             check=True, capture_output=True, text=True).stdout
-    decode = float(re.search(r"decode: .*?([\d.]+) tok/s", out).group(1))
+        for _ in range(args.rounds if args.against else 1):
+            for name, build in builds:
+                out = subprocess.run([str(build / "bin/axe-run"), str(artifacts[name]), "--prompt-ids", prompt,
+                                      "--max-tokens", "64", "--ignore-eos", "--threads", str(args.threads)],
+                                     check=True, capture_output=True, text=True).stdout
+                decodes[name].append(float(re.search(r"decode: .*?([\d.]+) tok/s", out).group(1)))
+    decode = max(decodes[builds[0][0]])
     bandwidth = read_bandwidth(args.threads)
     achieved = decode * active
     lines = [f"{args.model.name}, default map, {args.threads} threads ({os.cpu_count()} cores)",
@@ -81,8 +104,18 @@ def main() -> None:
              f"read bandwidth (torch sum, 1 GiB, best of 5): {bandwidth / 1e9:.1f} GB/s "
              f"-> ceiling {bandwidth / active:.1f} tok/s",
              f"axe decode: {decode:.1f} tok/s = {achieved / 1e9:.1f} GB/s = {achieved / bandwidth:.0%} of the read roofline"]
+    if args.against:
+        other = max(decodes["--against"])
+        mean = {name: sum(d) / len(d) for name, d in decodes.items()}
+        lines += [f"this tree ({source_commit(ROOT / 'build')}), {args.rounds} runs: "
+                  + ", ".join(f"{d:.1f}" for d in decodes["this tree"]) + " tok/s",
+                  f"--against {args.against} ({source_commit(args.against)}), {args.rounds} runs: "
+                  + ", ".join(f"{d:.1f}" for d in decodes["--against"]) + " tok/s",
+                  f"this tree / --against: best {decode:.1f} / {other:.1f} = {decode / other:.3f}, "
+                  f"mean {mean['this tree']:.1f} / {mean['--against']:.1f} = {mean['this tree'] / mean['--against']:.3f}"]
     print("\n".join(lines))
-    (ROOT / "bench/results/cpu_decode_roofline.txt").write_text(
+    record = "cpu_decode_roofline-against.txt" if args.against else "cpu_decode_roofline.txt"
+    (ROOT / "bench/results" / record).write_text(
         f"# {datetime.date.today()} torch {torch.__version__}\n" + "\n".join(lines) + "\n")
 
 

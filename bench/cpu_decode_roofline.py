@@ -47,8 +47,11 @@ def read_bandwidth(threads: int) -> float:
 
 def source_commit(build: Path) -> str:
     """The commit a build tree was configured from (its CMake source directory's HEAD)."""
-    cache = (build / "CMakeCache.txt").read_text()
-    source = re.search(r"^CMAKE_HOME_DIRECTORY:INTERNAL=(.*)$", cache, re.M).group(1)
+    cache = build / "CMakeCache.txt"
+    found = re.search(r"^CMAKE_HOME_DIRECTORY:INTERNAL=(.*)$", cache.read_text(), re.M) if cache.exists() else None
+    if not found:
+        return "unknown"
+    source = found.group(1)
     return subprocess.run(["git", "-C", source, "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip() or "unknown"
 
@@ -90,8 +93,9 @@ def main() -> None:
                            check=True, capture_output=True)
         active, total = bytes_per_token(artifacts[builds[0][0]], args.model)
         prompt = ",".join(str(i * 7 % 60000) for i in range(256))
-        for _ in range(args.rounds if args.against else 1):
-            for name, build in builds:
+        for round_ in range(args.rounds if args.against else 1):
+            # Alternating which goes first removes an order bias (a warm page cache, a cooler CPU).
+            for name, build in (builds if round_ % 2 == 0 else builds[::-1]):
                 out = subprocess.run([str(build / "bin/axe-run"), str(artifacts[name]), "--prompt-ids", prompt,
                                       "--max-tokens", "64", "--ignore-eos", "--threads", str(args.threads)],
                                      check=True, capture_output=True, text=True).stdout

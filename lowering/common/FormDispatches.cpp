@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -152,6 +153,20 @@ ViewArg collapseView(const ViewArg &src, tensor::CollapseShapeOp op) {
 
 } // namespace
 
+
+namespace {
+
+// Runs one pattern's rewrite; an axe::Error it throws (malformed IR, an internal error) becomes an
+// error at the op. Nothing may throw through the conversion driver, which is not built for it.
+LogicalResult guarded(Operation *op, function_ref<LogicalResult()> rewrite) {
+  try {
+    return rewrite();
+  } catch (const Error &e) {
+    return op->emitOpError() << e.what();
+  }
+}
+
+} // namespace
 
 //===----------------------------------------------------------------------===//
 // DispatchFormation
@@ -308,8 +323,13 @@ int DispatchFormation::kernel(StringRef op, const std::vector<KernelArg> &args, 
   ArrayRef<BlockArgument> all = entry->getArguments();
   SmallVector<Value> views(all.take_front(args.size()));
   SmallVector<Value> scalars(all.slice(args.size(), numScalars));
-  body(kb, KernelArgValues(names, views), scalars, all[args.size() + numScalars],
-       all[args.size() + numScalars + 1]);
+  try {
+    body(kb, KernelArgValues(names, views), scalars, all[args.size() + numScalars],
+         all[args.size() + numScalars + 1]);
+  } catch (...) {
+    func.erase(); // no half-built kernel is left in @kernels
+    throw;
+  }
   func::ReturnOp::create(b, func.getLoc());
 
   std::vector<int> &sameType = kernelsByType_[func.getFunctionType()];
@@ -331,7 +351,7 @@ int DispatchFormation::kernel(StringRef op, const std::vector<KernelArg> &args, 
 LogicalResult DispatchFormation::lowerOp(Operation *op, ValueRange operands,
                                          ConversionPatternRewriter &rewriter,
                                          function_ref<LogicalResult(Lowering &)> lower) {
-  try {
+  return guarded(op, [&]() -> LogicalResult {
     Lowering lowering(*this, rewriter, op, operands);
     // State updated in place (the dialect verified that nothing reads the old value after the
     // update): the new value lives in the old one's buffer.
@@ -346,9 +366,7 @@ LogicalResult DispatchFormation::lowerOp(Operation *op, ValueRange operands,
       return failure();
     rewriter.replaceOp(op, lowering.replacements());
     return success();
-  } catch (const Error &e) {
-    return op->emitOpError() << e.what();
-  }
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -444,8 +462,10 @@ namespace {
 struct ParamToWeight : OpConversionPattern<ir::ParamOp> {
   ParamToWeight(DispatchFormation &f) : OpConversionPattern(f.context()), f(f) {}
   LogicalResult matchAndRewrite(ir::ParamOp op, OpAdaptor, ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, f.weightBuffer(op));
-    return success();
+    return guarded(op, [&] {
+      rewriter.replaceOp(op, f.weightBuffer(op));
+      return success();
+    });
   }
   DispatchFormation &f;
 };
@@ -456,13 +476,11 @@ struct ReshapeToView : OpConversionPattern<OpT> {
   ReshapeToView(DispatchFormation &f) : OpConversionPattern<OpT>(f.context()), f(f) {}
   LogicalResult matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    try {
+    return guarded(op, [&] {
       ViewArg v = Reshape(f.view(adaptor.getOperands()[0]), op);
       rewriter.replaceOp(op, f.viewValue(rewriter, op.getLoc(), v));
       return success();
-    } catch (const Error &e) {
-      return op.emitOpError() << e.what();
-    }
+    });
   }
   DispatchFormation &f;
 };
@@ -474,8 +492,13 @@ struct DimToSymbol : OpConversionPattern<tensor::DimOp> {
     std::optional<int64_t> index = op.getConstantIndex();
     if (!index)
       return op.emitOpError("with a dynamic index cannot be lowered");
-    rewriter.replaceOp(op, f.symbolValue(rewriter, f.view(adaptor.getSource()).shape[size_t(*index)]));
-    return success();
+    return guarded(op, [&]() -> LogicalResult {
+      std::vector<SymInt> shape = f.view(adaptor.getSource()).shape;
+      if (*index < 0 || size_t(*index) >= shape.size())
+        return op.emitOpError() << "index " << *index << " is out of range for rank " << shape.size();
+      rewriter.replaceOp(op, f.symbolValue(rewriter, shape[size_t(*index)]));
+      return success();
+    });
   }
   DispatchFormation &f;
 };
@@ -548,7 +571,13 @@ LogicalResult formDispatches(ModuleOp module, const PopulateDispatchPatterns &po
     return llvm::none_of(op->getOperandTypes(), isTensor) && llvm::none_of(op->getResultTypes(), isTensor);
   });
   target.markUnknownOpDynamicallyLegal([](Operation *) { return false; });
-  if (failed(applyFullConversion(step, target, std::move(patterns))))
+  // Rollback mode (MLIR's default, said here because the patterns rely on it): replaced ops stay
+  // in place until the end, so a lowering still reads its op's original operands and types.
+  // There is one pattern per op and the first failure ends the conversion, so nothing reads the
+  // formation's caches of values after a rolled-back pattern.
+  ConversionConfig config;
+  config.allowPatternRollback = true;
+  if (failed(applyFullConversion(step, target, std::move(patterns), config)))
     return failure();
 
   // The buffers are the step's interface now: no arguments, no results.
@@ -557,9 +586,10 @@ LogicalResult formDispatches(ModuleOp module, const PopulateDispatchPatterns &po
   step.setFunctionType(FunctionType::get(ctx, {}, {}));
   step.removeArgAttrsAttr();
   step.removeResAttrsAttr();
-  // Views made for reshapes that dispatches re-made, and sizes nothing uses any more.
+  // Views made for reshapes that dispatches re-made, sizes nothing uses any more: whatever is
+  // dead but a buffer (an unused input or weight is still part of the step's interface).
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-    if (isa<memref::ReinterpretCastOp, arith::ConstantOp, ir::StepSymbolOp>(op) && op.use_empty())
+    if (!isa<ir::BufferOp>(op) && isOpTriviallyDead(&op))
       op.erase();
   if (failed(verify(module)))
     return module.emitError("internal: dispatch formation built an invalid step program");

@@ -257,9 +257,14 @@ Value DispatchFormation::newBuffer(OpBuilder &b, Location loc, BufferKind kind, 
   return buffer;
 }
 
-ViewArg DispatchFormation::view(Value v) const {
+Value DispatchFormation::memrefOf(Value v) const {
   if (auto arg = dyn_cast<BlockArgument>(v); arg && arg.getOwner()->getParentOp() == step_)
-    v = argumentBuffer(arg);
+    return arguments_[arg.getArgNumber()];
+  return v;
+}
+
+ViewArg DispatchFormation::view(Value v) const {
+  v = memrefOf(v);
   if (!isa<MemRefType>(v.getType()))
     throw Error("internal: an operand that dispatch formation has not made a view of");
   return readView(v, [&](ir::BufferOp b) { return ids_.at(b); });
@@ -300,7 +305,7 @@ MemRefType DispatchFormation::memrefType(RankedTensorType type) const {
 
 int DispatchFormation::kernel(StringRef op, const std::vector<KernelArg> &args, unsigned numScalars,
                               const KernelBody &body) {
-  int index = static_cast<int>(kernelNames_.size());
+  int index = static_cast<int>(kernelFuncs_.size());
   std::string name = "k" + std::to_string(index) + "_" + op.drop_front(4).str(); // "axe."
   OpBuilder b(ctx_);
   b.setInsertionPointToEnd(kernels_.getBody());
@@ -335,14 +340,13 @@ int DispatchFormation::kernel(StringRef op, const std::vector<KernelArg> &args, 
   std::vector<int> &sameType = kernelsByType_[func.getFunctionType()];
   for (int other : sameType) {
     func::FuncOp earlier = kernelFuncs_[size_t(other)];
-    if (kernelNames_[size_t(other)].second == op &&
+    if (earlier->getAttrOfType<StringAttr>(kKernelOfAttr).getValue() == op &&
         OperationEquivalence::isRegionEquivalentTo(&earlier.getBody(), &func.getBody(),
                                                    OperationEquivalence::IgnoreLocations)) {
       func.erase();
       return other;
     }
   }
-  kernelNames_.emplace_back(name, op.str());
   kernelFuncs_.push_back(func);
   sameType.push_back(index);
   return index;
@@ -356,12 +360,8 @@ LogicalResult DispatchFormation::lowerOp(Operation *op, ValueRange operands,
     // State updated in place (the dialect verified that nothing reads the old value after the
     // update): the new value lives in the old one's buffer.
     if (auto update = dyn_cast<ir::StateUpdateOpInterface>(op))
-      for (auto [operand, result] : update.getStateUpdates()) {
-        Value state = operands[operand];
-        if (auto arg = dyn_cast<BlockArgument>(state))
-          state = argumentBuffer(arg);
-        lowering.alias(result, state);
-      }
+      for (auto [operand, result] : update.getStateUpdates())
+        lowering.alias(result, memrefOf(operands[operand]));
     if (failed(lower(lowering)))
       return failure();
     rewriter.replaceOp(op, lowering.replacements());
@@ -517,10 +517,7 @@ struct ReturnBuffers : OpConversionPattern<func::ReturnOp> {
       if (!kind || !name)
         return op.emitOpError() << "forward_step result #" << i << " needs " << ir::kNameAttr << " and "
                                 << ir::kStepValueAttr;
-      Value value = v;
-      if (auto arg = dyn_cast<BlockArgument>(value))
-        value = f.argumentBuffer(arg);
-      auto buffer = ir::BufferOp::ofView(value);
+      auto buffer = ir::BufferOp::ofView(f.memrefOf(v));
       if (!buffer)
         return op.emitOpError() << "internal: result #" << i << " is not a buffer";
       if (kind.getValue() == ir::StepValue::output) {

@@ -78,7 +78,10 @@ public:
   // identical layers share kernels whatever their attributes say that the code does not use.
   int kernel(llvm::StringRef op, const std::vector<KernelArg> &args, unsigned numScalars,
              const KernelBody &body);
-  llvm::StringRef kernelName(int kernel) const { return kernelNames_[size_t(kernel)].first; }
+  llvm::StringRef kernelName(int kernel) const {
+    mlir::func::FuncOp func = kernelFuncs_[size_t(kernel)]; // op handles are not const
+    return func.getSymName();
+  }
 
   // A new `axe.buffer` at `b`'s insertion point; temporaries without a name are named by their
   // position among the step's buffers ("t12").
@@ -93,8 +96,11 @@ public:
   // A size as an index value of the step: its axe.step_symbol or a constant, defined once at the
   // top of the step.
   mlir::Value symbolValue(mlir::OpBuilder &b, const SymInt &v);
-  // The buffer of a step argument, or of a param's stored weight.
-  mlir::Value argumentBuffer(mlir::BlockArgument arg) const { return arguments_[arg.getArgNumber()]; }
+  // The memref a value the conversion maps an operand to stands for: an argument of the step
+  // (still a tensor: arguments are removed after the conversion) is its buffer, anything else is
+  // itself.
+  mlir::Value memrefOf(mlir::Value v) const;
+  // The buffer of a param's stored weight.
   mlir::Value weightBuffer(mlir::axe::ParamOp param) const;
   // The name and symbols forward_step's result attributes give to `v` when the step returns it
   // as its output (the logits).
@@ -117,8 +123,8 @@ private:
   llvm::DenseMap<mlir::Value, std::pair<std::string, std::vector<SymInt>>> outputs_;
   std::map<int64_t, mlir::Value> constants_;
   std::map<int, mlir::Value> symbols_;
-  // Kernels in order (name, axe op), and by function type: the candidates of deduplication.
-  std::vector<std::pair<std::string, std::string>> kernelNames_;
+  // Kernels in order (each names its axe op in axe.kernel_of), and by function type: the
+  // candidates of deduplication.
   std::vector<mlir::func::FuncOp> kernelFuncs_;
   llvm::DenseMap<mlir::Type, std::vector<int>> kernelsByType_;
 };

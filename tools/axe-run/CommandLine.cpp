@@ -171,4 +171,16 @@ ArtifactLoadOptions EngineFlags::artifactOptions() const {
   return o;
 }
 
+void checkOutputPath(const std::string &path, const std::string &flag, const std::string &artifactDir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(path, ec)))
+    throw Error(flag + ": " + path + " already exists; axe-run does not overwrite files");
+  fs::path out = fs::weakly_canonical(fs::absolute(path), ec);
+  fs::path dir = fs::weakly_canonical(fs::absolute(artifactDir), ec);
+  auto [d, o] = std::mismatch(dir.begin(), dir.end(), out.begin(), out.end());
+  if (d == dir.end())
+    throw Error(flag + ": " + path + " is inside the artifact " + artifactDir + "; write it elsewhere");
+}
+
 } // namespace axe::cli

@@ -32,6 +32,10 @@ bool takeModel(const std::string &arg, std::string &model);
 // is expected: throws an error that says to run axe-compile first.
 void checkNotCheckpoint(const std::string &dir);
 
+// An output file must be new and outside the artifact `artifactDir`: overwriting the
+// weights or the manifest by a mistyped path would destroy them. Throws naming `flag`.
+void checkOutputPath(const std::string &path, const std::string &flag, const std::string &artifactDir);
+
 // Splits "--flag=value" or "--flag value" (consuming argv[i + 1]); `boolean` flags take no value.
 struct FlagReader {
   int argc;

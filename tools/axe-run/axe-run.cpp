@@ -2,6 +2,7 @@
 //
 //   axe-run model.axe --prompt-ids 1,2,3 --max-tokens N [sampling] [engine] [--dump-logits F.npy]
 //   axe-run bench model.axe [-p 128,512] [-n 128] ...            (tools/axe-run/Bench.cpp)
+//   axe-run eval model.axe --reference ref.axe --text F ...      (tools/axe-run/Eval.cpp)
 //
 // Generation runs one request through the serving engine (runtime/serve/Engine.h) on this thread,
 // prints the generated ids on one line (space-separated), then prefill and decode speeds and the
@@ -24,6 +25,7 @@
 #include "tools/axe-run/Bench.h"
 #include "tools/axe-run/Chat.h"
 #include "tools/axe-run/CommandLine.h"
+#include "tools/axe-run/Eval.h"
 #include "tools/axe-run/Serve.h"
 #include "tools/common/Version.h"
 
@@ -50,6 +52,7 @@ const char *kUsage =
     "       axe-run chat MODEL.axe [options]    (interactive chat: axe-run chat --help)\n"
     "       axe-run batch MODEL.axe --requests FILE.jsonl [options]   (axe-run batch --help)\n"
     "       axe-run bench MODEL.axe [options]   (axe-run bench --help)\n"
+    "       axe-run eval MODEL.axe --reference REF.axe --text FILE ...   (axe-run eval --help)\n"
     "       axe-run serve MODEL.axe [--host H --port P ...]   (axe-run serve --help)\n"
     "sampling (defaults: greedy, or generation_config.json's when it sets do_sample):\n"
     "  --temperature T      0: greedy; > 0: sample\n"
@@ -187,20 +190,6 @@ std::string rate(int64_t tokens, double secs) {
   return buf;
 }
 
-// An output file must be new and outside the artifact: overwriting the weights or the manifest by
-// a mistyped path would destroy them.
-void checkOutputPath(const std::string &path, const std::string &flag, const std::string &artifactDir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(fs::symlink_status(path, ec)))
-    throw axe::Error(flag + ": " + path + " already exists; axe-run does not overwrite files");
-  fs::path out = fs::weakly_canonical(fs::absolute(path), ec);
-  fs::path dir = fs::weakly_canonical(fs::absolute(artifactDir), ec);
-  auto [d, o] = std::mismatch(dir.begin(), dir.end(), out.begin(), out.end());
-  if (d == dir.end())
-    throw axe::Error(flag + ": " + path + " is inside the artifact " + artifactDir + "; write it elsewhere");
-}
-
 // --prompt TEXT: the text streams to stdout as it is generated; the speeds go to stderr.
 int runText(const Options &o) {
   std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model, o.engine.artifactOptions());
@@ -330,6 +319,8 @@ int main(int argc, char **argv) {
       return axe::cli::runBatch(argc - 1, argv + 1);
     if (argc >= 2 && std::string(argv[1]) == "chat")
       return axe::cli::runChat(argc - 1, argv + 1);
+    if (argc >= 2 && std::string(argv[1]) == "eval")
+      return axe::cli::runEval(argc - 1, argv + 1);
     if (argc >= 2 && std::string(argv[1]) == "serve")
       return axe::cli::runServe(argc - 1, argv + 1);
     return run(parseArgs(argc, argv));

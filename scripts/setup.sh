@@ -2,7 +2,8 @@
 # Installs everything axe needs on a fresh Debian 12 machine, idempotently:
 #  - apt: LLVM/MLIR 22 (libs, tools, lit, FileCheck), nlohmann-json, GoogleTest, Ninja, CMake, ccache,
 #    the tokenizer's PCRE2 (split regex) and utf8proc (NFC), found with pkg-config, and clang 22
-#    with its runtime libraries (libFuzzer, the sanitizers) for scripts/fuzz.sh;
+#    with its runtime libraries (libFuzzer, the sanitizers) for scripts/fuzz.sh, and python3.11-doc,
+#    whose documentation sources are the English text the `text-trained` test model learns;
 #  - a Python virtual environment in .venv with the pinned packages of requirements.txt.
 # A second run finds everything in place and changes nothing.
 set -euo pipefail
@@ -11,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 apt_packages=(cmake ninja-build ccache g++ python3-venv
               llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
               nlohmann-json3-dev libgtest-dev pkg-config libpcre2-dev libutf8proc-dev
-              libcpp-httplib-dev libssl-dev clang-22 libclang-rt-22-dev)
+              libcpp-httplib-dev libssl-dev clang-22 libclang-rt-22-dev python3.11-doc)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -83,7 +83,7 @@ def axe_chat_template() -> Path:
 def models(tmp_path_factory) -> Path:
     out = Path(os.environ.get("AXE_TEST_MODELS") or tmp_path_factory.mktemp("models"))
     make_test_models.main(["--out", str(out), "--only", "tiny", "tiny-text", "tiny-trained", "tiny-fp8-channel",
-                           "tiny-block-base", "tiny-fp8-block", "tiny-chat"])
+                           "tiny-block-base", "tiny-fp8-block", "tiny-chat", "text-trained"])
     return out
 
 

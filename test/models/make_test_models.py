@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes deterministic Qwen3.5-MoE test checkpoints (random weights; `tiny-trained` briefly trained),
+"""Writes deterministic Qwen3.5-MoE test checkpoints (random weights; `tiny-trained` and `text-trained`
+briefly trained),
 one directory per model.
 
     python test/models/make_test_models.py --out DIR [--only NAME ...] [--force]
@@ -29,6 +30,7 @@ import chat_model  # noqa: E402
 import fp8_checkpoints  # noqa: E402
 import large_model  # noqa: E402
 import random_models as rm  # noqa: E402
+import text_trained_model  # noqa: E402
 import trained_model  # noqa: E402
 
 MANIFEST = "axe-test-model.json"
@@ -48,6 +50,12 @@ def make_tiny(dst: Path) -> None:
 
 def make_tiny_trained(dst: Path) -> None:
     save_hf(trained_model.train(rm.TINY_TRAINED, multimodal=True, seed=11), dst, fused_experts=True)
+
+
+def make_text_trained(dst: Path) -> None:
+    model, tokenizer = text_trained_model.train()
+    save_hf(model, dst, fused_experts=True)
+    text_trained_model.save_tokenizer(tokenizer, dst)
 
 
 def make_tiny_text(dst: Path) -> None:
@@ -97,6 +105,7 @@ MODELS = {
     "tiny-text": Recipe(make_tiny_text),
     "tiny-trained": Recipe(make_tiny_trained),
     "tiny-chat": Recipe(make_tiny_chat),
+    "text-trained": Recipe(make_text_trained),
     "tiny-sharded": Recipe(make_tiny_sharded),
     "tiny-fp8-channel": Recipe(_fp8_from(make_tiny, fp8_checkpoints.write_channel_fp8)),
     "tiny-block-base": Recipe(make_tiny_block_base),
@@ -109,8 +118,10 @@ def recipe_hash() -> str:
     # Any change to the makers (or to transformers, which names the tensors) invalidates old models.
     h = hashlib.sha256(transformers.__version__.encode())
     for f in ("make_test_models.py", "random_models.py", "fp8_checkpoints.py", "large_model.py",
-              "synthetic_language.py", "trained_model.py", "chat_model.py", "make_qwen_tokenizer.py"):
+              "synthetic_language.py", "trained_model.py", "chat_model.py", "make_qwen_tokenizer.py",
+              "text_trained_model.py"):
         h.update((HERE / f).read_bytes())
+    h.update(text_trained_model.corpus_digest().encode())  # the text it learns comes from a Debian package
     return h.hexdigest()
 
 

@@ -252,6 +252,53 @@ void CpuDevice::runCalls() {
       t.seconds += std::chrono::duration<double>(Clock::now() - start).count();
     }
   }
+  captureRoutes();
+}
+
+void CpuDevice::enableRouteCapture() {
+  routeArgs_.clear();
+  for (size_t i = 0; i < manifest_.program.size(); ++i) {
+    const KernelDecl &kernel = manifest_.kernels[size_t(manifest_.program[i].kernel)];
+    if (kernel.op != "axe.moe_route")
+      continue;
+    std::vector<size_t> indices;
+    for (size_t a = 0; a < kernel.args.size(); ++a)
+      if (kernel.args[a].dtype == DType::I32 && kernel.args[a].shape.size() == 2)
+        indices.push_back(a);
+    if (indices.size() != 1)
+      throw Error("cpu device: kernel '" + kernel.name + "' (axe.moe_route) has " + std::to_string(indices.size()) +
+                  " i32 [T, K] arguments; route capture needs exactly one (the chosen experts)");
+    routeArgs_.emplace_back(i, indices[0]);
+  }
+}
+
+void CpuDevice::captureRoutes() {
+  routes_.resize(routeArgs_.size());
+  for (size_t r = 0; r < routeArgs_.size(); ++r) {
+    const MemRefDescriptor &d = descriptors_[firstDescriptor_[routeArgs_[r].first] + routeArgs_[r].second];
+    int64_t rows = d.size(0), cols = d.size(1);
+    const int32_t *base = static_cast<const int32_t *>(d.aligned) + d.offset;
+    std::vector<int32_t> &out = routes_[r];
+    out.resize(size_t(rows * cols));
+    for (int64_t t = 0; t < rows; ++t)
+      for (int64_t k = 0; k < cols; ++k)
+        out[size_t(t * cols + k)] = base[t * d.stride(2, 0) + k * d.stride(2, 1)];
+  }
+}
+
+std::vector<float> CpuDevice::recurrentState(int64_t slot) const {
+  int64_t P = numStateSlots();
+  if (slot < 0 || slot >= P)
+    throw Error("cpu device: state slot " + std::to_string(slot) + " is not in [0, P=" + std::to_string(P) + ")");
+  std::vector<float> out;
+  for (const BufferDecl &b : manifest_.buffers) {
+    if (b.kind != BufferKind::State || b.dtype != DType::F32 || b.shape.empty() || b.shape[0].symbol != int(Symbol::P))
+      continue;
+    uint64_t n = bufferElements(b) / uint64_t(P);
+    const float *base = static_cast<const float *>(storage_[size_t(b.id)].data) + uint64_t(slot) * n;
+    out.insert(out.end(), base, base + n);
+  }
+  return out;
 }
 
 template <typename Fn>

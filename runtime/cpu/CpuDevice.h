@@ -74,6 +74,15 @@ public:
   // Indexed like manifest().kernels; empty unless profiling.
   const std::vector<KernelTime> &profile() const { return profile_; }
 
+  // Observation for evaluation and sensitivity profiling (not used when serving):
+  // The recurrent state of slot `slot`: every f32 state buffer sized by P (the Gated DeltaNet
+  // recurrent states; the conv states are BF16 and not included), in manifest order, flattened.
+  std::vector<float> recurrentState(int64_t slot) const;
+  // After enableRouteCapture(), each step keeps the experts every axe.moe_route dispatch chose: its
+  // i32 argument [T, K], one entry per dispatch in program order (one per MoE layer).
+  void enableRouteCapture();
+  const std::vector<std::vector<int32_t>> &capturedRoutes() const { return routes_; }
+
   // The memory of buffer `id` as the last step bound it (state and weights: always).
   void *bufferData(int64_t id) const { return storage_[size_t(id)].data; }
   uint64_t bufferBytes(int64_t id) const { return storage_[size_t(id)].bytes; }
@@ -101,6 +110,7 @@ private:
   template <typename Fn>
   void forEachStateBuffer(Symbol symbol, std::initializer_list<int64_t> indices, const char *what, Fn fn);
   void runCalls();
+  void captureRoutes(); // when enabled: copies each moe_route dispatch's chosen experts
   // Sizes the per-step buffers for symbols_ and rebuilds every descriptor and call.
   void bind();
   uint64_t bufferElements(const BufferDecl &b) const;
@@ -118,6 +128,8 @@ private:
   std::vector<size_t> firstDescriptor_;       // by program entry
   std::vector<Call> calls_;                   // by program entry
   std::vector<KernelTime> profile_;           // by kernel, when profiling
+  std::vector<std::pair<size_t, size_t>> routeArgs_; // (program entry, i32 arg) of moe_route dispatches
+  std::vector<std::vector<int32_t>> routes_;         // the last step's, when capturing
 };
 
 } // namespace axe

@@ -83,6 +83,8 @@ Engine::Engine(const Artifact &artifact, const EngineOptions &options)
   device_ = std::make_unique<CpuDevice>(artifact, cachePlan_.numBlocks, cachePlan_.numSlots, options.threads);
   if (options.profile)
     device_->enableProfiling();
+  if (options.captureRoutes)
+    device_->enableRouteCapture();
   CacheOps ops;
   ops.zeroSlot = [this](int32_t slot) { device_->zeroStateSlot(slot); };
   ops.copyBlock = [this](int32_t from, int32_t to) { device_->copyKvBlock(from, to); };
@@ -104,6 +106,8 @@ uint64_t Engine::submit(Request request, EventCallback onEvent) {
   if (request.n < 1 || request.n > options_.maxNumSeqs)
     throw Error("n must be in [1, max-num-seqs=" + std::to_string(options_.maxNumSeqs) + "], got " +
                 std::to_string(request.n));
+  if (request.returnState && request.n != 1)
+    throw Error("returning the recurrent state needs n = 1, got " + std::to_string(request.n));
   request.sampling.validate();
   if (promptLen >= maxModelLen_)
     throw Error("the prompt has " + std::to_string(promptLen) + " tokens, which leaves no room to generate within "
@@ -205,14 +209,17 @@ void Engine::takeInbox() {
 }
 
 void Engine::finish(RequestState &r, Sequence &seq, FinishReason reason, const std::string &error) {
-  scheduler_->remove(&seq);
   --r.unfinished;
   SequenceEvent ev;
   ev.requestId = r.id;
   ev.index = seq.index;
   ev.finish = reason;
   ev.error = error;
+  if (reason != FinishReason::Error)
+    attachState(r, seq, ev);
+  scheduler_->remove(&seq);
   r.onEvent(ev);
+  ev.recurrentState.clear();
   // Completions not forked off yet end with their parent.
   for (int64_t i = 1; i <= seq.pendingForks; ++i) {
     ev.index = int64_t(r.sequences.size()) + i - 1;
@@ -220,6 +227,11 @@ void Engine::finish(RequestState &r, Sequence &seq, FinishReason reason, const s
     r.onEvent(ev);
   }
   seq.pendingForks = 0;
+}
+
+void Engine::attachState(const RequestState &r, const Sequence &seq, SequenceEvent &ev) {
+  if (r.request.returnState && seq.stateSlot >= 0)
+    ev.recurrentState = device_->recurrentState(seq.stateSlot);
 }
 
 bool Engine::isStop(const RequestState &r, int32_t token) const {
@@ -250,6 +262,7 @@ void Engine::sampleNext(RequestState &r, Sequence &seq, const float *row) {
   else if (seq.numGenerated() >= seq.maxTokens)
     ev.finish = FinishReason::Length;
   if (ev.finish != FinishReason::None) {
+    attachState(r, seq, ev);
     scheduler_->remove(&seq);
     --r.unfinished;
   }

@@ -44,6 +44,7 @@ struct EngineOptions {
   int64_t forcedPrefillChunk = 0;  // see SchedulerConfig
   bool useGenerationConfig = true; // defaults and EOS ids from generation_config.json
   bool profile = false;            // time every kernel (CpuDevice::profile)
+  bool captureRoutes = false;      // keep each step's expert choices (CpuDevice::capturedRoutes)
 };
 
 struct EngineStats {
@@ -111,6 +112,8 @@ private:
   // Samples seq's next token from `row`, reports it, and finishes the sequence on a stop.
   void sampleNext(RequestState &r, Sequence &seq, const float *row);
   bool isStop(const RequestState &r, int32_t token) const;
+  // returnState: the sequence's recurrent state into its last event (before its slot is freed).
+  void attachState(const RequestState &r, const Sequence &seq, SequenceEvent &ev);
   void updateStats();
   void loop();
   // Ends every request in flight with FinishReason::Error (the loop thread's last resort).

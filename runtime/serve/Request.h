@@ -37,6 +37,9 @@ struct Request {
   bool returnLogits = false;
   // Report the logits rows of every prompt position (prompt logprobs, evaluation).
   bool promptLogits = false;
+  // Report the recurrent state (CpuDevice::recurrentState) with the completion's last event, as it
+  // stands after the last token fed (sensitivity profiling). Not for n > 1.
+  bool returnState = false;
 };
 
 enum class FinishReason { None, Stop, Length, Cancelled, Error };
@@ -54,6 +57,7 @@ struct SequenceEvent {
   int64_t logitRows = 0;
   int64_t firstPromptRow = 0;
   FinishReason finish = FinishReason::None; // not None: the completion's last event
+  std::vector<float> recurrentState;        // returnState: with the last event (not on Error)
   std::string error;                        // finish == Error
 };
 

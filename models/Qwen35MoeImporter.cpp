@@ -478,9 +478,17 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
   }
   loc = stepLoc;
   Value normed = rmsNorm(x, prefix + "norm.weight", h, true);
-  Value head = c.tieWordEmbeddings ? embedTable : param("lm_head.weight", {c.vocabSize, h});
+  // An untied head may be stored in FP8 (an exported checkpoint whose map put lm_head in FP8).
+  LinearWeight head;
+  if (c.tieWordEmbeddings)
+    head.weight = embedTable;
+  else
+    head = linearWeight("lm_head", c.vocabSize, h);
+  if (!head.block.empty() && (head.block[0] != 128 || head.block[1] != 128))
+    throw Error(ckpt->dir() + ": an FP8 lm_head needs 128x128 scale blocks, the checkpoint has " +
+                std::to_string(head.block[0]) + "x" + std::to_string(head.block[1]));
   Value logits =
-      ir::LogitsOp::create(b, loc, resultTypes[0], normed, head, logitRows).getResult();
+      ir::LogitsOp::create(b, loc, resultTypes[0], normed, head.weight, head.scale, logitRows).getResult();
 
   SmallVector<Value> results{logits};
   results.append(stateOut);

@@ -140,9 +140,16 @@ struct AssignPrecisionPass : public mlir::axe::impl::AssignPrecisionPassBase<Ass
         s.decision = {::axe::Precision::fp8, "checkpoint stores FP8 (kept as stored)"};
         continue;
       }
-      if (s.decision.precision == ::axe::Precision::fp8 && (s.role == "embedding" || s.role == "lm_head")) {
+      if (s.decision.precision == ::axe::Precision::fp8 && s.role == "embedding") {
         s.op->emitError() << "rule 'precision.supported': FP8 is not supported for the "
                           << s.role << " ('" << s.name << "', " << s.decision.rule << ")";
+        ok = false;
+      }
+      // A tied head is the embedding table itself, which stays BF16.
+      if (s.decision.precision == ::axe::Precision::fp8 && s.role == "lm_head" &&
+          llvm::any_of(s.op->getOperand(s.operandIndex).getUsers(), [](Operation *u) { return isa<EmbedOp>(u); })) {
+        s.op->emitError() << "rule 'precision.supported': FP8 is not supported for a lm_head tied to the "
+                          << "embedding ('" << s.name << "', " << s.decision.rule << ")";
         ok = false;
       }
     }

@@ -44,7 +44,7 @@ struct QuantizePass : public mlir::axe::impl::QuantizePassBase<QuantizePass> {
     bool block = scheme == "block";
     SmallVector<Operation *> work;
     getOperation().walk([&](Operation *op) {
-      if (wantsFp8(op) && isa<LinearOp, MoeExpertsOp>(op))
+      if (wantsFp8(op) && isa<LinearOp, MoeExpertsOp, LogitsOp>(op))
         work.push_back(op);
     });
     for (Operation *op : work) {
@@ -55,6 +55,9 @@ struct QuantizePass : public mlir::axe::impl::QuantizePassBase<QuantizePass> {
       } else if (auto experts = dyn_cast<MoeExpertsOp>(op)) {
         if (isFloatWeight(experts.getGateUp()))
           done = rewriteExperts(experts, block);
+      } else if (auto logits = dyn_cast<LogitsOp>(op)) {
+        if (isFloatWeight(logits.getWeight()))
+          done = rewriteLogits(logits, block);
       }
       if (failed(done))
         return signalPassFailure();
@@ -164,6 +167,25 @@ struct QuantizePass : public mlir::axe::impl::QuantizePassBase<QuantizePass> {
     copyDecision(experts, fp8);
     experts.replaceAllUsesWith(fp8.getResult());
     experts.erase();
+    return success();
+  }
+
+  // The head is weight-only FP8: its input rows stay in their float type (one row per sampled
+  // token, so quantizing them would save nothing and cost accuracy where it shows most).
+  LogicalResult rewriteLogits(LogitsOp logits, bool block) {
+    int64_t d = cast<RankedTensorType>(logits.getWeight().getType()).getDimSize(1);
+    if (block && d % kBlock != 0)
+      return logits.emitError() << "rule 'quantize.block_k': a block-scaled lm_head needs D to be a "
+                                   "multiple of 128, got "
+                                << d;
+    OpBuilder b(logits);
+    Fp8Weight w = fp8Params(b, logits.getWeight(), block);
+    b.setInsertionPoint(logits);
+    auto fp8 = LogitsOp::create(b, logits.getLoc(), logits.getType(), logits.getHidden(), w.values, w.scales,
+                                logits.getRows());
+    copyDecision(logits, fp8);
+    logits.replaceAllUsesWith(fp8.getResult());
+    logits.erase();
     return success();
   }
 

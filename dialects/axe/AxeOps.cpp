@@ -609,10 +609,25 @@ LogicalResult LogitsOp::verify() {
                    rows = tensorOf(getRows()), res = tensorOf(getResult());
   if (!hasRankAnd(h, 2, isComputeFloat))
     return ruleError(*this, "logits.hidden") << "hidden must be a float [T, D] tensor, got " << h;
-  if (!hasRankAnd(w, 2, isComputeFloat) || !dimsMatch(w.getDimSize(1), h.getDimSize(1)))
+  bool fp8 = isa<Float8E4M3FNType>(w.getElementType());
+  if (!(fp8 ? w.getRank() == 2 : hasRankAnd(w, 2, isComputeFloat)) || !dimsMatch(w.getDimSize(1), h.getDimSize(1)))
     return ruleError(*this, "logits.weight")
-           << "the head must be a float [V, D] tensor with D = " << h.getDimSize(1) << ", got "
+           << "the head must be a float or f8E4M3FN [V, D] tensor with D = " << h.getDimSize(1) << ", got "
            << w;
+  if (fp8 != bool(getWeightScale()))
+    return ruleError(*this, "logits.scale")
+           << (fp8 ? "an f8E4M3FN head needs its scales" : "scales go only with an f8E4M3FN head");
+  if (fp8) {
+    RankedTensorType s = tensorOf(getWeightScale());
+    int64_t v = w.getDimSize(0), d = w.getDimSize(1);
+    bool channel = s.getRank() == 1 && dimsMatch(s.getDimSize(0), v);
+    bool block = s.getRank() == 2 && d % 128 == 0 && dimsMatch(s.getDimSize(0), llvm::divideCeil(v, 128)) &&
+                 dimsMatch(s.getDimSize(1), d / 128);
+    if (!s.getElementType().isF32() || !(channel || block))
+      return ruleError(*this, "logits.scale")
+             << "scales must be f32 [V] or [ceil(V/128), D/128] (D a multiple of 128) for a [" << v << ", " << d
+             << "] head, got " << s;
+  }
   if (!hasRankAnd(rows, 1, isInteger))
     return ruleError(*this, "logits.rows") << "rows must be a rank-1 integer tensor, got " << rows;
   if (res.getRank() != 2 || !res.getElementType().isF32() ||
@@ -724,7 +739,7 @@ SmallVector<std::pair<unsigned, Role>> LogitsOp::getWeights() {
   return {{operandNumber(getWeightMutable()), Role::lm_head}};
 }
 std::optional<Role> LogitsOp::getWeightRole(unsigned index) {
-  return roleAmong({{&getWeightMutable(), Role::lm_head}}, index);
+  return roleAmong({{&getWeightMutable(), Role::lm_head}, {optional(getWeightScaleMutable()), Role::lm_head}}, index);
 }
 
 #include "dialects/axe/AxeInterfaces.cpp.inc"

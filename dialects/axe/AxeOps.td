@@ -536,19 +536,28 @@ def Axe_LogitsOp : Axe_Op<"logits",
     that need sampling (the last token of each sequence, or every token for a logit dump) are
     projected, which keeps a long prefill from computing [T, V].
 
-    Rules: `logits.hidden` ([T, D] float), `logits.weight` ([V, D]), `logits.rows`
-    (integer [R]), `logits.result` (f32 [R, V]).
+    An FP8 head (weight-only: the hidden rows stay in their float type) carries its scales:
+    per output row (`[V]`) or per 128x128 block (`[ceil(V/128), D/128]`, D a multiple of 128);
+    `logits[r, v] = sum over K blocks of (hidden[rows[r]] · W8[v]) over the block × scale`.
+
+    Rules: `logits.hidden` ([T, D] float), `logits.weight` ([V, D], float, or f8E4M3FN with a
+    scale), `logits.scale` (f32 [V] or [ceil(V/128), D/128], only with an FP8 head),
+    `logits.rows` (integer [R]), `logits.result` (f32 [R, V]).
 
     ```mlir
     %l = axe.logits %h, %w, rows %r
            : tensor<?x2048xbf16>, tensor<248320x2048xbf16>, tensor<?xi32> -> tensor<?x248320xf32>
+    %l8 = axe.logits %h, %w8 scale %s, rows %r
+           : tensor<?x2048xbf16>, tensor<248320x2048xf8E4M3FN> scale tensor<248320xf32>, tensor<?xi32>
+           -> tensor<?x248320xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$hidden, AnyRankedTensor:$weight, AnyRankedTensor:$rows);
+  let arguments = (ins AnyRankedTensor:$hidden, AnyRankedTensor:$weight,
+                       Optional<AnyRankedTensor>:$weight_scale, AnyRankedTensor:$rows);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $hidden `,` $weight `,` `rows` $rows attr-dict `:` type($hidden) `,` type($weight) `,`
-    type($rows) `->` type($result)
+    $hidden `,` $weight (`scale` $weight_scale^)? `,` `rows` $rows attr-dict `:` type($hidden) `,`
+    type($weight) (`scale` type($weight_scale)^)? `,` type($rows) `->` type($result)
   }];
 }
 

@@ -199,6 +199,12 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
       {"w", w, L.memrefType(wt)},
       {"rows", rows, L.memrefType(tensorType(op.getRows()))},
       {"out", out, L.memrefType(tensorType(op.getResult()))}};
+  // An FP8 head: scales per row ([V]) or per 128x128 block ([V/128, D/128]).
+  bool fp8 = bool(op.getWeightScale());
+  bool blockScales = fp8 && tensorType(op.getWeightScale()).getRank() == 2;
+  int64_t bk = blockScales ? 128 : d;
+  if (fp8)
+    args.push_back({"ws", L.view(op.getWeightScale()), L.memrefType(tensorType(op.getWeightScale()))});
   int kernel = L.kernel("axe.logits", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value hView = a["h"], wView = a["w"], rowsView = a["rows"], outView = a["out"];
@@ -206,7 +212,17 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
     kb.forLoop(wb, we, [&](Value v) {
       kb.forLoop(kb.idx(0), numRows, [&](Value r) {
         Value t = kb.loadIndex(rowsView, {r});
-        kb.store(kb.dot(hView, {t}, wView, {v}, kb.idx(0), d), outView, {r, v});
+        if (!fp8) {
+          kb.store(kb.dot(hView, {t}, wView, {v}, kb.idx(0), d), outView, {r, v});
+          return;
+        }
+        Value wsView = a["ws"];
+        Value total = kb.reduce1(kb.idx(0), kb.idx(d / bk), kb.f32(0.0f), [&](Value g, Value sum) {
+          Value part = kb.dot(hView, {t}, wView, {v}, kb.muli(g, kb.idx(bk)), bk);
+          Value scale = blockScales ? kb.load(wsView, {kb.divui(v, kb.idx(128)), g}) : kb.load(wsView, {v});
+          return kb.add(sum, kb.mul(part, scale));
+        });
+        kb.store(total, outView, {r, v});
       });
     });
   });

@@ -1191,3 +1191,35 @@ func.func @workgroups_from_nowhere(%n: index) {
   axe.dispatch @kernels::@k0(%x) workgroups(%n) : memref<?x64xbf16>
   return
 }
+
+// -----
+
+func.func @case124_fp8_no_scale(%h: tensor<?x8xbf16>, %w: tensor<100x8xf8E4M3FN>, %r: tensor<?xi32>) {
+  // expected-error@+1 {{rule 'logits.scale': an f8E4M3FN head needs its scales}}
+  %0 = axe.logits %h, %w, rows %r : tensor<?x8xbf16>, tensor<100x8xf8E4M3FN>, tensor<?xi32> -> tensor<?x100xf32>
+  return
+}
+
+// -----
+
+func.func @case124_scale_on_float(%h: tensor<?x8xbf16>, %w: tensor<100x8xbf16>, %s: tensor<100xf32>, %r: tensor<?xi32>) {
+  // expected-error@+1 {{rule 'logits.scale': scales go only with an f8E4M3FN head}}
+  %0 = axe.logits %h, %w scale %s, rows %r : tensor<?x8xbf16>, tensor<100x8xbf16> scale tensor<100xf32>, tensor<?xi32> -> tensor<?x100xf32>
+  return
+}
+
+// -----
+
+func.func @case124_scale_shape(%h: tensor<?x8xbf16>, %w: tensor<100x8xf8E4M3FN>, %s: tensor<99xf32>, %r: tensor<?xi32>) {
+  // expected-error@+1 {{rule 'logits.scale': scales must be f32 [V] or [ceil(V/128), D/128]}}
+  %0 = axe.logits %h, %w scale %s, rows %r : tensor<?x8xbf16>, tensor<100x8xf8E4M3FN> scale tensor<99xf32>, tensor<?xi32> -> tensor<?x100xf32>
+  return
+}
+
+// -----
+
+func.func @case124_block_needs_d128(%h: tensor<?x8xbf16>, %w: tensor<100x8xf8E4M3FN>, %s: tensor<1x1xf32>, %r: tensor<?xi32>) {
+  // expected-error@+1 {{rule 'logits.scale'}}
+  %0 = axe.logits %h, %w scale %s, rows %r : tensor<?x8xbf16>, tensor<100x8xf8E4M3FN> scale tensor<1x1xf32>, tensor<?xi32> -> tensor<?x100xf32>
+  return
+}

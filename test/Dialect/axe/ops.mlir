@@ -209,6 +209,19 @@ func.func @logits(%h: tensor<?x2048xbf16>, %rows: tensor<?xi32>) -> tensor<?x248
   return %l : tensor<?x248320xf32>
 }
 
+// An FP8 head carries its scales, per row or per 128x128 block.
+// CHECK-LABEL: func.func @logits_fp8
+func.func @logits_fp8(%h: tensor<?x2048xbf16>, %rows: tensor<?xi32>) -> (tensor<?x248320xf32>, tensor<?x248320xf32>) {
+  %w = axe.param "lm_head.weight" : tensor<248320x2048xf8E4M3FN>
+  %s = axe.param "lm_head.weight_scale" : tensor<248320xf32>
+  %sb = axe.param "lm_head.weight_scale_inv" : tensor<1940x16xf32>
+  // CHECK: axe.logits %{{.+}}, %{{.+}} scale %{{.+}}, rows %{{.+}} : tensor<?x2048xbf16>, tensor<248320x2048xf8E4M3FN> scale tensor<248320xf32>, tensor<?xi32> -> tensor<?x248320xf32>
+  %l = axe.logits %h, %w scale %s, rows %rows : tensor<?x2048xbf16>, tensor<248320x2048xf8E4M3FN> scale tensor<248320xf32>, tensor<?xi32> -> tensor<?x248320xf32>
+  // CHECK: axe.logits %{{.+}}, %{{.+}} scale %{{.+}}, rows %{{.+}} : {{.+}} scale tensor<1940x16xf32>, tensor<?xi32>
+  %lb = axe.logits %h, %w scale %sb, rows %rows : tensor<?x2048xbf16>, tensor<248320x2048xf8E4M3FN> scale tensor<1940x16xf32>, tensor<?xi32> -> tensor<?x248320xf32>
+  return %l, %lb : tensor<?x248320xf32>, tensor<?x248320xf32>
+}
+
 // -----
 
 // CHECK-LABEL: func.func @encoded_params

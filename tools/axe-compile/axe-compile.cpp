@@ -28,6 +28,7 @@
 #include "passes/Passes.h"
 #include "passes/PrecisionPipeline.h"
 #include "support/Safetensors.h"
+#include "tools/axe-compile/SensitivityProfile.h"
 #include "tools/common/Version.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -112,6 +113,32 @@ cl::opt<bool> verbose("v", cl::desc("Also print how long each stage took"), cl::
 cl::opt<bool> allowNonFinite("allow-non-finite-weights",
                              cl::desc("Compile weights that hold NaN or Inf (refused by default)"),
                              cl::init(false), cl::cat(category));
+cl::OptionCategory profileCategory("sensitivity profiling (--profile-sensitivity; docs/eval.md)");
+cl::opt<bool> profileSensitivity("profile-sensitivity",
+                                 cl::desc("Measure, part by part, what FP8 costs against BF16 on the CPU target, "
+                                          "print the ranked table and derive a policy"),
+                                 cl::init(false), cl::cat(profileCategory));
+cl::opt<std::string> profileText("text", cl::desc("Text to profile on (tokenized with the checkpoint's tokenizer.json)"),
+                                 cl::init(""), cl::cat(profileCategory));
+cl::opt<std::string> profileIds("ids", cl::desc("Token ids to profile on (separated by whitespace)"), cl::init(""),
+                                cl::cat(profileCategory));
+cl::opt<int64_t> profileCtx("profile-ctx", cl::desc("Tokens per window"), cl::init(256), cl::cat(profileCategory));
+cl::opt<int64_t> profileWindows("profile-windows", cl::desc("Windows scored"), cl::init(8), cl::cat(profileCategory));
+cl::opt<bool> profilePerLayer("per-layer", cl::desc("Also profile each part layer by layer"), cl::init(false),
+                              cl::cat(profileCategory));
+cl::opt<double> budgetKld("budget-kld", cl::desc("Derived policy: FP8 parts while their summed KLD stays under this "
+                                                 "(default 1e-3)"),
+                          cl::cat(profileCategory));
+cl::opt<double> budgetGb("budget-gb", cl::desc("Derived policy: FP8 parts, cheapest first, until the weights fit in "
+                                               "this many GB"),
+                         cl::cat(profileCategory));
+cl::opt<std::string> policyOut("policy-out", cl::desc("Write the derived policy JSON here (a new file)"), cl::init(""),
+                               cl::cat(profileCategory));
+cl::opt<std::string> profileJson("profile-json", cl::desc("Write the table as JSON here (a new file)"), cl::init(""),
+                                 cl::cat(profileCategory));
+cl::opt<unsigned> profileThreads("profile-threads", cl::desc("CPU threads for profiling (default: all cores)"), cl::init(0),
+                                 cl::cat(profileCategory));
+
 cl::opt<bool> ignoreUnknown("ignore-unknown-tensors",
                             cl::desc("Compile a checkpoint that holds tensors axe does not know "
                                      "(refused by default)"),
@@ -258,8 +285,17 @@ int run() {
   if (kvBlockSize <= 0)
     throw axe::Error("--kv-block-size must be positive");
 
+  if (profileSensitivity && (modelDir.empty() || explicitOutput || report || !exportCheckpoint.empty()))
+    throw axe::Error("--profile-sensitivity needs MODEL_DIR and goes alone (no -o, report or export): it compiles "
+                     "its own variants; write the derived policy with --policy-out");
+  if (!profileSensitivity && (!profileText.empty() || !profileIds.empty() || !policyOut.empty() ||
+                              !profileJson.empty() || budgetKld.getNumOccurrences() || budgetGb.getNumOccurrences()))
+    throw axe::Error("--text, --ids, --policy-out, --profile-json and the budgets go with --profile-sensitivity");
+  if (!profileText.empty() && !profileIds.empty())
+    throw axe::Error("give --text or --ids, not both");
+
   // Without -o, a summary, a report or an export is the product and the IR is not printed.
-  bool writeIR = explicitOutput || !(summary || report || !exportCheckpoint.empty());
+  bool writeIR = !profileSensitivity && (explicitOutput || !(summary || report || !exportCheckpoint.empty()));
   if (writeIR && !explicitOutput && ::isatty(STDOUT_FILENO))
     throw axe::Error("this would print the IR on the terminal: pass -o model.axe for an "
                      "artifact, or --emit=axe -o FILE.mlir (or -o -) for the IR");
@@ -278,7 +314,7 @@ int run() {
 
   if (summary)
     printSummary(config, llvm::outs());
-  if (!writeIR && !report && exportCheckpoint.empty())
+  if (!writeIR && !report && exportCheckpoint.empty() && !profileSensitivity)
     return 0;
 
   mlir::DialectRegistry registry;
@@ -308,6 +344,23 @@ int run() {
   }
   if (checkpoint)
     checkUnknownTensors(*module, *checkpoint);
+  if (profileSensitivity) {
+    axe::SensitivityOptions o;
+    o.textPath = profileText;
+    o.idsPath = profileIds;
+    o.ctx = profileCtx;
+    o.windows = profileWindows;
+    o.perLayer = profilePerLayer;
+    if (budgetKld.getNumOccurrences())
+      o.budgetKld = budgetKld;
+    if (budgetGb.getNumOccurrences())
+      o.budgetGb = budgetGb;
+    o.policyOut = policyOut;
+    o.jsonOut = profileJson;
+    o.threads = profileThreads;
+    axe::profileSensitivity(*module, config, *checkpoint, modelDir, o, progress);
+    return 0;
+  }
   if (emit != "axe" || report || !exportCheckpoint.empty()) {
     progress.stage("precision passes");
     mlir::PassManager pm(&context);
@@ -402,7 +455,7 @@ int main(int argc, char **argv) {
   // Past a file-size limit (ulimit -f) a write then fails with EFBIG and one error line naming the
   // file, instead of SIGXFSZ and LLVM's crash report.
   ::signal(SIGXFSZ, SIG_IGN);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &profileCategory});
   cl::SetVersionPrinter(
       [](llvm::raw_ostream &os) { os << axe::versionLine("axe-compile") << "\n"; });
   cl::ParseCommandLineOptions(argc, argv, "axe compiler: Qwen3.5-MoE checkpoint -> artifact\n");

@@ -129,6 +129,19 @@ def test_text_is_tokenized_as_transformers_does(axe_run, compiled, models, tmp_p
     assert figures["windows"] >= 2 and figures["kld"]["max"] <= 1e-6
 
 
+def test_f32_on_real_text_against_transformers(axe_run, compiled, models, tmp_path):
+    """The fidelity tool's floor on the model trained on real text, over held-out text tokenized by each
+    side's own tokenizer (eval checks the ids agree): KLD <= 1e-6 at every scored position."""
+    import text_trained_model
+    text = tmp_path / "heldout.txt"
+    text.write_text(text_trained_model.eval_text()[:60000])
+    reference = transformers_logits(models / "text-trained", tmp_path / "hf.safetensors", "--text", str(text),
+                                    "--windows", "4", ctx=256)
+    figures = run_eval(axe_run, compiled("text-trained", "f32"), tmp_path, "--reference-logits", str(reference),
+                       "--text", str(text), "--windows", "4")
+    assert figures["windows"] == 4 and figures["kld"]["max"] <= 1e-6 and figures["top1"] == 1.0
+
+
 def test_bad_input_is_refused_with_a_message(axe_run, compiled, tmp_path):
     tiny = compiled("tiny-trained", "default")
     ids = write_ids(tmp_path / "ids.txt", 512, 2 * CTX, 7)

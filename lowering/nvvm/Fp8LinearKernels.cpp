@@ -22,6 +22,7 @@ const char *kPrelude = R"mlir(!bar = !nvgpu.mbarrier.group<memorySpace = #gpu.ad
 !aMap = !nvgpu.tensormap.descriptor<tensor = memref<64x128xf8E4M3FN, 3>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
 !bMap = !nvgpu.tensormap.descriptor<tensor = memref<128x128xf8E4M3FN, 3>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
 !acc = !nvgpu.warpgroup.accumulator<fragmented = vector<64x128xf32>>
+!regs = !llvm.struct<(struct<({F32X64})>)>
 #smem = #gpu.address_space<workgroup>
 )mlir";
 
@@ -68,9 +69,16 @@ const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %
       nvgpu.tma.prefetch.descriptor %db : !bMap
     }
     gpu.barrier
-    %init = nvgpu.warpgroup.mma.init.accumulator -> !acc
+    // The running sum lives in plain f32 registers (!regs: the accumulator's own layout, 64
+    // values per thread); each K block's wgmmas start from a zero accumulator that is added into
+    // it once the block is done. FP8 wgmma keeps only about 14 bits in its accumulator
+    // (DeepSeek-V3 section 3.3), so a chain over all of K = 4096 would lose precision that the
+    // bf16 output still shows; promoting every 128 K, as DeepGEMM does, bounds each chain to
+    // 4 wgmmas, and costs 64 FADDs per thread per block.
+    %zeroAcc = nvgpu.warpgroup.mma.init.accumulator -> !acc
+    %init = builtin.unrealized_conversion_cast %zeroAcc : !acc to !regs
     // One 64x128x128 step per K block: TMA both tiles, wait on the barrier's phase, wgmma.
-    %result = scf.for %k = %k0 to %kEnd step %kStep iter_args(%accIn = %init) -> (!acc) {
+    %sum = scf.for %k = %k0 to %kEnd step %kStep iter_args(%sumIn = %init) -> (!regs) {
       scf.if %leader {
         nvgpu.mbarrier.arrive.expect_tx %barrier[%zero], %txBytes : !bar
         nvgpu.tma.async.load %da[%k, %m0], %barrier[%zero] to %sa : !aMap, !bar -> memref<64x128xf8E4M3FN, #smem>
@@ -86,7 +94,8 @@ const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %
       // are taken here because upstream's k-stepping inside one warpgroup.mma advances B by its
       // MN-major stride (128 rows x 32 B), not the 32 B a K-major operand needs.
       %k32 = arith.constant 32 : index
-      %accOut = scf.for %kk = %zero to %kStep step %k32 iter_args(%accK = %accIn) -> (!acc) {
+      %blockInit = nvgpu.warpgroup.mma.init.accumulator -> !acc
+      %accOut = scf.for %kk = %zero to %kStep step %k32 iter_args(%accK = %blockInit) -> (!acc) {
         %saK = memref.subview %sa[0, %kk] [64, 32] [1, 1] : memref<64x128xf8E4M3FN, #smem> to memref<64x32xf8E4M3FN, strided<[128, 1], offset: ?>, #smem>
         %sbK = memref.subview %sb[0, %kk] [128, 32] [1, 1] : memref<128x128xf8E4M3FN, #smem> to memref<128x32xf8E4M3FN, strided<[128, 1], offset: ?>, #smem>
         %dA = nvgpu.warpgroup.generate.descriptor %saK, %da : memref<64x32xf8E4M3FN, strided<[128, 1], offset: ?>, #smem>, !aMap -> !nvgpu.warpgroup.descriptor<tensor = memref<64x32xf8E4M3FN, 3>>
@@ -96,8 +105,10 @@ const char *kGemm = R"mlir(func.func @{NAME}_gemm(%x8: memref<?x{K}xf8E4M3FN>, %
       }
       nvvm.wgmma.wait.group.sync.aligned 0
       gpu.barrier
-      scf.yield %accOut : !acc
+      %block = builtin.unrealized_conversion_cast %accOut : !acc to !regs
+{PROMOTE}      scf.yield %sum64 : !regs
     }
+    %result = builtin.unrealized_conversion_cast %sum : !regs to !acc
     // Epilogue: accumulators to shared memory, then y = acc * token scale * channel scale -> bf16.
     %sc = memref.view %dyn[%zero][] : memref<?xi8, #smem> to memref<64x128xf32, #smem>
     nvgpu.warpgroup.mma.store %result, %sc : !acc to memref<64x128xf32, #smem>
@@ -175,6 +186,21 @@ const char *kQuantize = R"mlir(func.func @{NAME}_quantize(%x: memref<?x{K}x{IN}>
 }
 )mlir";
 
+// %sum64 = %sumIn + %block, element by element over the 64 accumulator registers of a thread.
+std::string promotion() {
+  std::string text;
+  for (int i = 0; i < 64; ++i) {
+    std::string at = "[0, " + std::to_string(i) + "]";
+    std::string in = i == 0 ? "%sumIn" : "%sum" + std::to_string(i);
+    text += "      %b" + std::to_string(i) + " = llvm.extractvalue %block" + at + " : !regs\n" +
+            "      %s" + std::to_string(i) + " = llvm.extractvalue " + in + at + " : !regs\n" +
+            "      %t" + std::to_string(i) + " = llvm.fadd %s" + std::to_string(i) + ", %b" +
+            std::to_string(i) + " : f32\n" + "      %sum" + std::to_string(i + 1) +
+            " = llvm.insertvalue %t" + std::to_string(i) + ", " + in + at + " : !regs\n";
+  }
+  return text;
+}
+
 std::string instantiate(std::string text, const std::map<std::string, std::string> &values) {
   for (const auto &[key, value] : values) {
     std::string pattern = "{" + key + "}";
@@ -198,8 +224,12 @@ mlir::LogicalResult buildFp8LinearKernels(mlir::ModuleOp kernels, mlir::Location
   std::map<std::string, std::string> values{{"NAME", name},
                                             {"N", std::to_string(n)},
                                             {"K", std::to_string(k)},
-                                            {"GRID_N", std::to_string(n / kTileN)}};
-  std::string text = kPrelude + std::string("module {\n") + instantiate(kGemm, values);
+                                            {"GRID_N", std::to_string(n / kTileN)},
+                                            {"PROMOTE", promotion()}};
+  std::string f32x64;
+  for (int i = 0; i < 64; ++i)
+    f32x64 += i ? ", f32" : "f32";
+  std::string text = instantiate(kPrelude, {{"F32X64", f32x64}}) + std::string("module {\n") + instantiate(kGemm, values);
   if (inputType) {
     std::string in;
     llvm::raw_string_ostream os(in);

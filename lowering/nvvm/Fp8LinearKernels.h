@@ -6,7 +6,8 @@
 //      cvt.rn.satfinite.e4m3x2.f32);
 //   2. the e4m3 x e4m3 -> f32 GEMM: a 64x128 output tile per CTA (one warpgroup), K in steps of
 //      128: TMA (cp.async.bulk.tensor, swizzle 128B) of both K-major tiles onto an mbarrier, then
-//      nvgpu.warpgroup.mma (wgmma m64n128k32 e4m3.e4m3);
+//      nvgpu.warpgroup.mma (wgmma m64n128k32 e4m3.e4m3), each 128-K block's four wgmmas from a
+//      zero accumulator, added into f32 registers once done (FP8 wgmma accumulates in ~14 bits);
 //   3. the epilogue: accumulator x token scale x channel scale -> bf16.
 // The token count M is dynamic (grid rows ceil(M / 64); TMA zero-fills rows past M).
 //

@@ -10,6 +10,9 @@
 // RUN: FileCheck %s --check-prefix=NOBF16 < %t.isa
 // 3. each k32 wgmma reads its 32-B slice of the K-major B tile, not B + 4096 B x k.
 // RUN: FileCheck %s --check-prefix=NOMNSTEP < %t.isa
+// 4. each 128-K block's wgmma chain starts from zero and is added into f32 registers once it is
+//    done (FP8 wgmma accumulates in about 14 bits; a chain over all of K would lose precision):
+// RUN: sed -e 's/\\0A/\n/g' -e 's/\\09/ /g' %t.isa | FileCheck %s --check-prefix=PROMOTE
 // ptxas accepts every kernel (the cubin is built):
 // RUN: axe-opt %s --axe-lower-fp8-linear-to-nvvm="chip=sm_90a" --axe-lower-to-nvvm="chip=sm_90a format=bin" | FileCheck %s --check-prefix=CUBIN
 
@@ -60,7 +63,6 @@ func.func @step(%x: tensor<?x2048xbf16>, %h: tensor<?x512xf8E4M3FN>, %hs: tensor
 // PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 96;
 // PTX-SAME: add.s64 {{[^,]+}}, [[DYN]], 8288;
 // PTX-SAME: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
-// PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
 // PTX-SAME: .entry fp8_linear_8192x2048_bf16_quantize_kernel
 // PTX-SAME: cvt.rn.satfinite.e4m3x2.f32
 // PTX-SAME: .entry fp8_linear_512x2048_bf16_gemm_kernel
@@ -74,3 +76,10 @@ func.func @step(%x: tensor<?x2048xbf16>, %h: tensor<?x512xf8E4M3FN>, %hs: tensor
 // NOBF16-NOT: llvm.mlir.constant(9 : i32) : i64
 // The B descriptor (0x4000004004000000) plus 4096 B >> 4, upstream's MN-major k step:
 // NOMNSTEP-NOT: 4611686293372403968
+
+// PROMOTE-LABEL: .entry fp8_linear_8192x2048_bf16_gemm_kernel
+// PROMOTE: mov.b32 %r{{[0-9]+}}, 0;
+// PROMOTE-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// PROMOTE: wgmma.wait_group.sync.aligned 0;
+// PROMOTE-COUNT-64: add.rn.f32
+// PROMOTE: .entry fp8_linear_8192x2048_bf16_quantize_kernel

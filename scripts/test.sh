@@ -32,6 +32,9 @@ suites() {
 
 suites build
 
+# The GPU check's folder is built here (no GPU needed) so that it cannot rot unnoticed.
+run_suite gpu-check-prepare "$root/scripts/gpu-check.sh" --prepare
+
 # libFuzzer, ASan+UBSan: each target briefly from its committed corpus.
 run_suite fuzz env AXE_FUZZ_JOBS="$(nproc)" AXE_FUZZ_PARALLEL="$(nproc)" "$root/scripts/fuzz.sh" --smoke
 

@@ -69,6 +69,10 @@ public:
   void check(CUresult result, const char *what) const;
   // Makes the context current on the calling thread (kernels may be launched from any thread).
   void makeCurrent() const;
+  // The same, returning the driver's code: CUDA_ERROR_DEINITIALIZED (kDeinitialized) once the
+  // driver has shut down at process exit, which destructors must tolerate.
+  CUresult tryMakeCurrent() const { return api_.cuCtxSetCurrent(context_); }
+  static constexpr CUresult kDeinitialized = 4;
 
 private:
   CudaDriver();

@@ -63,8 +63,16 @@ void *mgpuModuleLoad(void *data, uint64_t /*size*/) {
 }
 
 void mgpuModuleUnload(void *module) {
+  // The generated code unloads its module from a global destructor. When that runs after the
+  // driver has shut down at process exit, the module went with it: nothing is left to free.
+  CudaDriver &d = CudaDriver::get();
+  CUresult current = d.tryMakeCurrent();
+  if (current == CudaDriver::kDeinitialized)
+    return;
   guarded("mgpuModuleUnload", [&](CudaDriver &d) {
-    d.check(d.api().cuModuleUnload(static_cast<CUmodule>(module)), "cuModuleUnload");
+    CUresult unloaded = d.api().cuModuleUnload(static_cast<CUmodule>(module));
+    if (unloaded != CudaDriver::kDeinitialized)
+      d.check(unloaded, "cuModuleUnload");
     return 0;
   });
 }

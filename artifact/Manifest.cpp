@@ -216,7 +216,10 @@ bool isInsidePath(const std::string &p) {
 }
 
 // The weights are hashed in chunks (verified in parallel), the kernels as one file.
-ManifestFile parseFile(const Parser &ps, const json &files, const char *key, bool withTarget) {
+// A kernel file names its target: `target` is the one supported (empty: the file records no
+// target and is checked by chunks, like the weights).
+ManifestFile parseFile(const Parser &ps, const json &files, const char *key, const std::string &target) {
+  bool withTarget = !target.empty();
   std::string where = std::string("files.") + key;
   const json &f = ps.object(ps.field(files, key, "files"), where);
   ManifestFile out;
@@ -245,8 +248,8 @@ ManifestFile parseFile(const Parser &ps, const json &files, const char *key, boo
   }
   if (withTarget) {
     out.target = ps.string(f, "target", where);
-    if (out.target != "x86-64-v3")
-      ps.fail(where + ".target", "'" + out.target + "' is not supported (expected x86-64-v3)");
+    if (out.target != target)
+      ps.fail(where + ".target", "'" + out.target + "' is not supported (expected " + target + ")");
   }
   return out;
 }
@@ -615,8 +618,12 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
   }
 
   const json &files = ps.object(ps.field(doc, "files", "manifest"), "files");
-  m.weightsFile = parseFile(ps, files, "weights", false);
-  m.cpuKernelsFile = parseFile(ps, files, "cpu_kernels", true);
+  m.weightsFile = parseFile(ps, files, "weights", "");
+  m.cpuKernelsFile = parseFile(ps, files, "cpu_kernels", "x86-64-v3");
+  if (files.contains("gpu_kernels") || files.contains("gpu_ptx")) {
+    m.gpuKernelsFile = parseFile(ps, files, "gpu_kernels", "sm_90a");
+    m.gpuPtxFile = parseFile(ps, files, "gpu_ptx", "sm_90a");
+  }
 
   const json &symbols = ps.array(ps.field(doc, "symbols", "manifest"), "symbols");
   for (size_t i = 0; i < symbols.size(); ++i) {

@@ -100,11 +100,11 @@ struct ProgramEntry {
 struct ManifestFile {
   std::string path; // relative to the artifact directory
   uint64_t bytes = 0;
-  std::string sha256; // cpu_kernels: 64 lowercase hex digits of the whole file
+  std::string sha256; // kernel files: 64 lowercase hex digits of the whole file
   // weights: the SHA-256 of each consecutive chunk_bytes-byte piece (the last may be shorter).
   uint64_t chunkBytes = 0;
   std::vector<std::string> chunkSha256;
-  std::string target; // cpu_kernels only
+  std::string target; // kernel files only: x86-64-v3 (cpu_kernels), sm_90a (gpu_kernels, gpu_ptx)
 };
 
 struct ModelInfo {
@@ -140,6 +140,10 @@ struct Manifest {
   PrecisionInfo precision;
   ManifestFile weightsFile;
   ManifestFile cpuKernelsFile;
+  // Optional (empty paths when the artifact has no GPU target): the step program's kernels for
+  // one chip, as a cubin and as the PTX it was assembled from (docs/artifact.md "GPU kernels").
+  ManifestFile gpuKernelsFile;
+  ManifestFile gpuPtxFile;
   std::vector<Symbol> symbols;
   int64_t kvBlockSize = 0;
   // A sequence's results do not depend on how its prompt is split into steps as long as every

@@ -8,6 +8,7 @@
 #include "lowering/common/Lowering.h"
 #include "lowering/cpu/CpuCodegen.h"
 #include "lowering/cpu/CpuKernels.h"
+#include "lowering/nvvm/GpuCodegen.h"
 #include "models/ParamMaterializer.h"
 #include "models/WeightTable.h"
 #include "support/RegularFile.h"
@@ -180,6 +181,26 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   Manifest manifest = manifestOf(module, config, program, kernels, options);
   manifest.weightsFile = writeWeights(module, program, checkpoint, tmp.path() / "weights.safetensors",
                                       {options.allowNonFiniteWeights}, progress);
+  if (!options.gpuChip.empty()) {
+    // Before the CPU kernels: those lower @kernels in place, and the digest they embed covers
+    // the GPU files' records.
+    progress.stage("compiling the " + options.gpuChip + " kernels");
+    progress.note("compiling the " + options.gpuChip + " kernels");
+    nvvm::GpuKernelFiles gpu = nvvm::compileGpuKernels(kernels, options.gpuChip);
+    fs::create_directory(tmp.path() / "nvvm");
+    auto record = [&](const std::string &name, const std::string &data, ManifestFile &file) {
+      fs::path path = tmp.path() / "nvvm" / name;
+      std::ofstream(path, std::ios::binary).write(data.data(), std::streamsize(data.size()));
+      file.path = "nvvm/" + name;
+      file.bytes = fs::file_size(path);
+      file.sha256 = sha256File(path.string());
+      file.target = options.gpuChip;
+      if (file.bytes != data.size())
+        throw Error(path.string() + ": could not be written in full");
+    };
+    record("kernels.cubin", gpu.cubin, manifest.gpuKernelsFile);
+    record("kernels.ptx", gpu.ptx, manifest.gpuPtxFile);
+  }
   // The kernels embed the digest of everything else in the manifest (artifact/ManifestDigest.h),
   // then the manifest records the kernels' own size and hash.
   progress.stage("compiling the CPU kernels");

@@ -26,6 +26,9 @@ struct ArtifactWriteOptions {
   std::string dumpDir; // kernel IR dumps (--dump-kernels)
   Progress *progress = nullptr; // stages and the bytes of the weights as they are written
   bool allowNonFiniteWeights = false; // --allow-non-finite-weights
+  // A GPU chip (sm_90a) whose kernels the artifact also holds (nvvm/kernels.cubin and .ptx);
+  // empty: CPU kernels only.
+  std::string gpuChip;
 };
 
 // The dispatch-level step program of `module` (lowering/common/StepProgram.h) for the CPU

@@ -22,6 +22,21 @@ def AlignDynamicSharedMemoryPass : Pass<"axe-align-dynamic-shared-memory"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def KernelsToGpuPass : Pass<"axe-kernels-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Every kernel of the step program as a gpu.func: one GPU thread per workgroup";
+  let description = [{
+    The GPU form of the step program's kernels, from the same bodies the CPU target compiles
+    (lowering/cpu/*Kernels.cpp build them once, over memrefs): each `func.func` kernel
+    `@k(views..., scalars..., %wg_begin, %wg_end)` becomes `gpu.func @k(...) kernel` with the same
+    arguments, in which thread 0 of block b runs the body for workgroup wg_begin + b. The module's
+    contents are replaced by `gpu.module @axe_kernels`. Correctness first: these are the simple,
+    obviously right kernels (the CPU's, bit for bit in what they compute); FP8 linears computed
+    here do not use the tensor cores, and axe-compile says so.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def LowerF8CastsToNvvmPass : Pass<"axe-lower-f8-casts-to-nvvm"> {
   let summary = "arith.truncf f32 -> f8E4M3FN becomes cvt.rn.satfinite.e4m3x2.f32";
   let description = [{

@@ -114,6 +114,24 @@ const std::vector<Defect> &defects() {
        "files.weights.path: '/etc/passwd' must be a relative path"},
       {"files target", [](json &m) { m["files"]["cpu_kernels"]["target"] = "x86-64-v4"; },
        "files.cpu_kernels.target: 'x86-64-v4' is not supported"},
+      // GPU kernels come as a pair (cubin and PTX), for sm_90a.
+      {"gpu kernels alone", [](json &m) { m["files"]["gpu_kernels"] = m["files"]["cpu_kernels"]; },
+       "files.gpu_kernels.target: 'x86-64-v3' is not supported (expected sm_90a)"},
+      {"gpu ptx missing", [](json &m) {
+         m["files"]["gpu_kernels"] = m["files"]["cpu_kernels"];
+         m["files"]["gpu_kernels"]["target"] = "sm_90a";
+       },
+       "files: missing field 'gpu_ptx'"},
+      {"gpu kernels missing", [](json &m) { m["files"]["gpu_ptx"] = m["files"]["cpu_kernels"]; },
+       "files: missing field 'gpu_kernels'"},
+      {"gpu path", [](json &m) {
+         for (const char *key : {"gpu_kernels", "gpu_ptx"}) {
+           m["files"][key] = m["files"]["cpu_kernels"];
+           m["files"][key]["target"] = "sm_90a";
+         }
+         m["files"]["gpu_ptx"]["path"] = "../k.ptx";
+       },
+       "files.gpu_ptx.path: '../k.ptx' must be a relative path inside the artifact"},
       {"symbol unknown", [](json &m) { m["symbols"].push_back("Q"); }, "symbols[6]: unknown symbol 'Q'"},
       {"symbol twice", [](json &m) { m["symbols"][1] = "T"; }, "symbols[1]: symbol 'T' appears twice"},
       {"symbol undeclared", [](json &m) { m["symbols"].erase(5); },

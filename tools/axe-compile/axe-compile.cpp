@@ -69,8 +69,11 @@ cl::opt<std::string> emit("emit",
                                    "for --target)"),
                           cl::init(""), cl::cat(category));
 cl::opt<std::string> gpuTarget("target",
-                               cl::desc("GPU chip for --emit=ptx|cubin (sm_90a: FP8 on tensor cores)"),
-                               cl::value_desc("chip"), cl::init(""), cl::cat(category));
+                               cl::desc("Targets: for an artifact 'cpu' (the default) or 'cpu,sm_90a' "
+                                        "(also every kernel for the GPU, in nvvm/); for "
+                                        "--emit=ptx|cubin the chip (sm_90a: the FP8 linears on "
+                                        "tensor cores)"),
+                               cl::value_desc("targets"), cl::init(""), cl::cat(category));
 cl::opt<std::string> dumpKernels("dump-kernels",
                                  cl::desc("Write the CPU kernels' IR (MLIR, LLVM dialect, LLVM IR) "
                                           "into this directory"),
@@ -245,6 +248,23 @@ int listCheckpoint() {
   return 0;
 }
 
+// The artifact's GPU kernels are the generic form (one thread per workgroup, the CPU's bodies):
+// FP8 weights are decoded and multiplied on CUDA cores there. Never silent: say how many ops.
+void warnFp8OnCudaCores(mlir::ModuleOp module, const std::string &chip) {
+  int fp8 = 0;
+  module->walk([&](mlir::Operation *op) {
+    auto precision = op->getAttrOfType<mlir::axe::PrecisionAttr>(mlir::axe::kPrecisionAttr);
+    if (mlir::isa<mlir::axe::Fp8LinearOp>(op) ||
+        (precision && precision.getValue() == mlir::axe::Precision::fp8 &&
+         mlir::isa<mlir::axe::MoeExpertsOp, mlir::axe::LogitsOp>(op)))
+      ++fp8;
+  });
+  if (fp8)
+    llvm::errs() << "axe-compile: warning: " << fp8 << " FP8 ops (fp8_linear, moe_experts, logits) "
+                 << "reach " << chip << " as generic kernels on CUDA cores, not the FP8 tensor cores: "
+                 << "the wgmma GEMM (--emit=ptx) is not wired into the step program yet\n";
+}
+
 int run() {
   if (listTensors) {
     if (modelDir.empty())
@@ -270,8 +290,17 @@ int run() {
     throw axe::Error("--emit=" + emit + " is not supported (supported: axe, axe-fused, dispatches, "
                      "cpu-kernels, artifact, ptx, cubin)");
   bool gpu = emit == "ptx" || emit == "cubin";
-  if (gpu != !gpuTarget.empty())
-    throw axe::Error("--target CHIP goes with --emit=ptx or --emit=cubin, and they need it");
+  std::string artifactGpuChip; // from --target cpu,CHIP
+  if (emit == "artifact" && !gpuTarget.empty()) {
+    if (gpuTarget == "cpu,sm_90a" || gpuTarget == "sm_90a,cpu")
+      artifactGpuChip = "sm_90a";
+    else if (gpuTarget != "cpu")
+      throw axe::Error("--target=" + gpuTarget + " is not supported for an artifact (supported: cpu, "
+                       "cpu,sm_90a; the CPU kernels are always written)");
+  } else if (gpu != !gpuTarget.empty()) {
+    throw axe::Error("--target CHIP goes with --emit=ptx or --emit=cubin, and they need it "
+                     "(or --target cpu,sm_90a with an artifact)");
+  }
   if (emit == "artifact" && (modelDir.empty() || output == "-"))
     throw axe::Error("--emit=artifact needs MODEL_DIR and -o model.axe");
   bool report = precisionReport.getNumOccurrences() > 0;
@@ -433,6 +462,9 @@ int run() {
     artifact.dumpDir = dumpKernels;
     artifact.progress = &progress;
     artifact.allowNonFiniteWeights = allowNonFinite;
+    artifact.gpuChip = artifactGpuChip;
+    if (!artifactGpuChip.empty())
+      warnFp8OnCudaCores(*module, artifactGpuChip);
     axe::writeArtifact(*module, config, *checkpoint, output, artifact);
     progress.summary("wrote " + output, checkpoint->totalBytes(), directoryBytes(output));
     return 0;

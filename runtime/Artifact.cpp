@@ -135,28 +135,40 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactL
   return a;
 }
 
-std::vector<uint8_t> Artifact::readKernels() const {
-  const Manifest &m = manifest_;
-  std::string kernelsPath = dir_ + "/" + m.cpuKernelsFile.path;
-  if (m.cpuKernelsFile.bytes > kMaxKernelsBytes)
-    throw Error(kernelsPath + ": the manifest's files.cpu_kernels.bytes " +
-                std::to_string(m.cpuKernelsFile.bytes) + " exceeds the " +
-                std::to_string(kMaxKernelsBytes) + "-byte cap for a kernel library");
-  // Read the library once: the bytes that are hashed and checked are the bytes that are loaded.
+std::vector<uint8_t> Artifact::readRecorded(const ManifestFile &file, const char *field) const {
+  std::string path = dir_ + "/" + file.path;
+  if (file.bytes > kMaxKernelsBytes)
+    throw Error(path + ": the manifest's files." + field + ".bytes " + std::to_string(file.bytes) +
+                " exceeds the " + std::to_string(kMaxKernelsBytes) + "-byte cap for a kernel file");
+  // Read the file once: the bytes that are hashed and checked are the bytes that are loaded.
   struct stat st;
-  int fd = openRecorded(kernelsPath, m.cpuKernelsFile, "cpu_kernels", st);
+  int fd = openRecorded(path, file, field, st);
   std::vector<uint8_t> bytes;
   try {
-    bytes = readAll(fd, m.cpuKernelsFile.bytes, kernelsPath);
+    bytes = readAll(fd, file.bytes, path);
   } catch (...) {
     ::close(fd);
     throw;
   }
   ::close(fd);
   std::string actual = sha256Hex(bytes.data(), bytes.size());
-  if (actual != m.cpuKernelsFile.sha256)
-    throw Error(kernelsPath + ": SHA-256 " + actual +
-                " does not match the manifest's files.cpu_kernels.sha256 " + m.cpuKernelsFile.sha256);
+  if (actual != file.sha256)
+    throw Error(path + ": SHA-256 " + actual + " does not match the manifest's files." + field +
+                ".sha256 " + file.sha256);
+  return bytes;
+}
+
+std::vector<uint8_t> Artifact::readGpuKernels() const {
+  if (manifest_.gpuKernelsFile.path.empty())
+    throw Error(dir_ + ": the artifact holds no GPU kernels; compile it with axe-compile --target cpu,sm_90a");
+  // The CPU kernels embed the manifest's digest, which covers this file's size and hash.
+  return readRecorded(manifest_.gpuKernelsFile, "gpu_kernels");
+}
+
+std::vector<uint8_t> Artifact::readKernels() const {
+  const Manifest &m = manifest_;
+  std::string kernelsPath = dir_ + "/" + m.cpuKernelsFile.path;
+  std::vector<uint8_t> bytes = readRecorded(m.cpuKernelsFile, "cpu_kernels");
   std::string stamp = std::string(kManifestDigestPrefix) + m.digest;
   if (std::search(bytes.begin(), bytes.end(), stamp.begin(), stamp.end()) == bytes.end())
     throw Error(kernelsPath + ": was not compiled for this manifest.json (its embedded manifest digest "

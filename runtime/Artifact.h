@@ -50,9 +50,14 @@ public:
   // mapping would then mix old and new bytes. (A file replaced by rename does not matter: the
   // mapping keeps the old one.) Costs one fstat; the engine calls it before every step.
   void checkUnchanged() const;
+  // nvvm/kernels.cubin's bytes, checked against the manifest (size, SHA-256); throws when the
+  // artifact was compiled for the CPU only.
+  std::vector<uint8_t> readGpuKernels() const;
 
 private:
   Artifact() = default;
+  // A kernel file's bytes, read once and checked against its record (size cap, SHA-256).
+  std::vector<uint8_t> readRecorded(const ManifestFile &file, const char *field) const;
   // cpu/kernels.so's bytes, checked against the manifest (size, SHA-256, embedded digest).
   std::vector<uint8_t> readKernels() const;
   // Loads exactly those bytes and resolves the kernels' entry points.

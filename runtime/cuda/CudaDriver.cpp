@@ -47,6 +47,8 @@ CudaDriver::CudaDriver() {
   resolve(library_, api_.cuMemFree, "cuMemFree_v2");
   resolve(library_, api_.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
   resolve(library_, api_.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
+  resolve(library_, api_.cuMemcpyDtoD, "cuMemcpyDtoD_v2");
+  resolve(library_, api_.cuMemsetD8, "cuMemsetD8_v2");
   resolve(library_, api_.cuTensorMapEncodeTiled, "cuTensorMapEncodeTiled");
   resolve(library_, api_.cuGetErrorName, "cuGetErrorName");
   check(api_.cuInit(0), "cuInit");

@@ -2,6 +2,8 @@
 
 #include "runtime/serve/Engine.h"
 
+#include "runtime/cpu/CpuDevice.h"
+#include "runtime/cuda/CudaDevice.h"
 #include "support/Error.h"
 
 #include <algorithm>
@@ -80,7 +82,12 @@ Engine::Engine(const Artifact &artifact, const EngineOptions &options)
   sc.blockSize = layout_.blockSize;
   sc.alignment = std::max<int64_t>(artifact.manifest().prefillAlignment, 1);
   sc.forcedPrefillChunk = options.forcedPrefillChunk;
-  device_ = std::make_unique<CpuDevice>(artifact, cachePlan_.numBlocks, cachePlan_.numSlots, options.threads);
+  if (options.device == "cpu")
+    device_ = std::make_unique<CpuDevice>(artifact, cachePlan_.numBlocks, cachePlan_.numSlots, options.threads);
+  else if (options.device == "cuda")
+    device_ = std::make_unique<CudaDevice>(artifact, cachePlan_.numBlocks, cachePlan_.numSlots);
+  else
+    throw Error("unknown device '" + options.device + "' (supported: cpu, cuda)");
   if (options.profile)
     device_->enableProfiling();
   if (options.captureRoutes)

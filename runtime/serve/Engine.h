@@ -15,7 +15,7 @@
 #define AXE_RUNTIME_SERVE_ENGINE_H
 
 #include "runtime/Artifact.h"
-#include "runtime/cpu/CpuDevice.h"
+#include "runtime/Device.h"
 #include "runtime/serve/CachePlan.h"
 #include "runtime/serve/GenerationConfig.h"
 #include "runtime/serve/KvBlockPool.h"
@@ -35,6 +35,7 @@
 namespace axe {
 
 struct EngineOptions {
+  std::string device = "cpu";      // where the step program runs: cpu or cuda (runtime/Device.h)
   unsigned threads = 1;            // CPU threads, counting the stepping one
   uint64_t kvCacheMemory = 0;      // bytes for KV blocks and state slots; 0: CachePlan's default
   int64_t numKvBlocks = 0;         // > 0: exactly this many KV blocks (overrides kvCacheMemory)
@@ -43,8 +44,8 @@ struct EngineOptions {
   int64_t maxNumBatchedTokens = 2048;
   int64_t forcedPrefillChunk = 0;  // see SchedulerConfig
   bool useGenerationConfig = true; // defaults and EOS ids from generation_config.json
-  bool profile = false;            // time every kernel (CpuDevice::profile)
-  bool captureRoutes = false;      // keep each step's expert choices (CpuDevice::capturedRoutes)
+  bool profile = false;            // time every kernel (Device::profile)
+  bool captureRoutes = false;      // keep each step's expert choices (Device::capturedRoutes)
 };
 
 struct EngineStats {
@@ -95,7 +96,7 @@ public:
   const GenerationConfig &generationConfig() const { return generation_; }
   const std::vector<int64_t> &eosTokenIds() const { return eosIds_; }
   int64_t vocabSize() const { return artifact_.manifest().model.vocabSize; }
-  const CpuDevice &device() const { return *device_; }
+  const Device &device() const { return *device_; }
 
 private:
   struct RequestState {
@@ -126,7 +127,7 @@ private:
   std::vector<int64_t> eosIds_;
   CacheLayout layout_;
   CachePlan cachePlan_;
-  std::unique_ptr<CpuDevice> device_;
+  std::unique_ptr<Device> device_;
   KvBlockPool blocks_;
   StateSlotPool slots_;
   std::unique_ptr<Scheduler> scheduler_;

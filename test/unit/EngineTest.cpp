@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/CpuDevice.h"
 #include "runtime/serve/Engine.h"
 
 #include "RuntimeTestArtifact.h"
@@ -104,7 +105,7 @@ protected:
     return r;
   }
   std::vector<int32_t> seen(const Engine &engine, int32_t slot) const {
-    const int32_t *p = static_cast<const int32_t *>(engine.device().bufferData(kSeen)) + 4 * slot;
+    const int32_t *p = static_cast<const int32_t *>(static_cast<const axe::CpuDevice &>(engine.device()).bufferData(kSeen)) + 4 * slot;
     return {p, p + 4};
   }
   std::string submitError(Engine &engine, Request r) {

@@ -137,6 +137,11 @@ SamplingParams SamplingFlags::apply(SamplingParams p) const {
 bool EngineFlags::take(FlagReader &r) {
   const std::string &f = r.flag;
   if (f == "--threads") threads = unsigned(parseInt(r.requireValue(), f, 1, 1024));
+  else if (f == "--device") {
+    device = r.requireValue();
+    if (device != "cpu" && device != "cuda")
+      throw Error("--device " + device + " is not supported (cpu, cuda)");
+  }
   else if (f == "--kv-cache-memory") kvCacheMemory = r.requireValue();
   else if (f == "--num-kv-blocks") numKvBlocks = parseInt(r.requireValue(), f, 1, INT32_MAX - 1);
   else if (f == "--max-model-len") maxModelLen = parseInt(r.requireValue(), f, 1, INT32_MAX);
@@ -150,6 +155,7 @@ bool EngineFlags::take(FlagReader &r) {
 
 EngineOptions EngineFlags::options() const {
   EngineOptions o;
+  o.device = device;
   o.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   if (kvCacheMemory)
     o.kvCacheMemory = parseByteSize(*kvCacheMemory, "--kv-cache-memory");

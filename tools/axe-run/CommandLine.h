@@ -59,6 +59,7 @@ struct SamplingFlags {
 };
 
 struct EngineFlags {
+  std::string device = "cpu"; // --device cpu|cuda
   unsigned threads = 0; // 0: all cores
   std::optional<std::string> kvCacheMemory;
   int64_t numKvBlocks = 0;

@@ -64,6 +64,8 @@ const char *kUsage =
     "  --seed S             random seed for sampling (default 0)\n"
     "  --ignore-eos         do not stop at the model's end-of-sequence ids\n"
     "engine:\n"
+    "  --device cpu|cuda    where the step runs (cuda: the artifact's nvvm/ kernels, compiled with\n"
+    "                       axe-compile --target cpu,sm_90a, on a Hopper GPU; default cpu)\n"
     "  --threads N          CPU threads, counting the main one (default: all cores)\n"
     "  --max-model-len N    longest sequence (default: the model's max_position_embeddings)\n"
     "  --kv-cache-memory S  memory for the KV cache and state slots, e.g. 4GiB (default: half\n"
@@ -93,7 +95,7 @@ struct Options {
 };
 
 // Kernels by total time, with their op, calls and share of all kernel time (prefill and decode).
-void printProfile(const axe::Manifest &manifest, const std::vector<axe::CpuDevice::KernelTime> &times) {
+void printProfile(const axe::Manifest &manifest, const std::vector<axe::Device::KernelTime> &times) {
   double total = 0;
   for (const auto &t : times)
     total += t.seconds;

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# The FP8 linear kernels on a Hopper GPU, in two halves, because the GPU machine has CUDA and
-# PyTorch but no LLVM/MLIR:
+# axe on a Hopper GPU, in two halves, because the GPU machine has CUDA and PyTorch but no
+# LLVM/MLIR:
 #
-#   scripts/gpu-check.sh --prepare [DIR]   here (no GPU needed; CI runs it): builds axe-opt, the
-#       mgpu* runtime and the checker; compiles the four Qwen3.5 linear shapes of
-#       test/lowering/nvvm/fp8_linear_sm90a.mlir to sm_90a (TMA + wgmma e4m3, cubin inside the
-#       host library) and stages everything the run needs in DIR (default build/gpu-check, at
-#       most 64 MiB): the checker, its libraries (rpath $ORIGIN), the PTX, this script.
-#   DIR/gpu-check.sh --run DIR OUT         on the GPU machine, from DIR alone (a few minutes):
-#       compute-sanitizer memcheck over a small run; the full check on fresh random data against
-#       the CPU quantization and a float64 reference (axe-gpu-check states the bounds), timed;
-#       torch._scaled_mm (cuBLASLt, same shapes and scales) as the peer; ncu kernel durations
-#       where ncu can read the GPU. Writes table.md and the logs to OUT; exits non-zero when a
-#       check fails.
+#   scripts/gpu-check.sh --prepare [DIR]   here (no GPU needed; CI runs it) stages in DIR (default
+#       build/gpu-check, at most 64 MiB) everything the run needs:
+#       - fp8: the four Qwen3.5 linear shapes of test/lowering/nvvm/fp8_linear_sm90a.mlir compiled
+#         to sm_90a (TMA + wgmma e4m3, cubin inside the host library), the mgpu* runtime and
+#         axe-gpu-check (rpath $ORIGIN), the PTX;
+#       - model: axe-run and the libraries it needs (bin/), tiny-trained compiled with
+#         --target cpu,sm_90a under the f32, bf16 and default maps (BF16 KV cache) and the default
+#         map with an FP8 KV cache, the checkpoint, token ids in its language, and each
+#         artifact's CPU logits on them (axe-run eval --save-logits).
+#   DIR/gpu-check.sh --run DIR OUT [PART...]   on the GPU machine, from DIR alone (a few minutes);
+#       PARTs: fp8, model (default both).
+#       - fp8: compute-sanitizer memcheck over a small run; the full check on fresh random data
+#         against the CPU quantization and a float64 reference (axe-gpu-check states the bounds),
+#         timed; torch._scaled_mm (cuBLASLt, same shapes and scales) as the peer; ncu kernel
+#         durations where ncu can read the GPU.
+#       - model: each artifact on --device cuda against its own CPU logits (f32: max |diff| <= 1e-3
+#         of max |logit|; the others: mean KL <= 1e-3 and top-1 >= 97 %, the CPU tests' bounds),
+#         the f32 artifact against transformers on the same GPU, greedy tokens equal to the CPU's,
+#         and compute-sanitizer memcheck over one prefill and one decode step.
+#       Writes table.md and the logs to OUT; exits non-zero when a check fails.
 set -euo pipefail
 
 prepare() {
@@ -43,6 +52,7 @@ PY
   cc -shared -o "$dir/libfp8_linear.so" "$work/fp8.o" -L"$dir" -laxe_cuda_runtime \
     -Wl,-rpath,'$ORIGIN'
   cp "$root/scripts/gpu-check.sh" "$dir/"
+  prepare_model "$root" "$dir"
   git -C "$root" describe --always --dirty >"$dir/COMMIT" 2>/dev/null || echo unknown >"$dir/COMMIT"
   local bytes
   bytes=$(du -sb "$dir" | cut -f1)
@@ -54,18 +64,145 @@ PY
   echo "  $dir/gpu-check.sh --run $dir OUT"
 }
 
+# The model-level part of --prepare: artifacts with both targets, ids, CPU logits, axe-run.
+prepare_model() {
+  local root=$1 dir=$2 models py a
+  models=${AXE_TEST_MODELS:-$root/build/test-models}
+  py=$root/.venv/bin/python
+  "$root/scripts/build.sh" axe-compile axe-run
+  "$py" "$root/test/models/make_test_models.py" --out "$models" --only tiny-trained
+  mkdir -p "$dir/bin" "$dir/artifacts" "$dir/ref" "$dir/models"
+  cp "$root/build/bin/axe-run" "$dir/bin/"
+  # The shared libraries axe-run needs beyond the C/C++ runtime, for a machine that may lack them.
+  ldd "$root/build/bin/axe-run" | awk '$3 ~ /^\// {print $3}' |
+    grep -v -E '/(libc|libm|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so' | xargs -r cp -L -t "$dir/bin/"
+  cp -r "$models/tiny-trained" "$dir/models/"
+  cp "$root/tools/reference-logits/reference_logits.py" "$dir/"
+  # 4 windows of 64 tokens in the language tiny-trained learned: eval runs them as 4 sequences
+  # in one step, which exercises the paged KV cache with several block tables.
+  PYTHONPATH="$root/test/models" "$py" -c "
+import numpy as np, sys
+from synthetic_language import Language
+ids = Language(512).sample(4, 64, np.random.default_rng(7)).reshape(-1)
+open(sys.argv[1], 'w').write(' '.join(map(str, ids)) + '\n')" "$dir/ref/ids.txt"
+  for a in f32:f32: bf16:bf16: default:default: default-fp8kv:default:fp8; do
+    IFS=: read -r name policy kv <<<"$a"
+    "$root/build/bin/axe-compile" "$models/tiny-trained" --precision="$policy" ${kv:+--kv-cache=$kv} \
+      --target cpu,sm_90a -o "$dir/artifacts/$name.axe" 2>"$dir/artifacts/$name.log"
+    "$root/build/bin/axe-run" eval "$dir/artifacts/$name.axe" --reference "$dir/artifacts/$name.axe" \
+      --ids "$dir/ref/ids.txt" --ctx 64 --save-logits "$dir/ref/$name-cpu.safetensors" >/dev/null
+  done
+}
+
+# The model-level part of --run. AXE_GPU_CHECK_DEVICE=cpu runs it on the CPU (to test this script
+# where there is no GPU).
+run_model() {
+  local dir=$1 out=$2 device=${AXE_GPU_CHECK_DEVICE:-cuda} py=${AXE_GPU_CHECK_PYTHON:-python3} status=0 work name
+  local log="$out/model.log"
+  work=$(mktemp -d)
+  axe() { LD_LIBRARY_PATH="$dir/bin" "$dir/bin/axe-run" "$@"; }
+  echo "== tiny-trained on --device $device against its CPU logits" | tee -a "$log"
+  { echo; echo "## tiny-trained, axe-run --device $device against the same artifact on the CPU"; echo
+    echo "4 windows of 64 tokens in one step (4 sequences, paged KV cache), every position compared;"
+    echo "KL and top-1 over positions 1..62 of each window. Bounds: f32 max |diff| <= 1e-3 max |logit|;"
+    echo "the others mean KL <= 1e-3 nats and top-1 >= 97 %."; echo
+    echo "| artifact | max abs diff / max abs logit | mean KL | max KL | top-1 | result |"
+    echo "|---|---:|---:|---:|---:|---|"; } >>"$out/table.md"
+  for name in f32 bf16 default default-fp8kv; do
+    if ! axe eval "$dir/artifacts/$name.axe" --device "$device" --reference-logits "$dir/ref/$name-cpu.safetensors" \
+        --ids "$dir/ref/ids.txt" --score-from 1 --json "$work/$name.json" --save-logits "$work/$name.safetensors" \
+        >>"$log" 2>&1; then
+      echo "| $name | | | | | FAILED to run (model.log) |" >>"$out/table.md"; status=1; continue
+    fi
+    $py - "$name" "$dir/ref/$name-cpu.safetensors" "$work/$name.safetensors" "$work/$name.json" \
+        >>"$out/table.md" <<'PY' || status=1
+import json, sys
+import numpy as np
+from safetensors.numpy import load_file
+name, cpu, gpu, figures = sys.argv[1:]
+a, b = load_file(cpu)["logits"], load_file(gpu)["logits"]
+rel = float(np.abs(a - b).max() / np.abs(a).max()) if np.isfinite(b).all() else float("inf")
+j = json.load(open(figures))
+kl, klmax, top1 = j["kld"]["mean"], j["kld"]["max"], j["top1"]
+ok = rel <= 1e-3 if name == "f32" else (kl <= 1e-3 and top1 >= 0.97)
+print(f"| {name} | {rel:.2e} | {kl:.2e} | {klmax:.2e} | {100 * top1:.2f} % | {'pass' if ok else 'FAIL'} |")
+sys.exit(0 if ok else 1)
+PY
+  done
+
+  echo "== f32 against transformers on the same GPU" | tee -a "$log"
+  local torch_device=$device
+  [ "$device" = cuda ] || torch_device=cpu
+  if $py "$dir/reference_logits.py" "$dir/models/tiny-trained" --ids "$dir/ref/ids.txt" --ctx 64 \
+       --device "$torch_device" -o "$work/hf.safetensors" >>"$log" 2>&1; then
+    $py - "$work/hf.safetensors" "$work/f32.safetensors" >>"$out/table.md" <<'PY' || status=1
+import sys
+import numpy as np
+from safetensors.numpy import load_file
+a, b = load_file(sys.argv[1])["logits"], load_file(sys.argv[2])["logits"]
+rel = float(np.abs(a - b).max() / np.abs(a).max()) if np.isfinite(b).all() else float("inf")
+print(f"\n- f32 artifact against transformers (fp32, torch on the same device), every position: "
+      f"max |diff| / max |logit| = {rel:.2e} (bound 1e-3): {'pass' if rel <= 1e-3 else 'FAIL'}")
+sys.exit(0 if rel <= 1e-3 else 1)
+PY
+  else
+    echo "- transformers reference: failed (model.log)" >>"$out/table.md"; status=1
+  fi
+
+  echo "== greedy generation, $device against cpu" | tee -a "$log"
+  local prompt
+  prompt=$(head -c 200 "$dir/ref/ids.txt" | awk '{for (i = 1; i <= 16; ++i) printf "%s%s", (i > 1 ? "," : ""), $i}')
+  for name in f32 default; do
+    local on_device on_cpu
+    on_device=$(axe "$dir/artifacts/$name.axe" --device "$device" --prompt-ids "$prompt" --max-tokens 32 2>>"$log" | head -1)
+    on_cpu=$(axe "$dir/artifacts/$name.axe" --device cpu --prompt-ids "$prompt" --max-tokens 32 2>>"$log" | head -1)
+    axe "$dir/artifacts/$name.axe" --device "$device" --prompt-ids "$prompt" --max-tokens 32 >>"$log" 2>&1 || true
+    if [ -n "$on_device" ] && [ "$on_device" = "$on_cpu" ]; then
+      echo "- $name: 32 greedy tokens on $device equal the CPU's" >>"$out/table.md"
+    else
+      echo "- $name: greedy tokens DIFFER ($device: '$on_device'; cpu: '$on_cpu')" >>"$out/table.md"
+      [ "$name" = f32 ] && status=1
+    fi
+  done
+
+  if [ "$device" = cuda ] && command -v compute-sanitizer >/dev/null; then
+    echo "== compute-sanitizer memcheck, one prefill and one decode step" | tee -a "$log"
+    if compute-sanitizer --tool memcheck --error-exitcode 3 env LD_LIBRARY_PATH="$dir/bin" "$dir/bin/axe-run" \
+         "$dir/artifacts/default.axe" --device cuda --prompt-ids "$prompt" --max-tokens 2 >>"$log" 2>&1; then
+      echo "- compute-sanitizer memcheck (default map, prefill + decode): clean" >>"$out/table.md"
+    else
+      echo "- compute-sanitizer memcheck (default map, prefill + decode): FAILED (model.log)" >>"$out/table.md"
+      status=1
+    fi
+  fi
+  rm -rf "$work"
+  return $status
+}
+
 run() {
   local dir=$1 out=$2 status=0
+  shift 2
+  local parts=("$@")
+  [ ${#parts[@]} -gt 0 ] || parts=(fp8 model)
   mkdir -p "$out"
   dir=$(cd "$dir" && pwd)
   {
-    echo "# FP8 linear kernels (axe, sm_90a): GPU check"
+    echo "# axe on the GPU: check"
     echo
     echo "- date: $(date -u +%F), build: $(cat "$dir/COMMIT")"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader |
       sed 's/^/- card: /' || echo "- card: nvidia-smi failed"
     echo
   } >"$out/table.md"
+
+  if [[ " ${parts[*]} " == *" model "* ]]; then
+    run_model "$dir" "$out" || status=1
+  fi
+  if [[ " ${parts[*]} " != *" fp8 "* ]]; then
+    echo "== table ($out/table.md)"
+    cat "$out/table.md"
+    return $status
+  fi
 
   echo "== compute-sanitizer memcheck (two shapes, M = 1 and 77)"
   if command -v compute-sanitizer >/dev/null; then
@@ -143,7 +280,7 @@ PY
 case "${1:-}" in
   --prepare) shift; prepare "$@" ;;
   --run)
-    [ $# -eq 3 ] || { echo "usage: gpu-check.sh --run DIR OUT" >&2; exit 2; }
-    run "$2" "$3" ;;
-  *) echo "usage: scripts/gpu-check.sh --prepare [DIR] | --run DIR OUT" >&2; exit 2 ;;
+    [ $# -ge 3 ] || { echo "usage: gpu-check.sh --run DIR OUT [fp8] [model]" >&2; exit 2; }
+    shift; run "$@" ;;
+  *) echo "usage: scripts/gpu-check.sh --prepare [DIR] | --run DIR OUT [fp8] [model]" >&2; exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 """Reference logits from Hugging Face transformers, for `axe-run eval --reference-logits`.
 
     reference_logits.py CHECKPOINT (--text FILE | --ids FILE) --ctx N [--windows N]
-                        [--dtype float32|bfloat16] -o OUT.safetensors
+                        [--dtype float32|bfloat16] [--device cpu|cuda] -o OUT.safetensors
 
 Cuts the tokens into windows of --ctx exactly as axe-run eval does (the first N * ctx tokens, each
 window from an empty cache) and writes a safetensors file with
@@ -60,6 +60,7 @@ def main(argv=None) -> None:
     ap.add_argument("--ctx", type=int, required=True)
     ap.add_argument("--windows", type=int, default=0, help="the first N windows only (default: all)")
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where torch runs the model")
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
     if args.output.exists():
@@ -78,12 +79,14 @@ def main(argv=None) -> None:
     if windows == 0:
         sys.exit(f"reference_logits: error: {len(ids)} tokens are fewer than one window of {args.ctx}")
     tokens = np.asarray(ids[: windows * args.ctx], dtype=np.int32).reshape(windows, args.ctx)
-    model = load_model(args.checkpoint, args.dtype)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("reference_logits: error: --device cuda: torch sees no GPU")
+    model = load_model(args.checkpoint, args.dtype).to(args.device)
     rows = []
     with torch.no_grad():
         for w in range(windows):
-            out = model(input_ids=torch.from_numpy(tokens[w : w + 1].astype(np.int64)))
-            rows.append(out.logits[0].float().numpy())
+            out = model(input_ids=torch.from_numpy(tokens[w : w + 1].astype(np.int64)).to(args.device))
+            rows.append(out.logits[0].float().cpu().numpy())
     save_file({"input_ids": tokens, "logits": np.stack(rows).astype(np.float32)}, str(args.output))
     print(f"{args.output}: {windows} windows of {args.ctx} tokens, vocab {rows[0].shape[-1]}")
 

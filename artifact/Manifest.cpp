@@ -620,6 +620,8 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
   const json &files = ps.object(ps.field(doc, "files", "manifest"), "files");
   m.weightsFile = parseFile(ps, files, "weights", "");
   m.cpuKernelsFile = parseFile(ps, files, "cpu_kernels", "x86-64-v3");
+  if (files.contains("cpu_kernels_v4"))
+    m.cpuKernelsV4File = parseFile(ps, files, "cpu_kernels_v4", "x86-64-v4");
   if (files.contains("gpu_kernels") || files.contains("gpu_ptx")) {
     m.gpuKernelsFile = parseFile(ps, files, "gpu_kernels", "sm_90a");
     m.gpuPtxFile = parseFile(ps, files, "gpu_ptx", "sm_90a");

@@ -104,7 +104,8 @@ struct ManifestFile {
   // weights: the SHA-256 of each consecutive chunk_bytes-byte piece (the last may be shorter).
   uint64_t chunkBytes = 0;
   std::vector<std::string> chunkSha256;
-  std::string target; // kernel files only: x86-64-v3 (cpu_kernels), sm_90a (gpu_kernels, gpu_ptx)
+  std::string target; // kernel files only: x86-64-v3 (cpu_kernels), x86-64-v4 (cpu_kernels_v4),
+                      // sm_90a (gpu_kernels, gpu_ptx)
 };
 
 struct ModelInfo {
@@ -140,6 +141,9 @@ struct Manifest {
   PrecisionInfo precision;
   ManifestFile weightsFile;
   ManifestFile cpuKernelsFile;
+  // Optional (empty path when absent): the same kernels for x86-64-v4 (AVX-512), which the loader
+  // takes instead on a CPU that has it (docs/artifact.md "Kernel ABI (CPU)").
+  ManifestFile cpuKernelsV4File;
   // Optional (empty paths when the artifact has no GPU target): the step program's kernels for
   // one chip, as a cubin and as the PTX it was assembled from (docs/artifact.md "GPU kernels").
   ManifestFile gpuKernelsFile;

@@ -5,8 +5,8 @@
 // outside their buffers. So axe-compile embeds a digest of the manifest in kernels.so, and the
 // loader finds the digest of the manifest it read in the library's bytes before loading them.
 //
-// The digest covers the whole manifest except `files.cpu_kernels` (which records the library's own
-// size and hash): SHA-256 of the compact JSON text with sorted keys (nlohmann's dump()). The
+// The digest covers the whole manifest except `files.cpu_kernels` and `files.cpu_kernels_v4` (which
+// record the libraries' own sizes and hashes): SHA-256 of the compact JSON text with sorted keys (nlohmann's dump()). The
 // library holds it as the string kManifestDigestPrefix + 64 hex digits, exported as the symbol
 // kManifestDigestSymbol.
 //

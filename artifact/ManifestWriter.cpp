@@ -52,6 +52,9 @@ json manifestJson(const Manifest &m) {
   if (!m.cpuKernelsFile.path.empty())
     files["cpu_kernels"] = {{"path", m.cpuKernelsFile.path}, {"bytes", m.cpuKernelsFile.bytes},
                             {"sha256", m.cpuKernelsFile.sha256}, {"target", m.cpuKernelsFile.target}};
+  if (!m.cpuKernelsV4File.path.empty())
+    files["cpu_kernels_v4"] = {{"path", m.cpuKernelsV4File.path}, {"bytes", m.cpuKernelsV4File.bytes},
+                               {"sha256", m.cpuKernelsV4File.sha256}, {"target", m.cpuKernelsV4File.target}};
   if (!m.gpuKernelsFile.path.empty())
     for (auto [key, f] : {std::pair{"gpu_kernels", &m.gpuKernelsFile}, std::pair{"gpu_ptx", &m.gpuPtxFile}})
       files[key] = {{"path", f->path}, {"bytes", f->bytes}, {"sha256", f->sha256}, {"target", f->target}};

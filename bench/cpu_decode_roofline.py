@@ -4,11 +4,15 @@ token, so its ceiling is (read bandwidth) / (bytes per token). Measures both in 
 `large` test model (1024 hidden, 104 experts, top-8; ~3 GB, made if missing), default map.
 
     .venv/bin/python bench/cpu_decode_roofline.py [--threads N] [--model DIR] [--against BUILD]
+                                                  [--cpu-kernels-ab]
 
 With --against BUILD (another build tree, e.g. of an older commit: its bin/axe-compile and
 bin/axe-run) both builds compile and decode the same model in this one run, alternating
 (this, other, this, other, ...) for --rounds rounds, and the record gives each one's best and the
 ratio; that is how a change is checked not to slow decode down.
+
+With --cpu-kernels-ab the one artifact runs with its x86-64-v3 and its x86-64-v4 (AVX-512) CPU
+kernels, alternating the same way, and the record gives each one's decode and prefill and the ratio.
 
 Bandwidth: a torch sum over 1 GiB of f32 with the same thread count, best of 5. Bytes per token:
 every weight in the artifact except the embedding table (one row is read) and the routed experts
@@ -79,7 +83,11 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "build/test-models/large")
     parser.add_argument("--against", type=Path, help="another build tree to measure in the same run")
     parser.add_argument("--rounds", type=int, default=3, help="decode runs of each build with --against")
+    parser.add_argument("--cpu-kernels-ab", action="store_true",
+                        help="compare the artifact's x86-64-v3 and x86-64-v4 CPU kernels instead")
     args = parser.parse_args()
+    if args.cpu_kernels_ab:
+        return cpu_kernels_ab(args)
     if not (args.model / "config.json").exists():
         subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "test/models/make_test_models.py"),
                         "--out", str(args.model.parent), "--only", "large"], check=True)
@@ -121,6 +129,37 @@ def main() -> None:
     record = "cpu_decode_roofline-against.txt" if args.against else "cpu_decode_roofline.txt"
     (ROOT / "bench/results" / record).write_text(
         f"# {datetime.date.today()} torch {torch.__version__}\n" + "\n".join(lines) + "\n")
+
+
+def cpu_kernels_ab(args) -> None:
+    """One artifact, its two CPU libraries, alternating runs: decode and prefill tok/s of each."""
+    runs = {"x86-64-v3": [], "x86-64-v4": []}
+    prompt = ",".join(str(i * 7 % 60000) for i in range(256))
+    with tempfile.TemporaryDirectory() as tmp:
+        artifact = Path(tmp) / "large.axe"
+        subprocess.run([str(ROOT / "build/bin/axe-compile"), str(args.model), "-q", "-o", str(artifact)],
+                       check=True, capture_output=True)
+        for round_ in range(args.rounds):
+            for target in (list(runs) if round_ % 2 == 0 else list(runs)[::-1]):
+                out = subprocess.run([str(ROOT / "build/bin/axe-run"), str(artifact), "--prompt-ids", prompt,
+                                      "--max-tokens", "64", "--ignore-eos", "--threads", str(args.threads),
+                                      "--cpu-kernels", target], check=True, capture_output=True, text=True).stdout
+                found = re.search(r"prefill: .*?([\d.]+) tok/s; decode: .*?([\d.]+) tok/s", out)
+                runs[target].append((float(found.group(1)), float(found.group(2))))
+    lines = [f"{args.model.name}, default map, {args.threads} threads, {args.rounds} alternating runs of each "
+             f"CPU library (prefill 256 tokens, decode 64)"]
+    for target, r in runs.items():
+        lines.append(f"{target}: prefill " + ", ".join(f"{p:.1f}" for p, _ in r) + " tok/s; decode "
+                     + ", ".join(f"{d:.1f}" for _, d in r) + " tok/s")
+    best = {t: (max(p for p, _ in r), max(d for _, d in r)) for t, r in runs.items()}
+    mean = {t: (sum(p for p, _ in r) / len(r), sum(d for _, d in r) / len(r)) for t, r in runs.items()}
+    for i, what in enumerate(["prefill", "decode"]):
+        lines.append(f"v4 / v3 {what}: best {best['x86-64-v4'][i]:.1f} / {best['x86-64-v3'][i]:.1f} = "
+                     f"{best['x86-64-v4'][i] / best['x86-64-v3'][i]:.3f}, mean {mean['x86-64-v4'][i]:.1f} / "
+                     f"{mean['x86-64-v3'][i]:.1f} = {mean['x86-64-v4'][i] / mean['x86-64-v3'][i]:.3f}")
+    print("\n".join(lines))
+    with open(ROOT / "bench/results/cpu_kernels_v3_v4.txt", "a") as f:
+        f.write(f"# {datetime.date.today()}\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

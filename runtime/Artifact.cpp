@@ -61,9 +61,8 @@ std::vector<uint8_t> readAll(int fd, uint64_t bytes, const std::string &path) {
   return data;
 }
 
-} // namespace
-
-void checkCpuFeatures(const std::string &what) {
+// The instructions a kernel target needs that this CPU lacks ("" when it has them all).
+std::string missingCpuFeatures(const std::string &target) {
   __builtin_cpu_init();
   std::string missing;
   if (!__builtin_cpu_supports("avx2"))
@@ -72,8 +71,43 @@ void checkCpuFeatures(const std::string &what) {
     missing += " FMA";
   if (!__builtin_cpu_supports("f16c"))
     missing += " F16C";
+  if (target == "x86-64-v4") {
+    if (!__builtin_cpu_supports("avx512f"))
+      missing += " AVX512F";
+    if (!__builtin_cpu_supports("avx512bw"))
+      missing += " AVX512BW";
+    if (!__builtin_cpu_supports("avx512dq"))
+      missing += " AVX512DQ";
+    if (!__builtin_cpu_supports("avx512vl"))
+      missing += " AVX512VL";
+    if (!__builtin_cpu_supports("avx512cd"))
+      missing += " AVX512CD";
+  }
+  return missing;
+}
+
+// The CPU kernels to load: the fastest the artifact has and this CPU runs, or the one asked for.
+const ManifestFile *chooseCpuKernels(const Manifest &m, const std::string &asked, const std::string &dir) {
+  bool hasV4 = !m.cpuKernelsV4File.path.empty();
+  if (asked == "x86-64-v3")
+    return &m.cpuKernelsFile;
+  if (asked == "x86-64-v4") {
+    if (!hasV4)
+      throw Error(dir + ": the artifact has no x86-64-v4 CPU kernels (compile it with --cpu-targets "
+                        "x86-64-v3,x86-64-v4)");
+    return &m.cpuKernelsV4File;
+  }
+  if (!asked.empty())
+    throw Error("CPU kernels '" + asked + "' are not supported (x86-64-v3, x86-64-v4)");
+  return hasV4 && missingCpuFeatures("x86-64-v4").empty() ? &m.cpuKernelsV4File : &m.cpuKernelsFile;
+}
+
+} // namespace
+
+void checkCpuFeatures(const std::string &what, const std::string &target) {
+  std::string missing = missingCpuFeatures(target);
   if (!missing.empty())
-    throw Error(what + ": the kernels are built for x86-64-v3, but this CPU lacks" + missing);
+    throw Error(what + ": the kernels are built for " + target + ", but this CPU lacks" + missing);
 }
 
 std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactLoadOptions &options) {
@@ -84,6 +118,7 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactL
     throw Error(dir + ": not an artifact directory (expected model.axe/ with manifest.json)");
   a->manifest_ = Manifest::load(dir + "/manifest.json");
   const Manifest &m = a->manifest_;
+  a->cpuKernels_ = chooseCpuKernels(m, options.cpuKernels, dir);
   // The kernels first: they are small, and they tell whether the manifest is the one they were
   // compiled for before anything large is read.
   std::vector<uint8_t> kernels = a->readKernels();
@@ -167,8 +202,9 @@ std::vector<uint8_t> Artifact::readGpuKernels() const {
 
 std::vector<uint8_t> Artifact::readKernels() const {
   const Manifest &m = manifest_;
-  std::string kernelsPath = dir_ + "/" + m.cpuKernelsFile.path;
-  std::vector<uint8_t> bytes = readRecorded(m.cpuKernelsFile, "cpu_kernels");
+  std::string kernelsPath = dir_ + "/" + cpuKernels_->path;
+  std::vector<uint8_t> bytes =
+      readRecorded(*cpuKernels_, cpuKernels_ == &m.cpuKernelsFile ? "cpu_kernels" : "cpu_kernels_v4");
   std::string stamp = std::string(kManifestDigestPrefix) + m.digest;
   if (std::search(bytes.begin(), bytes.end(), stamp.begin(), stamp.end()) == bytes.end())
     throw Error(kernelsPath + ": was not compiled for this manifest.json (its embedded manifest digest "
@@ -179,10 +215,10 @@ std::vector<uint8_t> Artifact::readKernels() const {
 
 void Artifact::openKernels(const std::vector<uint8_t> &bytes) {
   const Manifest &m = manifest_;
-  std::string kernelsPath = dir_ + "/" + m.cpuKernelsFile.path;
+  std::string kernelsPath = dir_ + "/" + cpuKernels_->path;
   std::string stamp = std::string(kManifestDigestPrefix) + m.digest;
   // Check the CPU before loading code that would die on an illegal instruction.
-  checkCpuFeatures(kernelsPath);
+  checkCpuFeatures(kernelsPath, cpuKernels_->target);
   int memfd = ::memfd_create("axe-kernels.so", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (memfd < 0)
     throw Error(kernelsPath + ": memfd_create: " + std::strerror(errno));

@@ -30,6 +30,9 @@ namespace axe {
 struct ArtifactLoadOptions {
   // Hash the weights against the manifest's chunk digests (reads the whole file once).
   bool verifyWeights = true;
+  // Which CPU kernels to load: empty for the best this CPU runs (x86-64-v4 when the artifact has
+  // them and the CPU has AVX-512, else x86-64-v3), or one of those two by name.
+  std::string cpuKernels;
 };
 
 class Artifact {
@@ -44,6 +47,8 @@ public:
   const Manifest &manifest() const { return manifest_; }
   // The weight tensor of weight buffer `bufferId`, inside the mmapped weights file.
   const void *weightData(int64_t bufferId) const { return weightData_[size_t(bufferId)]; }
+  // The target of the CPU kernels loaded: x86-64-v3 or x86-64-v4.
+  const std::string &cpuTarget() const { return cpuKernels_->target; }
   // The entry point of kernel `index` (manifest().kernels[index]).
   void *kernelEntry(int64_t index) const { return kernelEntries_[size_t(index)]; }
   // Throws axe::Error when weights.safetensors was modified or resized in place since the load: the
@@ -65,6 +70,7 @@ private:
 
   std::string dir_;
   Manifest manifest_;
+  const ManifestFile *cpuKernels_ = nullptr; // the library chosen at load (in manifest_)
   std::unique_ptr<SafetensorsFile> weights_;
   std::vector<const void *> weightData_; // by buffer id; null for other kinds
   int weightsFd_ = -1;                   // the mapped file, for checkUnchanged
@@ -73,9 +79,9 @@ private:
   std::vector<void *> kernelEntries_;
 };
 
-// Throws axe::Error naming `what` and the missing features unless the CPU has AVX2, FMA and F16C
-// (what x86-64-v3 kernels need).
-void checkCpuFeatures(const std::string &what);
+// Throws axe::Error naming `what` and the missing features unless the CPU has what `target`'s
+// kernels need: AVX2, FMA and F16C (x86-64-v3), and AVX512F/BW/DQ/VL/CD (x86-64-v4).
+void checkCpuFeatures(const std::string &what, const std::string &target = "x86-64-v3");
 
 } // namespace axe
 

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -208,6 +209,24 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   cpu::CodegenOptions codegen;
   codegen.dumpDir = options.dumpDir;
   codegen.manifestDigest = manifestDigest(nlohmann::json::parse(manifestJson(manifest).dump()));
+  for (const std::string &target : options.cpuTargets)
+    if (target != "x86-64-v3" && target != "x86-64-v4")
+      throw Error("CPU target '" + target + "' is not supported (x86-64-v3, x86-64-v4)");
+  if (std::find(options.cpuTargets.begin(), options.cpuTargets.end(), "x86-64-v4") != options.cpuTargets.end()) {
+    // On a copy: code generation lowers its module in place. Same digest, same ABI; the loader
+    // takes this library on a CPU with AVX-512 (512-bit vectors for the 16-lane kernels).
+    progress.note("compiling the CPU kernels for x86-64-v4");
+    mlir::OwningOpRef<mlir::ModuleOp> copy(mlir::cast<mlir::ModuleOp>(kernels->clone()));
+    cpu::CodegenOptions v4 = codegen;
+    v4.cpu = "x86-64-v4";
+    v4.dumpDir.clear();
+    fs::path v4Path = tmp.path() / "cpu" / "kernels-x86-64-v4.so";
+    cpu::emitSharedLibrary(*copy, v4Path.string(), v4);
+    manifest.cpuKernelsV4File.path = "cpu/kernels-x86-64-v4.so";
+    manifest.cpuKernelsV4File.bytes = fs::file_size(v4Path);
+    manifest.cpuKernelsV4File.sha256 = sha256File(v4Path.string());
+    manifest.cpuKernelsV4File.target = "x86-64-v4";
+  }
   fs::path kernelsPath = tmp.path() / "cpu" / "kernels.so";
   // Lowers @kernels to LLVM in place: the dispatch module is not read after this.
   cpu::emitSharedLibrary(kernels, kernelsPath.string(), codegen);

@@ -18,6 +18,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <string>
+#include <vector>
 
 namespace axe {
 
@@ -29,6 +30,9 @@ struct ArtifactWriteOptions {
   // A GPU chip (sm_90a) whose kernels the artifact also holds (nvvm/kernels.cubin and .ptx);
   // empty: CPU kernels only.
   std::string gpuChip;
+  // The CPU kernel libraries: x86-64-v3 always (cpu/kernels.so); with x86-64-v4 also an AVX-512
+  // build (cpu/kernels-x86-64-v4.so) that the loader takes on a CPU that has it.
+  std::vector<std::string> cpuTargets{"x86-64-v3", "x86-64-v4"};
 };
 
 // The dispatch-level step program of `module` (lowering/common/StepProgram.h) for the CPU

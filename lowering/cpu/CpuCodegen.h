@@ -2,7 +2,7 @@
 //
 // Lowers the kernel module (func/scf/memref/arith/math) to the LLVM dialect with an explicit
 // pass list, translates it to LLVM IR, optimizes it, emits an object for x86-64-v3 (AVX2, FMA,
-// F16C) and links it into a shared library with the system C compiler driver. The library needs
+// F16C) or x86-64-v4 (AVX-512) and links it into a shared library with the system C compiler driver. The library needs
 // only libc and libm; every kernel exports just its `_mlir_ciface_` entry point.
 //
 //===----------------------------------------------------------------------===//

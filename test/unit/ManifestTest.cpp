@@ -114,6 +114,8 @@ const std::vector<Defect> &defects() {
        "files.weights.path: '/etc/passwd' must be a relative path"},
       {"files target", [](json &m) { m["files"]["cpu_kernels"]["target"] = "x86-64-v4"; },
        "files.cpu_kernels.target: 'x86-64-v4' is not supported"},
+      {"cpu v4 target", [](json &m) { m["files"]["cpu_kernels_v4"] = m["files"]["cpu_kernels"]; },
+       "files.cpu_kernels_v4.target: 'x86-64-v3' is not supported (expected x86-64-v4)"},
       // GPU kernels come as a pair (cubin and PTX), for sm_90a.
       {"gpu kernels alone", [](json &m) { m["files"]["gpu_kernels"] = m["files"]["cpu_kernels"]; },
        "files.gpu_kernels.target: 'x86-64-v3' is not supported (expected sm_90a)"},

@@ -74,6 +74,12 @@ cl::opt<std::string> gpuTarget("target",
                                         "--emit=ptx|cubin the chip (sm_90a: the FP8 linears on "
                                         "tensor cores)"),
                                cl::value_desc("targets"), cl::init(""), cl::cat(category));
+cl::opt<std::string> cpuTargets("cpu-targets",
+                                cl::desc("CPU kernel libraries in an artifact: x86-64-v3 (AVX2, every "
+                                         "machine's fallback) and optionally x86-64-v4 (AVX-512), "
+                                         "which axe-run loads where the CPU has it"),
+                                cl::value_desc("x86-64-v3[,x86-64-v4]"), cl::init("x86-64-v3,x86-64-v4"),
+                                cl::cat(category));
 cl::opt<std::string> dumpKernels("dump-kernels",
                                  cl::desc("Write the CPU kernels' IR (MLIR, LLVM dialect, LLVM IR) "
                                           "into this directory"),
@@ -463,6 +469,12 @@ int run() {
     artifact.progress = &progress;
     artifact.allowNonFiniteWeights = allowNonFinite;
     artifact.gpuChip = artifactGpuChip;
+    artifact.cpuTargets.clear();
+    for (llvm::StringRef t : llvm::split(llvm::StringRef(cpuTargets), ','))
+      artifact.cpuTargets.push_back(t.str());
+    if (std::find(artifact.cpuTargets.begin(), artifact.cpuTargets.end(), "x86-64-v3") == artifact.cpuTargets.end())
+      throw axe::Error("--cpu-targets=" + cpuTargets + ": x86-64-v3 is required (the library every x86-64 "
+                       "machine axe supports can run)");
     if (!artifactGpuChip.empty())
       warnFp8OnCudaCores(*module, artifactGpuChip);
     axe::writeArtifact(*module, config, *checkpoint, output, artifact);

@@ -340,6 +340,8 @@ int runBench(int argc, char **argv) {
     eo.maxNumBatchedTokens = std::max<int64_t>(eo.maxNumBatchedTokens, eo.maxNumSeqs + 64);
   Engine engine(*artifact, eo);
   std::fprintf(stderr, "cache: %s\n", engine.cachePlan().summary().c_str());
+  std::fprintf(stderr, "kernels: %s\n", eo.device == "cuda" ? "nvvm/kernels.cubin (cuda)"
+                                                            : ("cpu " + artifact->cpuTarget()).c_str());
   std::mt19937_64 rng(o.seed);
   std::vector<Row> rows;
 

@@ -137,7 +137,11 @@ SamplingParams SamplingFlags::apply(SamplingParams p) const {
 bool EngineFlags::take(FlagReader &r) {
   const std::string &f = r.flag;
   if (f == "--threads") threads = unsigned(parseInt(r.requireValue(), f, 1, 1024));
-  else if (f == "--device") {
+  else if (f == "--cpu-kernels") {
+    cpuKernels = r.requireValue();
+    if (cpuKernels != "x86-64-v3" && cpuKernels != "x86-64-v4")
+      throw Error("--cpu-kernels " + cpuKernels + " is not supported (x86-64-v3, x86-64-v4)");
+  } else if (f == "--device") {
     device = r.requireValue();
     if (device != "cpu" && device != "cuda")
       throw Error("--device " + device + " is not supported (cpu, cuda)");
@@ -174,6 +178,7 @@ EngineOptions EngineFlags::options() const {
 ArtifactLoadOptions EngineFlags::artifactOptions() const {
   ArtifactLoadOptions o;
   o.verifyWeights = verifyWeights;
+  o.cpuKernels = cpuKernels;
   return o;
 }
 

@@ -60,6 +60,7 @@ struct SamplingFlags {
 
 struct EngineFlags {
   std::string device = "cpu"; // --device cpu|cuda
+  std::string cpuKernels;     // --cpu-kernels x86-64-v3|x86-64-v4 (default: the best this CPU runs)
   unsigned threads = 0; // 0: all cores
   std::optional<std::string> kvCacheMemory;
   int64_t numKvBlocks = 0;

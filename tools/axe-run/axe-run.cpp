@@ -67,6 +67,8 @@ const char *kUsage =
     "  --device cpu|cuda    where the step runs (cuda: the artifact's nvvm/ kernels, compiled with\n"
     "                       axe-compile --target cpu,sm_90a, on a Hopper GPU; default cpu)\n"
     "  --threads N          CPU threads, counting the main one (default: all cores)\n"
+    "  --cpu-kernels T      x86-64-v3 or x86-64-v4: which CPU kernels of the artifact to run\n"
+    "                       (default: x86-64-v4 where the artifact has them and the CPU has AVX-512)\n"
     "  --max-model-len N    longest sequence (default: the model's max_position_embeddings)\n"
     "  --kv-cache-memory S  memory for the KV cache and state slots, e.g. 4GiB (default: half\n"
     "                       of the available memory, no more than the sequences can use)\n"
@@ -300,6 +302,8 @@ int run(const Options &o) {
               o.promptIds.size(), prefillSecs, rate(int64_t(o.promptIds.size()), prefillSecs).c_str(),
               (long long)decodeSteps, decodeSecs, rate(decodeSteps, decodeSecs).c_str());
   std::printf("cache: %s\n", engine.cachePlan().summary().c_str());
+  std::printf("kernels: %s\n", o.engine.device == "cuda" ? "nvvm/kernels.cubin (cuda)"
+                                                         : ("cpu " + artifact->cpuTarget()).c_str());
   if (o.profile) {
     std::fflush(stdout); // the tokens and speeds first, then the table on stderr
     printProfile(artifact->manifest(), engine.device().profile());

@@ -154,10 +154,11 @@ void Device::enableRouteCapture() {
   }
 }
 
-void Device::addKernelTime(int64_t kernel, double seconds) {
-  KernelTime &t = profile_[size_t(kernel)];
-  ++t.calls;
-  t.seconds += seconds;
+void Device::addEntryTime(size_t entry, double seconds) {
+  for (KernelTime *t : {&profile_[size_t(manifest_.program[entry].kernel)], &entryProfile_[entry]}) {
+    ++t->calls;
+    t->seconds += seconds;
+  }
 }
 
 } // namespace axe

@@ -66,9 +66,15 @@ public:
     int64_t calls = 0;
     double seconds = 0;
   };
-  void enableProfiling() { profile_.assign(manifest_.kernels.size(), KernelTime{}); }
+  void enableProfiling() {
+    profile_.assign(manifest_.kernels.size(), KernelTime{});
+    entryProfile_.assign(manifest_.program.size(), KernelTime{});
+  }
   // Indexed like manifest().kernels; empty unless profiling.
   const std::vector<KernelTime> &profile() const { return profile_; }
+  // The same time by dispatch, indexed like manifest().program: which layer a dispatch serves
+  // shows in the weights it reads (axe-run --profile-json).
+  const std::vector<KernelTime> &entryProfile() const { return entryProfile_; }
 
   // Observation for evaluation and sensitivity profiling (not used when serving):
   // The recurrent state of slot `slot`: every f32 state buffer sized by P (the Gated DeltaNet
@@ -110,7 +116,8 @@ protected:
   const std::vector<std::pair<size_t, size_t>> &routeArguments() const { return routeArgs_; }
   std::vector<std::vector<int32_t>> &routes() { return routes_; }
   bool profiling() const { return !profile_.empty(); }
-  void addKernelTime(int64_t kernel, double seconds);
+  // Adds one run of program entry `entry` to both profiles.
+  void addEntryTime(size_t entry, double seconds);
 
   const std::string name_;
   const Artifact &artifact_;
@@ -119,6 +126,7 @@ protected:
 
 private:
   std::vector<KernelTime> profile_;                  // by kernel, when profiling
+  std::vector<KernelTime> entryProfile_;             // by program entry, when profiling
   std::vector<std::pair<size_t, size_t>> routeArgs_; // (program entry, i32 arg) of moe_route dispatches
   std::vector<std::vector<int32_t>> routes_;         // the last step's, when capturing
 };

@@ -5,7 +5,6 @@
 #include "runtime/cuda/CudaDriver.h"
 #include "support/Error.h"
 
-#include <chrono>
 
 namespace axe {
 
@@ -71,8 +70,18 @@ CudaDevice::~CudaDevice() {
     release(s);
   release(arena_);
   CudaDriver &d = CudaDriver::get();
-  if (d.tryMakeCurrent() == 0)
+  if (d.tryMakeCurrent() == 0) {
+    for (void *e : events_)
+      d.api().cuEventDestroy(static_cast<cuda::CUevent>(e));
     d.api().cuModuleUnload(static_cast<cuda::CUmodule>(module_));
+  }
+}
+
+uint64_t CudaDevice::freeMemoryBytes() {
+  CudaDriver &d = driver();
+  size_t free = 0, total = 0;
+  d.check(d.api().cuMemGetInfo(&free, &total), "cuda device: cuMemGetInfo");
+  return free;
 }
 
 void CudaDevice::allocate(Storage &s, uint64_t bytes) {
@@ -152,28 +161,46 @@ Logits CudaDevice::step(const StepInputs &in) {
       d.check(d.api().cuMemcpyHtoD(storage_[size_t(manifest_.inputIds[size_t(i)])].address, sources[i]->data(),
                                    sources[i]->size() * sizeof(int32_t)),
               "cuda device: copying the step's inputs");
-  using Clock = std::chrono::steady_clock;
-  for (Call &c : calls_) {
+  // Profiling brackets each launch with events on the stream: no synchronisation between
+  // kernels, so the step runs as it would unprofiled; the times are read once it has finished.
+  if (profiling() && events_.size() < 2 * calls_.size()) {
+    events_.resize(2 * calls_.size(), nullptr);
+    for (void *&e : events_)
+      if (!e) {
+        cuda::CUevent event = nullptr;
+        d.check(d.api().cuEventCreate(&event, 0), "cuda device: cuEventCreate");
+        e = event;
+      }
+  }
+  auto event = [&](size_t i) { return static_cast<cuda::CUevent>(events_[i]); };
+  for (size_t i = 0; i < calls_.size(); ++i) {
+    Call &c = calls_[i];
     if (c.workgroups == 0)
       continue;
-    Clock::time_point start;
     if (profiling())
-      start = Clock::now();
+      d.check(d.api().cuEventRecord(event(2 * i), nullptr), "cuda device: cuEventRecord");
     // Grids are 2^31 - 1 blocks wide in x; workgroup counts stay below 2^31 (Manifest).
-    if (d.api().cuLaunchKernel(static_cast<cuda::CUfunction>(c.function), unsigned(c.workgroups), 1, 1, 1, 1, 1, 0,
-                               nullptr, c.pointers.data(), nullptr) != 0)
+    cuda::LaunchConfig config;
+    config.gridDimX = unsigned(c.workgroups);
+    if (d.api().cuLaunchKernelEx(&config, static_cast<cuda::CUfunction>(c.function), c.pointers.data(), nullptr) != 0)
       throw Error("cuda device: launching kernel '" + manifest_.kernels[size_t(c.kernel)].name + "' (" +
                   std::to_string(c.workgroups) + " blocks) failed");
-    if (profiling()) {
-      d.check(d.api().cuCtxSynchronize(), "cuda device: kernel");
-      addKernelTime(c.kernel, std::chrono::duration<double>(Clock::now() - start).count());
-    }
+    if (profiling())
+      d.check(d.api().cuEventRecord(event(2 * i + 1), nullptr), "cuda device: cuEventRecord");
   }
   // Only the rows asked for exist: the logits buffer is [R, V].
   const Storage &out = storage_[size_t(manifest_.logitsId)];
   logits_.resize(out.bytes / sizeof(float));
   d.check(d.api().cuMemcpyDtoH(logits_.data(), out.address, out.bytes),
           "cuda device: the step (a kernel failed, or copying the logits back)");
+  if (profiling())
+    for (size_t i = 0; i < calls_.size(); ++i) {
+      if (calls_[i].workgroups == 0)
+        continue;
+      float ms = 0;
+      d.check(d.api().cuEventElapsedTime(&ms, event(2 * i), event(2 * i + 1)), "cuda device: cuEventElapsedTime");
+      addEntryTime(i, double(ms) * 1e-3);
+    }
   captureRoutes();
   Logits l;
   l.data = logits_.data();

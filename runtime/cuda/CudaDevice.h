@@ -5,7 +5,7 @@
 // once, the KV caches and recurrent states live on the GPU, and every other buffer comes from
 // one arena of device memory, kept across steps while it is big enough. One stream (the default one) orders
 // everything; a step copies the inputs in, launches each program entry as `workgroups` blocks
-// (the kernels' GPU form: thread 0 of block b runs workgroup b), and copies back the logits rows
+// (the kernels' GPU form: thread 0 of block b runs workgroup b; cuLaunchKernelEx), and copies back the logits rows
 // the step asked for.
 //
 //===----------------------------------------------------------------------===//
@@ -25,6 +25,8 @@ public:
   // chip, or the artifact holds no GPU kernels.
   CudaDevice(const Artifact &artifact, int64_t numBlocks, int64_t numStateSlots);
   ~CudaDevice() override;
+  // The GPU memory free now (what the KV cache plan of --device cuda divides); throws as above.
+  static uint64_t freeMemoryBytes();
 
   Logits step(const StepInputs &inputs) override;
   void zeroStateSlot(int64_t slot) override;
@@ -41,7 +43,7 @@ private:
   struct Call {
     void *function = nullptr;     // CUfunction
     std::vector<int64_t> params;  // the kernel's parameters, 8 bytes each
-    std::vector<void *> pointers; // &params[i], what cuLaunchKernel takes
+    std::vector<void *> pointers; // &params[i], what cuLaunchKernelEx takes
     int64_t workgroups = 0;
     int64_t kernel = 0;
   };
@@ -57,6 +59,7 @@ private:
   Storage arena_;
   std::vector<Call> calls_;        // by program entry
   std::vector<float> logits_;      // the last step's, on the host
+  std::vector<void *> events_;     // CUevent pairs around each program entry, when profiling
   bool bound_ = false;
 };
 

@@ -40,6 +40,12 @@ CudaDriver::CudaDriver() {
   resolve(library_, api_.cuModuleGetFunction, "cuModuleGetFunction");
   resolve(library_, api_.cuFuncSetAttribute, "cuFuncSetAttribute");
   resolve(library_, api_.cuLaunchKernel, "cuLaunchKernel");
+  resolve(library_, api_.cuLaunchKernelEx, "cuLaunchKernelEx");
+  resolve(library_, api_.cuEventCreate, "cuEventCreate");
+  resolve(library_, api_.cuEventRecord, "cuEventRecord");
+  resolve(library_, api_.cuEventElapsedTime, "cuEventElapsedTime");
+  resolve(library_, api_.cuEventDestroy, "cuEventDestroy_v2");
+  resolve(library_, api_.cuMemGetInfo, "cuMemGetInfo_v2");
   resolve(library_, api_.cuStreamCreate, "cuStreamCreate");
   resolve(library_, api_.cuStreamSynchronize, "cuStreamSynchronize");
   resolve(library_, api_.cuStreamDestroy, "cuStreamDestroy_v2");

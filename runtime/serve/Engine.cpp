@@ -18,9 +18,27 @@ namespace {
 constexpr int kIndexBits = 20;
 constexpr int64_t kMaxNumSeqs = int64_t(1) << 16;
 
-CachePlan makeCachePlan(const CacheLayout &layout, const EngineOptions &o, int64_t maxModelLen) {
+CachePlan makeCachePlan(const Manifest &m, const CacheLayout &layout, const EngineOptions &o, int64_t maxModelLen) {
   CachePlanOptions p;
   p.memoryBytes = o.kvCacheMemory;
+  if (o.device == "cuda" && o.kvCacheMemory == 0 && o.numKvBlocks == 0 && !m.gpuKernelsFile.path.empty()) {
+    // The caches live in GPU memory: the default share is of what the GPU has free beside the
+    // weights, not of the host's memory. (An artifact without GPU kernels is refused by the
+    // device, with its own message.)
+    uint64_t weights = 0;
+    for (const BufferDecl &b : m.buffers)
+      if (b.kind == BufferKind::Weight) {
+        uint64_t n = dtypeSize(b.dtype);
+        for (const SymInt &d : b.shape)
+          n *= uint64_t(d.value);
+        weights += n;
+      }
+    uint64_t free = CudaDevice::freeMemoryBytes();
+    if (free <= weights)
+      throw Error("cuda device: the weights (" + std::to_string(weights >> 20) + " MiB) do not fit in the GPU's " +
+                  std::to_string(free >> 20) + " MiB of free memory");
+    p.memoryBytes = uint64_t(double(free - weights) * kDefaultMemoryShare);
+  }
   p.numBlocks = o.numKvBlocks;
   p.maxNumSeqs = o.maxNumSeqs;
   p.maxModelLen = maxModelLen;
@@ -65,7 +83,7 @@ Engine::Engine(const Artifact &artifact, const EngineOptions &options)
       maxModelLen_(resolveMaxModelLen(artifact.manifest(), options.maxModelLen)),
       generation_(options.useGenerationConfig ? loadGenerationConfig(artifact.dir()) : GenerationConfig{}),
       layout_(cacheLayout(artifact.manifest())),
-      cachePlan_(makeCachePlan(layout_, options, maxModelLen_)),
+      cachePlan_(makeCachePlan(artifact.manifest(), layout_, options, maxModelLen_)),
       blocks_(layout_.blockSize > 0 ? cachePlan_.numBlocks : 0), slots_(cachePlan_.numSlots) {
   if (options.maxNumSeqs < 1 || options.maxNumSeqs > kMaxNumSeqs)
     throw Error("--max-num-seqs must be in [1, " + std::to_string(kMaxNumSeqs) + "]");

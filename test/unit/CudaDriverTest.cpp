@@ -10,6 +10,7 @@
 
 #include "support/Error.h"
 
+#include <cstddef>
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -43,3 +44,19 @@ TEST(CudaDriver, NoDriverOrGpuIsAClearError) {
 }
 
 } // namespace
+
+// axe declares the few driver types it passes by pointer itself (it includes no CUDA header);
+// where the toolkit's cuda.h is present, they must match it field for field.
+#ifdef AXE_CUDA_H
+#include AXE_CUDA_H
+static_assert(sizeof(axe::cuda::LaunchConfig) == sizeof(CUlaunchConfig), "CUlaunchConfig size");
+static_assert(offsetof(axe::cuda::LaunchConfig, gridDimX) == offsetof(CUlaunchConfig, gridDimX), "gridDimX");
+static_assert(offsetof(axe::cuda::LaunchConfig, blockDimX) == offsetof(CUlaunchConfig, blockDimX), "blockDimX");
+static_assert(offsetof(axe::cuda::LaunchConfig, sharedMemBytes) == offsetof(CUlaunchConfig, sharedMemBytes),
+              "sharedMemBytes");
+static_assert(offsetof(axe::cuda::LaunchConfig, stream) == offsetof(CUlaunchConfig, hStream), "hStream");
+static_assert(offsetof(axe::cuda::LaunchConfig, attrs) == offsetof(CUlaunchConfig, attrs), "attrs");
+static_assert(offsetof(axe::cuda::LaunchConfig, numAttrs) == offsetof(CUlaunchConfig, numAttrs), "numAttrs");
+static_assert(sizeof(axe::cuda::TensorMap) == sizeof(CUtensorMap), "CUtensorMap size");
+TEST(CudaDriver, DeclarationsMatchCudaH) { SUCCEED() << "checked at compile time against " AXE_CUDA_H; }
+#endif

@@ -18,13 +18,16 @@ namespace {
 constexpr int kIndexBits = 20;
 constexpr int64_t kMaxNumSeqs = int64_t(1) << 16;
 
-CachePlan makeCachePlan(const Manifest &m, const CacheLayout &layout, const EngineOptions &o, int64_t maxModelLen) {
+CachePlan makeCachePlan(const Artifact &artifact, const CacheLayout &layout, const EngineOptions &o,
+                        int64_t maxModelLen) {
+  const Manifest &m = artifact.manifest();
   CachePlanOptions p;
   p.memoryBytes = o.kvCacheMemory;
-  if (o.device == "cuda" && o.kvCacheMemory == 0 && o.numKvBlocks == 0 && !m.gpuKernelsFile.path.empty()) {
+  if (o.device == "cuda" && o.kvCacheMemory == 0 && o.numKvBlocks == 0) {
     // The caches live in GPU memory: the default share is of what the GPU has free beside the
-    // weights, not of the host's memory. (An artifact without GPU kernels is refused by the
-    // device, with its own message.)
+    // weights, not of the host's memory. The artifact's GPU kernels are checked before the
+    // driver is asked (as CudaDevice does): a defective artifact gets its own error on any machine.
+    artifact.readGpuKernels();
     uint64_t weights = 0;
     for (const BufferDecl &b : m.buffers)
       if (b.kind == BufferKind::Weight) {
@@ -83,7 +86,7 @@ Engine::Engine(const Artifact &artifact, const EngineOptions &options)
       maxModelLen_(resolveMaxModelLen(artifact.manifest(), options.maxModelLen)),
       generation_(options.useGenerationConfig ? loadGenerationConfig(artifact.dir()) : GenerationConfig{}),
       layout_(cacheLayout(artifact.manifest())),
-      cachePlan_(makeCachePlan(artifact.manifest(), layout_, options, maxModelLen_)),
+      cachePlan_(makeCachePlan(artifact, layout_, options, maxModelLen_)),
       blocks_(layout_.blockSize > 0 ? cachePlan_.numBlocks : 0), slots_(cachePlan_.numSlots) {
   if (options.maxNumSeqs < 1 || options.maxNumSeqs > kMaxNumSeqs)
     throw Error("--max-num-seqs must be in [1, " + std::to_string(kMaxNumSeqs) + "]");

@@ -618,7 +618,14 @@ Manifest Manifest::parse(const std::string &text, const std::string &path) {
   }
 
   const json &files = ps.object(ps.field(doc, "files", "manifest"), "files");
-  m.weightsFile = parseFile(ps, files, "weights", "");
+  const json &weights = ps.object(ps.field(files, "weights", "files"), "files.weights");
+  if (weights.contains("synthetic_seed")) {
+    if (weights.size() != 1)
+      ps.fail("files.weights", "synthetic weights have a seed and nothing else (no file)");
+    m.syntheticSeed = uint64_t(ps.integer(weights, "synthetic_seed", "files.weights", 0, INT64_MAX));
+  } else {
+    m.weightsFile = parseFile(ps, files, "weights", "");
+  }
   m.cpuKernelsFile = parseFile(ps, files, "cpu_kernels", "x86-64-v3");
   if (files.contains("cpu_kernels_v4"))
     m.cpuKernelsV4File = parseFile(ps, files, "cpu_kernels_v4", "x86-64-v4");

@@ -139,7 +139,11 @@ struct Manifest {
 
   ModelInfo model;
   PrecisionInfo precision;
-  ManifestFile weightsFile;
+  ManifestFile weightsFile; // empty path when the weights are synthetic
+  // Synthetic weights (axe-compile --synthetic-weights): no weights file; the loader fills every
+  // weight buffer from this seed (runtime/SyntheticWeights.h). For timing at real widths without
+  // moving gigabytes: the numbers the model computes are meaningless.
+  std::optional<uint64_t> syntheticSeed;
   ManifestFile cpuKernelsFile;
   // Optional (empty path when absent): the same kernels for x86-64-v4 (AVX-512), which the loader
   // takes instead on a CPU that has it (docs/artifact.md "Kernel ABI (CPU)").

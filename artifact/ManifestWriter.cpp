@@ -46,9 +46,13 @@ json manifestJson(const Manifest &m) {
   out["precision"] = {{"policy", m.precision.policy}, {"kv_cache", m.precision.kvCache},
                       {"weights", decisions}};
   json files;
-  files["weights"] = {{"path", m.weightsFile.path}, {"bytes", m.weightsFile.bytes},
-                      {"chunk_bytes", m.weightsFile.chunkBytes},
-                      {"chunk_sha256", m.weightsFile.chunkSha256}};
+  if (m.syntheticSeed)
+    files["weights"] = {{"synthetic_seed", *m.syntheticSeed}};
+  else
+    files["weights"] = {{"path", m.weightsFile.path},
+                        {"bytes", m.weightsFile.bytes},
+                        {"chunk_bytes", m.weightsFile.chunkBytes},
+                        {"chunk_sha256", m.weightsFile.chunkSha256}};
   if (!m.cpuKernelsFile.path.empty())
     files["cpu_kernels"] = {{"path", m.cpuKernelsFile.path}, {"bytes", m.cpuKernelsFile.bytes},
                             {"sha256", m.cpuKernelsFile.sha256}, {"target", m.cpuKernelsFile.target}};

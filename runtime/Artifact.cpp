@@ -4,6 +4,7 @@
 
 #include "artifact/ManifestDigest.h"
 #include "runtime/MappedFileGuard.h"
+#include "runtime/SyntheticWeights.h"
 #include "support/Sha256.h"
 #include "support/Shape.h"
 
@@ -64,25 +65,26 @@ std::vector<uint8_t> readAll(int fd, uint64_t bytes, const std::string &path) {
 // The instructions a kernel target needs that this CPU lacks ("" when it has them all).
 std::string missingCpuFeatures(const std::string &target) {
   __builtin_cpu_init();
+  // __builtin_cpu_supports takes only a string literal: each row evaluates its own.
+  struct Feature {
+    bool present;
+    const char *name;
+    bool v4Only;
+  };
+  const Feature features[] = {
+      {__builtin_cpu_supports("avx2") != 0, "AVX2", false},
+      {__builtin_cpu_supports("fma") != 0, "FMA", false},
+      {__builtin_cpu_supports("f16c") != 0, "F16C", false},
+      {__builtin_cpu_supports("avx512f") != 0, "AVX512F", true},
+      {__builtin_cpu_supports("avx512bw") != 0, "AVX512BW", true},
+      {__builtin_cpu_supports("avx512dq") != 0, "AVX512DQ", true},
+      {__builtin_cpu_supports("avx512vl") != 0, "AVX512VL", true},
+      {__builtin_cpu_supports("avx512cd") != 0, "AVX512CD", true},
+  };
   std::string missing;
-  if (!__builtin_cpu_supports("avx2"))
-    missing += " AVX2";
-  if (!__builtin_cpu_supports("fma"))
-    missing += " FMA";
-  if (!__builtin_cpu_supports("f16c"))
-    missing += " F16C";
-  if (target == "x86-64-v4") {
-    if (!__builtin_cpu_supports("avx512f"))
-      missing += " AVX512F";
-    if (!__builtin_cpu_supports("avx512bw"))
-      missing += " AVX512BW";
-    if (!__builtin_cpu_supports("avx512dq"))
-      missing += " AVX512DQ";
-    if (!__builtin_cpu_supports("avx512vl"))
-      missing += " AVX512VL";
-    if (!__builtin_cpu_supports("avx512cd"))
-      missing += " AVX512CD";
-  }
+  for (const Feature &f : features)
+    if (!f.present && (!f.v4Only || target == "x86-64-v4"))
+      missing += std::string(" ") + f.name;
   return missing;
 }
 
@@ -110,6 +112,72 @@ void checkCpuFeatures(const std::string &what, const std::string &target) {
     throw Error(what + ": the kernels are built for " + target + ", but this CPU lacks" + missing);
 }
 
+void Artifact::mapWeights(const ArtifactLoadOptions &options) {
+  const Manifest &m = manifest_;
+  struct stat st;
+  const std::string &dir = dir_;
+  // Weights: every weight buffer is a tensor of the file with exactly its dtype and shape.
+  std::string weightsPath = dir + "/" + m.weightsFile.path;
+  weightsFd_ = openRecorded(weightsPath, m.weightsFile, "weights", st);
+  weightsSize_ = int64_t(st.st_size);
+  weightsMtimeNs_ = mtimeNs(st);
+  weights_ = SafetensorsFile::open(weightsPath);
+  // The mapping must be of the file just checked (not one renamed into its place meanwhile).
+  struct stat mapped;
+  if (::stat(weightsPath.c_str(), &mapped) != 0 || mapped.st_ino != st.st_ino || mapped.st_dev != st.st_dev)
+    throw Error(weightsPath + ": the file was replaced while the artifact was loading");
+  for (const BufferDecl &b : m.buffers) {
+    if (b.kind != BufferKind::Weight)
+      continue;
+    std::string where = weightsPath + ": weight buffer " + std::to_string(b.id) + " ('" + b.name + "')";
+    const TensorInfo *t = weights_->find(b.name);
+    if (!t)
+      throw Error(where + ": no tensor of that name in the file");
+    if (t->dtype != b.dtype)
+      throw Error(where + ": the file's dtype is " + dtypeName(t->dtype) + ", the manifest's " +
+                  dtypeName(b.dtype));
+    std::vector<int64_t> shape;
+    for (const SymInt &d : b.shape)
+      shape.push_back(d.value);
+    if (t->shape != shape)
+      throw Error(where + ": the file's shape is " + shapeString(t->shape) + ", the manifest's " +
+                  shapeString(shape));
+    weightData_[size_t(b.id)] = weights_->view(*t).data;
+  }
+  if (options.verifyWeights) {
+    // The digests of the mapped bytes: exactly what the kernels will read.
+    std::vector<std::string> chunks =
+        sha256Chunks(weights_->mappedData(), weights_->mappedBytes(), m.weightsFile.chunkBytes,
+                     std::max(1u, std::thread::hardware_concurrency()));
+    for (size_t i = 0; i < chunks.size(); ++i)
+      if (chunks[i] != m.weightsFile.chunkSha256[i])
+        throw Error(weightsPath + ": bytes " + std::to_string(i * m.weightsFile.chunkBytes) + ".." +
+                    std::to_string(std::min<uint64_t>((i + 1) * m.weightsFile.chunkBytes, m.weightsFile.bytes)) +
+                    " do not match the manifest's files.weights.chunk_sha256[" + std::to_string(i) +
+                    "]: the weights are corrupt or were changed after axe-compile");
+  }
+  watchMappedFile(weights_->mappedData(), weights_->mappedBytes(), weightsPath);
+
+}
+
+void Artifact::makeSyntheticWeights() {
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  for (const BufferDecl &b : manifest_.buffers) {
+    if (b.kind != BufferKind::Weight)
+      continue;
+    uint64_t bytes = dtypeSize(b.dtype);
+    for (const SymInt &d : b.shape)
+      bytes *= uint64_t(d.value);
+    // 64-byte aligned, like the tensors of a weights file the compiler writes.
+    void *data = std::aligned_alloc(64, std::max<uint64_t>(64, (bytes + 63) / 64 * 64));
+    if (!data)
+      throw Error(dir_ + ": cannot allocate " + std::to_string(bytes) + " bytes for synthetic weight '" + b.name + "'");
+    synthetic_.emplace_back(static_cast<uint8_t *>(data), &std::free);
+    fillSyntheticWeight(b, *manifest_.syntheticSeed, manifest_.model.hiddenSize, data, threads);
+    weightData_[size_t(b.id)] = data;
+  }
+}
+
 std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactLoadOptions &options) {
   std::unique_ptr<Artifact> a(new Artifact());
   a->dir_ = dir;
@@ -123,49 +191,11 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &dir, const ArtifactL
   // compiled for before anything large is read.
   std::vector<uint8_t> kernels = a->readKernels();
 
-  // Weights: every weight buffer is a tensor of the file with exactly its dtype and shape.
-  std::string weightsPath = dir + "/" + m.weightsFile.path;
-  a->weightsFd_ = openRecorded(weightsPath, m.weightsFile, "weights", st);
-  a->weightsSize_ = int64_t(st.st_size);
-  a->weightsMtimeNs_ = mtimeNs(st);
-  a->weights_ = SafetensorsFile::open(weightsPath);
-  // The mapping must be of the file just checked (not one renamed into its place meanwhile).
-  struct stat mapped;
-  if (::stat(weightsPath.c_str(), &mapped) != 0 || mapped.st_ino != st.st_ino || mapped.st_dev != st.st_dev)
-    throw Error(weightsPath + ": the file was replaced while the artifact was loading");
   a->weightData_.assign(m.buffers.size(), nullptr);
-  for (const BufferDecl &b : m.buffers) {
-    if (b.kind != BufferKind::Weight)
-      continue;
-    std::string where = weightsPath + ": weight buffer " + std::to_string(b.id) + " ('" + b.name + "')";
-    const TensorInfo *t = a->weights_->find(b.name);
-    if (!t)
-      throw Error(where + ": no tensor of that name in the file");
-    if (t->dtype != b.dtype)
-      throw Error(where + ": the file's dtype is " + dtypeName(t->dtype) + ", the manifest's " +
-                  dtypeName(b.dtype));
-    std::vector<int64_t> shape;
-    for (const SymInt &d : b.shape)
-      shape.push_back(d.value);
-    if (t->shape != shape)
-      throw Error(where + ": the file's shape is " + shapeString(t->shape) + ", the manifest's " +
-                  shapeString(shape));
-    a->weightData_[size_t(b.id)] = a->weights_->view(*t).data;
-  }
-  if (options.verifyWeights) {
-    // The digests of the mapped bytes: exactly what the kernels will read.
-    std::vector<std::string> chunks =
-        sha256Chunks(a->weights_->mappedData(), a->weights_->mappedBytes(), m.weightsFile.chunkBytes,
-                     std::max(1u, std::thread::hardware_concurrency()));
-    for (size_t i = 0; i < chunks.size(); ++i)
-      if (chunks[i] != m.weightsFile.chunkSha256[i])
-        throw Error(weightsPath + ": bytes " + std::to_string(i * m.weightsFile.chunkBytes) + ".." +
-                    std::to_string(std::min<uint64_t>((i + 1) * m.weightsFile.chunkBytes, m.weightsFile.bytes)) +
-                    " do not match the manifest's files.weights.chunk_sha256[" + std::to_string(i) +
-                    "]: the weights are corrupt or were changed after axe-compile");
-  }
-  watchMappedFile(a->weights_->mappedData(), a->weights_->mappedBytes(), weightsPath);
-
+  if (m.syntheticSeed)
+    a->makeSyntheticWeights();
+  else
+    a->mapWeights(options);
   a->openKernels(kernels);
   return a;
 }
@@ -272,6 +302,8 @@ void Artifact::openKernels(const std::vector<uint8_t> &bytes) {
 }
 
 void Artifact::checkUnchanged() const {
+  if (weightsFd_ < 0)
+    return; // synthetic weights: no file
   struct stat st;
   std::string path = dir_ + "/" + manifest_.weightsFile.path;
   if (::fstat(weightsFd_, &st) != 0)

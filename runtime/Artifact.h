@@ -45,7 +45,8 @@ public:
 
   const std::string &dir() const { return dir_; }
   const Manifest &manifest() const { return manifest_; }
-  // The weight tensor of weight buffer `bufferId`, inside the mmapped weights file.
+  // The weight tensor of weight buffer `bufferId`, inside the mmapped weights file (or made from
+  // the manifest's synthetic seed at load: runtime/SyntheticWeights.h).
   const void *weightData(int64_t bufferId) const { return weightData_[size_t(bufferId)]; }
   // The target of the CPU kernels loaded: x86-64-v3 or x86-64-v4.
   const std::string &cpuTarget() const { return cpuKernels_->target; }
@@ -65,6 +66,10 @@ private:
   std::vector<uint8_t> readRecorded(const ManifestFile &file, const char *field) const;
   // cpu/kernels.so's bytes, checked against the manifest (size, SHA-256, embedded digest).
   std::vector<uint8_t> readKernels() const;
+  // The weight buffers: views of weights.safetensors (checked against the manifest, hashed
+  // unless options say not to), or made from the manifest's synthetic seed.
+  void mapWeights(const ArtifactLoadOptions &options);
+  void makeSyntheticWeights();
   // Loads exactly those bytes and resolves the kernels' entry points.
   void openKernels(const std::vector<uint8_t> &bytes);
 
@@ -73,6 +78,7 @@ private:
   const ManifestFile *cpuKernels_ = nullptr; // the library chosen at load (in manifest_)
   std::unique_ptr<SafetensorsFile> weights_;
   std::vector<const void *> weightData_; // by buffer id; null for other kinds
+  std::vector<std::unique_ptr<uint8_t, void (*)(void *)>> synthetic_; // synthetic weights' memory
   int weightsFd_ = -1;                   // the mapped file, for checkUnchanged
   int64_t weightsSize_ = 0, weightsMtimeNs_ = 0;
   void *library_ = nullptr; // dlopen handle of cpu/kernels.so

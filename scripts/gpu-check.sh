@@ -10,9 +10,12 @@
 #       - model: axe-run and the libraries it needs (bin/), tiny-trained compiled with
 #         --target cpu,sm_90a under the f32, bf16 and default maps (BF16 KV cache) and the default
 #         map with an FP8 KV cache, the checkpoint, token ids in its language, and each
-#         artifact's CPU logits on them (axe-run eval --save-logits).
+#         artifact's CPU logits on them (axe-run eval --save-logits);
+#       - decode: the Qwen3.5-35B-A3B config cut to its first 4 layers (3 Gated DeltaNet, 1 gated
+#         attention: every kind of layer at the real widths) compiled with --synthetic-weights, so
+#         the weights (5 GB) are made by axe-run at load and only the kernels travel.
 #   DIR/gpu-check.sh --run DIR OUT [PART...]   on the GPU machine, from DIR alone (a few minutes);
-#       PARTs: fp8, model (default both).
+#       PARTs: fp8, model, decode (default all).
 #       - fp8: compute-sanitizer memcheck over a small run; the full check on fresh random data
 #         against the CPU quantization and a float64 reference (axe-gpu-check states the bounds),
 #         timed; torch._scaled_mm (cuBLASLt, same shapes and scales) as the peer; ncu kernel
@@ -21,6 +24,10 @@
 #         of max |logit|; the others: mean KL <= 1e-3 and top-1 >= 97 %, the CPU tests' bounds),
 #         the f32 artifact against transformers on the same GPU, greedy tokens equal to the CPU's,
 #         and compute-sanitizer memcheck over one prefill and one decode step.
+#       - decode: axe-run bench on --device cuda at batch 1, 8 and 64 (one-token prompts, 16
+#         tokens each, every dispatch timed with CUDA events): time per layer, the 40-layer model
+#         extrapolated, the HBM roofline (4.8 TB/s), and each kernel family against torch on the
+#         same shapes (scripts/gpu_check_decode.py).
 #       Writes table.md and the logs to OUT; exits non-zero when a check fails.
 set -euo pipefail
 
@@ -51,8 +58,9 @@ PY
   cp "$root/build/lib/libaxe_cuda_runtime.so" "$root/build/bin/axe-gpu-check" "$dir/"
   cc -shared -o "$dir/libfp8_linear.so" "$work/fp8.o" -L"$dir" -laxe_cuda_runtime \
     -Wl,-rpath,'$ORIGIN'
-  cp "$root/scripts/gpu-check.sh" "$dir/"
+  cp "$root/scripts/gpu-check.sh" "$root/scripts/gpu_check_decode.py" "$dir/"
   prepare_model "$root" "$dir"
+  prepare_decode "$root" "$dir"
   git -C "$root" describe --always --dirty >"$dir/COMMIT" 2>/dev/null || echo unknown >"$dir/COMMIT"
   local bytes
   bytes=$(du -sb "$dir" | cut -f1)
@@ -92,6 +100,53 @@ open(sys.argv[1], 'w').write(' '.join(map(str, ids)) + '\n')" "$dir/ref/ids.txt"
     "$root/build/bin/axe-run" eval "$dir/artifacts/$name.axe" --reference "$dir/artifacts/$name.axe" \
       --ids "$dir/ref/ids.txt" --ctx 64 --save-logits "$dir/ref/$name-cpu.safetensors" >/dev/null
   done
+}
+
+# The decode part of --prepare: the 35B config's first four layers, synthetic weights.
+prepare_decode() {
+  local root=$1 dir=$2 full=$1/test/models/data/qwen3.5-35b-a3b.config.json
+  cp "$full" "$dir/models/"
+  "$root/.venv/bin/python" - "$full" "$dir/models/qwen3.5-35b-a3b-4-layers.config.json" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+text = config["text_config"]
+text["num_hidden_layers"] = 4
+text["layer_types"] = text["layer_types"][:4]
+assert sorted(set(text["layer_types"])) == ["full_attention", "linear_attention"]
+json.dump(config, open(sys.argv[2], "w"), indent=1)
+PY
+  "$root/build/bin/axe-compile" --config-only "$dir/models/qwen3.5-35b-a3b-4-layers.config.json" \
+    --synthetic-weights 7 --target cpu,sm_90a --cpu-targets x86-64-v3 -o "$dir/artifacts/synthetic-35b.axe" \
+    2>"$dir/artifacts/synthetic-35b.log"
+}
+
+# The decode part of --run: batch 1, 8 and 64 at the 35B widths, and the torch peers.
+run_decode() {
+  local dir=$1 out=$2 device=${AXE_GPU_CHECK_DEVICE:-cuda} py=${AXE_GPU_CHECK_PYTHON:-python3} status=0 work
+  local log="$out/decode.log" runs=() batches=${AXE_GPU_CHECK_BATCHES:-1 8 64} tokens=16 b
+  work=$(mktemp -d)
+  echo "== decode at the 35B widths on --device $device (batches $batches)" | tee -a "$log"
+  for b in $batches; do
+    # One-token prompts: every step is a decode step of b sequences; 16 tokens each.
+    if timeout 180 env LD_LIBRARY_PATH="$dir/bin" "$dir/bin/axe-run" bench "$dir/artifacts/synthetic-35b.axe" \
+         --device "$device" -p 0 -n 0 -c "$b" --serve-prompt 1 --serve-tokens $tokens --rounds 1 \
+         --max-model-len 64 --max-num-seqs "$b" --format json --profile-json "$work/profile-$b.json" \
+         >"$work/bench-$b.json" 2>>"$log"; then
+      runs+=(--run "$b:$work/profile-$b.json:$work/bench-$b.json")
+      cp "$work/profile-$b.json" "$out/decode-profile-$b.json"
+    else
+      echo "- decode at batch $b: FAILED or timed out (decode.log)" >>"$out/table.md"; status=1
+    fi
+  done
+  local peers=(--peers --device "$device")
+  [ "$device" = cuda ] || peers=(--peers --device cpu)
+  if [ ${#runs[@]} -gt 0 ] && ! $py "$dir/gpu_check_decode.py" --artifact "$dir/artifacts/synthetic-35b.axe" \
+       --full-config "$dir/models/qwen3.5-35b-a3b.config.json" "${runs[@]}" "${peers[@]}" \
+       --context $((tokens / 2)) >>"$out/table.md" 2>>"$log"; then
+    echo "- decode report: FAILED (decode.log)" >>"$out/table.md"; status=1
+  fi
+  rm -rf "$work"
+  return $status
 }
 
 # The model-level part of --run. AXE_GPU_CHECK_DEVICE=cpu runs it on the CPU (to test this script
@@ -183,7 +238,7 @@ run() {
   local dir=$1 out=$2 status=0
   shift 2
   local parts=("$@")
-  [ ${#parts[@]} -gt 0 ] || parts=(fp8 model)
+  [ ${#parts[@]} -gt 0 ] || parts=(fp8 model decode)
   mkdir -p "$out"
   dir=$(cd "$dir" && pwd)
   {
@@ -197,6 +252,9 @@ run() {
 
   if [[ " ${parts[*]} " == *" model "* ]]; then
     run_model "$dir" "$out" || status=1
+  fi
+  if [[ " ${parts[*]} " == *" decode "* ]]; then
+    run_decode "$dir" "$out" || status=1
   fi
   if [[ " ${parts[*]} " != *" fp8 "* ]]; then
     echo "== table ($out/table.md)"
@@ -280,7 +338,7 @@ PY
 case "${1:-}" in
   --prepare) shift; prepare "$@" ;;
   --run)
-    [ $# -ge 3 ] || { echo "usage: gpu-check.sh --run DIR OUT [fp8] [model]" >&2; exit 2; }
+    [ $# -ge 3 ] || { echo "usage: gpu-check.sh --run DIR OUT [fp8] [model] [decode]" >&2; exit 2; }
     shift; run "$@" ;;
-  *) echo "usage: scripts/gpu-check.sh --prepare [DIR] | --run DIR OUT [fp8] [model]" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh --prepare [DIR] | --run DIR OUT [fp8] [model] [decode]" >&2; exit 2 ;;
 esac

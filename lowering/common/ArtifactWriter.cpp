@@ -165,7 +165,7 @@ mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module) {
   return dispatchModule;
 }
 
-void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint &checkpoint,
+void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint *checkpoint,
                    const std::string &outDirName, const ArtifactWriteOptions &options) {
   fs::path outDir(outDirName);
   if (fs::exists(outDir))
@@ -180,8 +180,13 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   fs::create_directory(tmp.path() / "cpu");
   progress.stage("weights");
   Manifest manifest = manifestOf(module, config, program, kernels, options);
-  manifest.weightsFile = writeWeights(module, program, checkpoint, tmp.path() / "weights.safetensors",
-                                      {options.allowNonFiniteWeights}, progress);
+  if (options.syntheticSeed)
+    manifest.syntheticSeed = options.syntheticSeed;
+  else if (checkpoint)
+    manifest.weightsFile = writeWeights(module, program, *checkpoint, tmp.path() / "weights.safetensors",
+                                        {options.allowNonFiniteWeights}, progress);
+  else
+    throw Error("internal: an artifact needs a checkpoint or synthetic weights");
   if (!options.gpuChip.empty()) {
     // Before the CPU kernels: those lower @kernels in place, and the digest they embed covers
     // the GPU files' records.
@@ -238,7 +243,9 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
   writeManifest(manifest, tmp.path() / "manifest.json");
   for (const char *name : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
                            "generation_config.json"}) {
-    fs::path src = fs::path(checkpoint.dir()) / name;
+    if (!checkpoint)
+      break;
+    fs::path src = fs::path(checkpoint->dir()) / name;
     if (fs::exists(src)) {
       // Only a regular file, under a cap: a FIFO or a device gets one line naming it.
       RegularFile::open(src.string(), 1ull << 30, "a tokenizer or generation file");

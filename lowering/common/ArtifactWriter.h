@@ -17,6 +17,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,15 +34,19 @@ struct ArtifactWriteOptions {
   // The CPU kernel libraries: x86-64-v3 always (cpu/kernels.so); with x86-64-v4 also an AVX-512
   // build (cpu/kernels-x86-64-v4.so) that the loader takes on a CPU that has it.
   std::vector<std::string> cpuTargets{"x86-64-v3", "x86-64-v4"};
+  // Synthetic weights (--synthetic-weights): no weights file; the manifest records this seed and
+  // the loader makes the weights from it (runtime/SyntheticWeights.h).
+  std::optional<uint64_t> syntheticSeed;
 };
 
 // The dispatch-level step program of `module` (lowering/common/StepProgram.h) for the CPU
 // target, its buffers planned: what the artifact is written from (and --emit=dispatches prints).
 mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module);
 
-// `module` has been through the precision passes. Throws axe::Error; leaves nothing behind on
+// `module` has been through the precision passes. `checkpoint` holds the weights; it may be null
+// only with options.syntheticSeed (then the tokenizer files are not copied either). Throws axe::Error; leaves nothing behind on
 // failure or on SIGINT/SIGTERM/SIGHUP and refuses to overwrite an existing directory.
-void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint &checkpoint,
+void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint *checkpoint,
                    const std::string &outDir, const ArtifactWriteOptions &options);
 
 } // namespace axe

@@ -13,6 +13,7 @@
 #include "passes/PrecisionPipeline.h"
 #include "runtime/Artifact.h"
 #include "runtime/eval/LogitComparison.h"
+#include "runtime/eval/TokenInput.h"
 #include "runtime/serve/Engine.h"
 #include "runtime/text/Tokenizer.h"
 #include "support/Error.h"
@@ -151,7 +152,7 @@ public:
       }
       ArtifactWriteOptions write;
       write.policy = policy;
-      writeArtifact(*module, config_, checkpoint_, artifactDir, write);
+      writeArtifact(*module, config_, &checkpoint_, artifactDir, write);
     }
     out = run(artifactDir);
     fs::remove_all(artifactDir);
@@ -338,32 +339,15 @@ nlohmann::json rowJson(const Row &r) {
 }
 
 std::vector<int32_t> readTokens(const SensitivityOptions &o, const std::string &modelDir, int64_t vocab) {
-  auto slurp = [](const std::string &path, const char *flag) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in || fs::is_directory(path))
-      throw Error(std::string(flag) + ": cannot read " + path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
   std::vector<int32_t> ids;
   if (!o.textPath.empty()) {
     std::string tokenizer = modelDir + "/tokenizer.json";
     if (!fs::exists(tokenizer))
       throw Error("--text: " + modelDir + " has no tokenizer.json; give token ids with --ids");
-    return Tokenizer::load(tokenizer).encode(slurp(o.textPath, "--text"));
+    return Tokenizer::load(tokenizer).encode(readInputFile(o.textPath, "--text"));
   }
-  if (!o.idsPath.empty()) {
-    std::istringstream in(slurp(o.idsPath, "--ids"));
-    std::string item;
-    while (in >> item) {
-      if (item.find_first_not_of("0123456789") != std::string::npos || item.size() > 10 || std::stoll(item) >= vocab)
-        throw Error("--ids: " + o.idsPath + ": '" + item + "' (token " + std::to_string(ids.size()) +
-                    ") is not a token id below the vocabulary size " + std::to_string(vocab));
-      ids.push_back(int32_t(std::stoll(item)));
-    }
-    return ids;
-  }
+  if (!o.idsPath.empty())
+    return readTokenIds(o.idsPath, vocab);
   std::fprintf(stderr, "axe-compile: note: no --text or --ids: profiling on uniformly random token ids (seed 0); "
                        "a model's sensitivity on real text differs\n");
   std::mt19937 gen(0);

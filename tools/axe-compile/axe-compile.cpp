@@ -60,6 +60,11 @@ cl::opt<std::string> modelDir(cl::Positional, cl::desc("<model dir>"), cl::init(
 cl::opt<std::string> configOnly("config-only",
                                 cl::desc("Import shapes from this config.json, without weights"),
                                 cl::value_desc("config.json"), cl::init(""), cl::cat(category));
+cl::opt<uint64_t> syntheticWeights(
+    "synthetic-weights",
+    cl::desc("With --config-only and -o model.axe: write no weights; axe-run makes them from this "
+             "seed at load (random, for timing at a config's real widths; the outputs mean nothing)"),
+    cl::value_desc("seed"), cl::cat(category));
 cl::opt<std::string> emit("emit",
                           cl::desc("What to write: axe (the imported IR), axe-fused (after the "
                                    "precision passes), dispatches (the step program: buffers, "
@@ -307,8 +312,12 @@ int run() {
     throw axe::Error("--target CHIP goes with --emit=ptx or --emit=cubin, and they need it "
                      "(or --target cpu,sm_90a with an artifact)");
   }
-  if (emit == "artifact" && (modelDir.empty() || output == "-"))
-    throw axe::Error("--emit=artifact needs MODEL_DIR and -o model.axe");
+  bool synthetic = syntheticWeights.getNumOccurrences() > 0;
+  if (synthetic && (configOnly.empty() || emit != "artifact"))
+    throw axe::Error("--synthetic-weights goes with --config-only config.json and -o model.axe (an artifact "
+                     "whose weights axe-run makes from the seed)");
+  if (emit == "artifact" && ((modelDir.empty() && !synthetic) || output == "-"))
+    throw axe::Error("--emit=artifact needs MODEL_DIR (or --config-only with --synthetic-weights) and -o model.axe");
   bool report = precisionReport.getNumOccurrences() > 0;
   std::string reportFormat = precisionReport.empty() ? "md" : std::string(precisionReport);
   if (report && reportFormat != "md" && reportFormat != "json")
@@ -477,8 +486,13 @@ int run() {
                        "machine axe supports can run)");
     if (!artifactGpuChip.empty())
       warnFp8OnCudaCores(*module, artifactGpuChip);
-    axe::writeArtifact(*module, config, *checkpoint, output, artifact);
-    progress.summary("wrote " + output, checkpoint->totalBytes(), directoryBytes(output));
+    if (synthetic) {
+      artifact.syntheticSeed = syntheticWeights;
+      llvm::errs() << "axe-compile: note: synthetic weights (seed " << syntheticWeights
+                   << "): axe-run makes them at load; the artifact is for timing, its outputs mean nothing\n";
+    }
+    axe::writeArtifact(*module, config, checkpoint ? &*checkpoint : nullptr, output, artifact);
+    progress.summary("wrote " + output, checkpoint ? checkpoint->totalBytes() : 0, directoryBytes(output));
     return 0;
   }
   if (!writeIR)

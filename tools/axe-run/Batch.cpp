@@ -142,7 +142,7 @@ int runBatch(int argc, char **argv) {
   if (requestsPath.empty())
     usageError("--requests is required");
 
-  std::unique_ptr<Artifact> artifact = Artifact::load(model, engineFlags.artifactOptions());
+  std::unique_ptr<Artifact> artifact = loadArtifact(model, engineFlags);
   Engine engine(*artifact, engineFlags.options());
   std::vector<BatchRequest> requests = readRequests(requestsPath, engine.defaultSampling());
   std::vector<std::vector<Completion>> results(requests.size());

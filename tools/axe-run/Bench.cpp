@@ -49,7 +49,8 @@ const char *kBenchUsage =
     "  --serve-tokens N     generated tokens of each serving request (default 64)\n"
     "  --rounds N           requests per serving client (default 2)\n"
     "  --seed S             seed of the random prompts (default 0)\n"
-    "  --format F           table (default), json or csv\n";
+    "  --format F           table (default), json or csv\n"
+    "  --profile-json F     also time every dispatch of every step run; write them as JSON\n";
 
 using Clock = std::chrono::steady_clock;
 
@@ -93,6 +94,7 @@ struct BenchOptions {
   int64_t repetitions = 3, warmup = 1, servePrompt = 128, serveTokens = 64, rounds = 2;
   uint64_t seed = 0;
   std::string format = "table";
+  std::string profileJson; // --profile-json
   EngineFlags engine;
 };
 
@@ -132,6 +134,7 @@ BenchOptions parseBenchArgs(int argc, char **argv) {
     else if (f == "--serve-tokens") o.serveTokens = parseInt(r.requireValue(), f, 1, INT32_MAX);
     else if (f == "--rounds") o.rounds = parseInt(r.requireValue(), f, 1, 1000);
     else if (f == "--seed") o.seed = parseUnsigned(r.requireValue(), f);
+    else if (f == "--profile-json") o.profileJson = r.requireValue();
     else if (f == "--format") {
       o.format = r.requireValue();
       if (o.format != "table" && o.format != "json" && o.format != "csv")
@@ -329,7 +332,7 @@ void print(const BenchOptions &o, const Artifact &artifact, const EngineOptions 
 
 int runBench(int argc, char **argv) {
   BenchOptions o = parseBenchArgs(argc, argv);
-  std::unique_ptr<Artifact> artifact = Artifact::load(o.model, o.engine.artifactOptions());
+  std::unique_ptr<Artifact> artifact = loadArtifact(o.model, o.engine);
   EngineOptions eo = o.engine.options();
   int64_t maxClients = 1;
   for (int64_t c : o.clients)
@@ -338,6 +341,9 @@ int runBench(int argc, char **argv) {
     eo.maxNumSeqs = maxClients;
   if (o.engine.maxNumBatchedTokens == 0)
     eo.maxNumBatchedTokens = std::max<int64_t>(eo.maxNumBatchedTokens, eo.maxNumSeqs + 64);
+  eo.profile = !o.profileJson.empty();
+  if (eo.profile)
+    checkOutputPath(o.profileJson, "--profile-json", artifact->dir());
   Engine engine(*artifact, eo);
   std::fprintf(stderr, "cache: %s\n", engine.cachePlan().summary().c_str());
   std::fprintf(stderr, "kernels: %s\n", eo.device == "cuda" ? "nvvm/kernels.cubin (cuda)"
@@ -366,6 +372,8 @@ int runBench(int argc, char **argv) {
   for (int64_t c : o.clients)
     rows.push_back(serve(engine, o, c, rng));
   print(o, *artifact, eo, rows);
+  if (eo.profile)
+    writeProfileJson(o.profileJson, artifact->manifest(), engine.device());
   return 0;
 }
 

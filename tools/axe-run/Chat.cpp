@@ -103,7 +103,7 @@ int runChat(int argc, char **argv) {
   if (model.empty())
     usageError("no model directory given");
 
-  std::unique_ptr<Artifact> artifact = Artifact::load(model, engineFlags.artifactOptions());
+  std::unique_ptr<Artifact> artifact = loadArtifact(model, engineFlags);
   std::string tokenizerPath = artifact->dir() + "/tokenizer.json";
   if (!std::filesystem::exists(tokenizerPath))
     throw Error(model + ": the artifact has no tokenizer.json (its checkpoint had none): chat needs one");

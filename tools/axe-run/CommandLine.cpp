@@ -3,14 +3,18 @@
 #include "tools/axe-run/CommandLine.h"
 
 #include "runtime/serve/CachePlan.h"
+#include "runtime/Device.h"
 #include "support/Error.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace axe::cli {
@@ -132,6 +136,35 @@ SamplingParams SamplingFlags::apply(SamplingParams p) const {
   if (seed) p.seed = *seed;
   p.validate();
   return p;
+}
+
+void writeProfileJson(const std::string &path, const Manifest &manifest, const Device &device) {
+  auto row = [](const Device::KernelTime &t) { return nlohmann::json{{"calls", t.calls}, {"seconds", t.seconds}}; };
+  nlohmann::json kernels = nlohmann::json::array(), program = nlohmann::json::array();
+  for (size_t i = 0; i < device.profile().size(); ++i) {
+    nlohmann::json k = row(device.profile()[i]);
+    k["kernel"] = manifest.kernels[i].name;
+    k["op"] = manifest.kernels[i].op;
+    kernels.push_back(std::move(k));
+  }
+  for (size_t i = 0; i < device.entryProfile().size(); ++i) {
+    nlohmann::json e = row(device.entryProfile()[i]);
+    e["entry"] = i;
+    e["kernel"] = manifest.kernels[size_t(manifest.program[i].kernel)].name;
+    program.push_back(std::move(e));
+  }
+  std::ofstream out(path);
+  out << nlohmann::json{{"kernels", kernels}, {"program", program}}.dump(1) << "\n";
+  if (!out.flush())
+    throw Error(path + ": cannot write the profile");
+}
+
+std::unique_ptr<Artifact> loadArtifact(const std::string &dir, const EngineFlags &flags) {
+  std::unique_ptr<Artifact> artifact = Artifact::load(dir, flags.artifactOptions());
+  if (artifact->manifest().syntheticSeed)
+    std::fprintf(stderr, "weights: synthetic (seed %llu, made at load): for timing only, the outputs mean nothing\n",
+                 (unsigned long long)*artifact->manifest().syntheticSeed);
+  return artifact;
 }
 
 bool EngineFlags::take(FlagReader &r) {

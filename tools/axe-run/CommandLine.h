@@ -12,6 +12,7 @@
 #include "runtime/serve/Engine.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ void checkNotCheckpoint(const std::string &dir);
 // weights or the manifest by a mistyped path would destroy them. Throws naming `flag`.
 void checkOutputPath(const std::string &path, const std::string &flag, const std::string &artifactDir);
 
+// --profile-json: each kernel's and each program entry's (dispatch's) calls and seconds, summed
+// over the steps the engine ran, as JSON (docs/runtime.md "Profiling"). `path` is checked like
+// any output (new, outside the artifact) before the run, and written after it.
+void writeProfileJson(const std::string &path, const Manifest &manifest, const Device &device);
+
 // Splits "--flag=value" or "--flag value" (consuming argv[i + 1]); `boolean` flags take no value.
 struct FlagReader {
   int argc;
@@ -57,6 +63,11 @@ struct SamplingFlags {
   bool take(FlagReader &r);
   SamplingParams apply(SamplingParams defaults) const;
 };
+
+struct EngineFlags;
+// Artifact::load with the flags' options; says on stderr when the weights are synthetic (made
+// from a seed: the outputs mean nothing), so no one mistakes such a run for the model.
+std::unique_ptr<Artifact> loadArtifact(const std::string &dir, const EngineFlags &flags);
 
 struct EngineFlags {
   std::string device = "cpu"; // --device cpu|cuda

@@ -21,6 +21,7 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/eval/LogitComparison.h"
+#include "runtime/eval/TokenInput.h"
 #include "runtime/eval/WindowLogits.h"
 #include "runtime/serve/Engine.h"
 #include "runtime/text/Tokenizer.h"
@@ -114,42 +115,6 @@ EvalOptions parseEvalArgs(int argc, char **argv) {
   return o;
 }
 
-std::string readFile(const std::string &path, const char *flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path))
-    throw Error(std::string(flag) + ": cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<int32_t> readIds(const std::string &path, int64_t vocab) {
-  std::string text = readFile(path, "--ids");
-  std::vector<int32_t> ids;
-  size_t i = 0;
-  while (i < text.size()) {
-    char c = text[i];
-    if (std::isspace(uint8_t(c)) || c == ',') {
-      ++i;
-      continue;
-    }
-    size_t end = i;
-    while (end < text.size() && !std::isspace(uint8_t(text[end])) && text[end] != ',')
-      ++end;
-    std::string item = text.substr(i, end - i);
-    if (item.find_first_not_of("0123456789") != std::string::npos || item.size() > 10)
-      throw Error("--ids: " + path + ": '" + item + "' (token " + std::to_string(ids.size()) +
-                  ") is not a token id");
-    long long id = std::stoll(item);
-    if (id >= vocab)
-      throw Error("--ids: " + path + ": id " + item + " (token " + std::to_string(ids.size()) +
-                  ") is not below the vocabulary size " + std::to_string(vocab));
-    ids.push_back(int32_t(id));
-    i = end;
-  }
-  return ids;
-}
-
 // The reference logits file, checked against the windows it must describe.
 class ReferenceLogits {
 public:
@@ -239,7 +204,7 @@ void printSummary(const ComparisonSummary &s) {
 
 int runEval(int argc, char **argv) {
   EvalOptions o = parseEvalArgs(argc, argv);
-  std::unique_ptr<Artifact> artifact = Artifact::load(o.model, o.engine.artifactOptions());
+  std::unique_ptr<Artifact> artifact = loadArtifact(o.model, o.engine);
   const int64_t V = artifact->manifest().model.vocabSize;
   for (const std::string *out : {&o.jsonPath, &o.saveLogits})
     if (!out->empty()) {
@@ -252,7 +217,7 @@ int runEval(int argc, char **argv) {
   std::unique_ptr<Artifact> reference;
   std::optional<ReferenceLogits> referenceFile;
   if (!o.reference.empty()) {
-    reference = Artifact::load(o.reference, o.engine.artifactOptions());
+    reference = loadArtifact(o.reference, o.engine);
     if (reference->manifest().model.vocabSize != V)
       throw Error("--reference: " + o.reference + " has a vocabulary of " +
                   std::to_string(reference->manifest().model.vocabSize) + " tokens, the model " + std::to_string(V));
@@ -279,9 +244,9 @@ int runEval(int argc, char **argv) {
     std::string tokenizerPath = artifact->dir() + "/tokenizer.json";
     if (!std::filesystem::exists(tokenizerPath))
       throw Error(o.model + ": the artifact has no tokenizer.json (its checkpoint had none): use --ids");
-    tokens = Tokenizer::load(tokenizerPath).encode(readFile(o.textPath, "--text"));
+    tokens = Tokenizer::load(tokenizerPath).encode(readInputFile(o.textPath, "--text"));
   } else {
-    tokens = readIds(o.idsPath, V);
+    tokens = readTokenIds(o.idsPath, V);
   }
   int64_t numWindows = int64_t(tokens.size()) / o.ctx;
   if (numWindows == 0)

@@ -92,7 +92,7 @@ int runServe(int argc, char **argv) {
   if (so.modelName.empty())
     so.modelName = std::filesystem::path(model).lexically_normal().parent_path().filename().string();
 
-  std::unique_ptr<Artifact> artifact = Artifact::load(model, engineFlags.artifactOptions());
+  std::unique_ptr<Artifact> artifact = loadArtifact(model, engineFlags);
   std::optional<Tokenizer> tokenizer;
   std::string tokenizerPath = artifact->dir() + "/tokenizer.json";
   if (std::filesystem::exists(tokenizerPath))

@@ -71,7 +71,8 @@ const char *kUsage =
     "                       (default: x86-64-v4 where the artifact has them and the CPU has AVX-512)\n"
     "  --max-model-len N    longest sequence (default: the model's max_position_embeddings)\n"
     "  --kv-cache-memory S  memory for the KV cache and state slots, e.g. 4GiB (default: half\n"
-    "                       of the available memory, no more than the sequences can use)\n"
+    "                       of the available memory, on --device cuda of the GPU's free memory\n"
+    "                       beside the weights; no more than the sequences can use)\n"
     "  --num-kv-blocks N    exactly N KV blocks (instead of --kv-cache-memory)\n"
     "  --max-num-seqs N     sequences per step (default 64)\n"
     "  --max-num-batched-tokens N   tokens per step (default 2048)\n"
@@ -81,7 +82,8 @@ const char *kUsage =
     "output:\n"
     "  --dump-logits F.npy  write every fed token's logits, float32 [tokens, vocab] (a new file,\n"
     "                       outside the artifact)\n"
-    "  --profile            print each kernel's share of the run's kernel time to stderr\n";
+    "  --profile            print each kernel's share of the run's kernel time to stderr\n"
+    "  --profile-json F     write each kernel's and each dispatch's time as JSON (a new file)\n";
 
 struct Options {
   std::string model;
@@ -94,6 +96,7 @@ struct Options {
   std::string dumpLogits;
   bool ignoreEos = false;
   bool profile = false;
+  std::string profileJson;
 };
 
 // Kernels by total time, with their op, calls and share of all kernel time (prefill and decode).
@@ -161,6 +164,10 @@ Options parseArgs(int argc, char **argv) {
       o.stops.push_back(r.value);
     } else if (r.flag == "--max-tokens") {
       o.maxTokens = parseInt(r.requireValue(), r.flag, 1, INT32_MAX);
+    } else if (r.flag == "--profile-json") {
+      if (r.requireValue().empty())
+        usageError("--profile-json needs a file name");
+      o.profileJson = r.value;
     } else if (r.flag == "--dump-logits") {
       if (r.requireValue().empty())
         usageError("--dump-logits needs a file name");
@@ -196,7 +203,7 @@ std::string rate(int64_t tokens, double secs) {
 
 // --prompt TEXT: the text streams to stdout as it is generated; the speeds go to stderr.
 int runText(const Options &o) {
-  std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model, o.engine.artifactOptions());
+  std::unique_ptr<axe::Artifact> artifact = axe::cli::loadArtifact(o.model, o.engine);
   std::string tokenizerPath = artifact->dir() + "/tokenizer.json";
   if (!std::filesystem::exists(tokenizerPath))
     throw axe::Error(o.model + ": the artifact has no tokenizer.json (its checkpoint had none): use --prompt-ids");
@@ -243,7 +250,7 @@ int runText(const Options &o) {
 int run(const Options &o) {
   if (o.promptText)
     return runText(o);
-  std::unique_ptr<axe::Artifact> artifact = axe::Artifact::load(o.model, o.engine.artifactOptions());
+  std::unique_ptr<axe::Artifact> artifact = axe::cli::loadArtifact(o.model, o.engine);
   const axe::ModelInfo &model = artifact->manifest().model;
   for (size_t i = 0; i < o.promptIds.size(); ++i)
     if (o.promptIds[i] >= model.vocabSize)
@@ -253,7 +260,9 @@ int run(const Options &o) {
 
   axe::EngineOptions engineOptions = o.engine.options();
   engineOptions.maxNumSeqs = std::min<int64_t>(engineOptions.maxNumSeqs, 1); // one request
-  engineOptions.profile = o.profile;
+  engineOptions.profile = o.profile || !o.profileJson.empty();
+  if (!o.profileJson.empty())
+    checkOutputPath(o.profileJson, "--profile-json", artifact->dir());
   axe::Engine engine(*artifact, engineOptions);
   axe::Request request;
   request.promptIds = o.promptIds;
@@ -308,6 +317,8 @@ int run(const Options &o) {
     std::fflush(stdout); // the tokens and speeds first, then the table on stderr
     printProfile(artifact->manifest(), engine.device().profile());
   }
+  if (!o.profileJson.empty())
+    writeProfileJson(o.profileJson, artifact->manifest(), engine.device());
   return 0;
 }
 

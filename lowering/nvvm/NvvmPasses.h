@@ -26,6 +26,9 @@ namespace axe::nvvm {
 // attached (chip, +ptx80), gpu.module lowered, then gpu-module-to-binary in `format`
 // (isa = PTX text, bin = cubin through ptxas, fatbin).
 void buildNvvmPipeline(mlir::OpPassManager &pm, const std::string &chip, const std::string &format);
+// The CUDA toolkit whose ptxas the pipeline runs: $CUDA_HOME, $CUDA_PATH, else /usr/local/cuda
+// when it has ptxas; empty: ptxas is looked up on PATH.
+std::string cudaToolkitPath();
 
 // Registers the pipeline as `axe-lower-to-nvvm{chip= format=}` for axe-opt.
 void registerNvvmPipeline();

@@ -37,14 +37,6 @@ namespace {
 
 namespace gpu = mlir::gpu;
 
-// Where ptxas lives: $CUDA_HOME, else the usual install prefix; PATH is the last resort.
-std::string cudaToolkit() {
-  for (const char *env : {"CUDA_HOME", "CUDA_PATH"})
-    if (const char *dir = std::getenv(env))
-      return dir;
-  return llvm::sys::fs::exists("/usr/local/cuda/bin/ptxas") ? "/usr/local/cuda" : "";
-}
-
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<std::string> chip{*this, "chip", llvm::cl::desc("Target GPU"), llvm::cl::init("sm_90a")};
   Option<std::string> format{*this, "format", llvm::cl::desc("isa (PTX), bin (cubin) or fatbin"),
@@ -52,6 +44,13 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
 };
 
 } // namespace
+
+std::string cudaToolkitPath() {
+  for (const char *env : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *dir = std::getenv(env))
+      return dir;
+  return llvm::sys::fs::exists("/usr/local/cuda/bin/ptxas") ? "/usr/local/cuda" : "";
+}
 
 void buildNvvmPipeline(mlir::OpPassManager &pm, const std::string &chip, const std::string &format) {
   pm.addPass(createLowerF8TmaDescriptorsPass()); // before upstream's (MLIR 22: no f8 data type)
@@ -83,7 +82,7 @@ void buildNvvmPipeline(mlir::OpPassManager &pm, const std::string &chip, const s
   pm.addPass(mlir::createGpuToLLVMConversionPass());
   mlir::GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = format;
-  binary.toolkitPath = cudaToolkit();
+  binary.toolkitPath = cudaToolkitPath();
   pm.addPass(mlir::createGpuModuleToBinaryPass(binary));
   pm.addPass(mlir::createConvertMathToLLVMPass());
   pm.addPass(mlir::createCanonicalizerPass());

@@ -5,6 +5,8 @@
 #include "runtime/cuda/CudaDriver.h"
 #include "support/Error.h"
 
+#include <algorithm>
+
 
 namespace axe {
 
@@ -217,11 +219,17 @@ void CudaDevice::captureRoutes() {
     View v = view(args[r].first, args[r].second);
     const Storage &s = storage_[size_t(manifest_.program[args[r].first].args[args[r].second].buffer)];
     std::vector<int32_t> &out = routes()[r];
-    out.resize(size_t(v.sizes[0] * v.sizes[1]));
-    for (int64_t t = 0; t < v.sizes[0]; ++t) // rows may be strided; each row's K entries are contiguous
-      d.check(d.api().cuMemcpyDtoH(out.data() + t * v.sizes[1], s.address + uint64_t(v.offset + t * v.strides[0]) * 4,
-                                   size_t(v.sizes[1]) * 4),
-              "cuda device: copying the routes back");
+    int64_t rows = v.sizes[0], k = v.sizes[1];
+    out.resize(size_t(rows * k));
+    if (rows == 0)
+      continue;
+    // Rows may be strided (each row's K entries are contiguous): one copy of the span they
+    // cover, then the rows picked out here.
+    std::vector<int32_t> span(size_t((rows - 1) * v.strides[0] + k));
+    d.check(d.api().cuMemcpyDtoH(span.data(), s.address + uint64_t(v.offset) * 4, span.size() * 4),
+            "cuda device: copying the routes back");
+    for (int64_t t = 0; t < rows; ++t)
+      std::copy_n(span.begin() + t * v.strides[0], k, out.begin() + t * k);
   }
 }
 

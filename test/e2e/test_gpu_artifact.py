@@ -57,6 +57,18 @@ def test_the_manifest_records_both_gpu_files(gpu_artifact):
     assert entries == [k["name"] for k in manifest["kernels"]]
 
 
+def test_the_cubin_is_the_recorded_ptx_assembled(gpu_artifact, tmp_path):
+    """axe-compile lowers the kernels to PTX once and assembles that text with ptxas (-arch sm_90a
+    -O3): assembling nvvm/kernels.ptx again gives nvvm/kernels.cubin byte for byte (ptxas is
+    deterministic), so the PTX in the artifact is exactly the code that runs."""
+    ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+    out = tmp_path / "again.cubin"
+    run = subprocess.run([ptxas, "-arch", "sm_90a", "--opt-level", "3", str(gpu_artifact / "nvvm/kernels.ptx"),
+                          "-o", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes() == (gpu_artifact / "nvvm/kernels.cubin").read_bytes()
+
+
 def test_the_cpu_path_is_unchanged(axe_run, compiled, gpu_artifact):
     cpu_only = run_axe(axe_run, compiled(MODEL, "default"))
     both = run_axe(axe_run, gpu_artifact, "--device", "cpu")

@@ -46,23 +46,23 @@ LogicalResult buildGpuKernel(OpBuilder &b, func::FuncOp kernel) {
     return kernel.emitError("axe-kernels-to-gpu: a kernel is one block ending in its workgroup range "
                             "(index wg_begin, wg_end) and returns nothing");
   Location loc = kernel.getLoc();
-  auto gpuFunc = b.create<gpu::GPUFuncOp>(loc, kernel.getSymName(), type);
+  auto gpuFunc = gpu::GPUFuncOp::create(b, loc, kernel.getSymName(), type);
   gpuFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   gpuFunc->setAttr(::axe::kKernelOfAttr, kernel->getAttr(::axe::kKernelOfAttr));
   Block &entry = gpuFunc.getBody().front();
   OpBuilder kb = OpBuilder::atBlockBegin(&entry);
   unsigned n = type.getNumInputs();
   Value begin = entry.getArgument(n - 2), end = entry.getArgument(n - 1);
-  Value block = kb.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
-  Value thread = kb.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
-  Value wg = kb.create<arith::AddIOp>(loc, begin, block);
-  Value one = kb.create<arith::ConstantIndexOp>(loc, 1);
-  Value zero = kb.create<arith::ConstantIndexOp>(loc, 0);
-  Value inRange = kb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, wg, end);
-  Value first = kb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, thread, zero);
-  Value runs = kb.create<arith::AndIOp>(loc, inRange, first);
-  auto ifOp = kb.create<scf::IfOp>(loc, runs, /*withElseRegion=*/false);
-  kb.create<gpu::ReturnOp>(loc);
+  Value block = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::x);
+  Value thread = gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x);
+  Value wg = arith::AddIOp::create(kb, loc, begin, block);
+  Value one = arith::ConstantIndexOp::create(kb, loc, 1);
+  Value zero = arith::ConstantIndexOp::create(kb, loc, 0);
+  Value inRange = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult, wg, end);
+  Value first = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::eq, thread, zero);
+  Value runs = arith::AndIOp::create(kb, loc, inRange, first);
+  auto ifOp = scf::IfOp::create(kb, loc, runs, /*withElseRegion=*/false);
+  gpu::ReturnOp::create(kb, loc);
 
   OpBuilder inner = ifOp.getThenBodyBuilder();
   IRMapping map;
@@ -70,7 +70,7 @@ LogicalResult buildGpuKernel(OpBuilder &b, func::FuncOp kernel) {
   for (unsigned i = 0; i + 2 < n; ++i)
     map.map(source.getArgument(i), entry.getArgument(i));
   map.map(source.getArgument(n - 2), wg);
-  map.map(source.getArgument(n - 1), inner.create<arith::AddIOp>(loc, wg, one).getResult());
+  map.map(source.getArgument(n - 1), arith::AddIOp::create(inner, loc, wg, one).getResult());
   for (Operation &op : source.without_terminator())
     inner.clone(op, map);
   return success();
@@ -87,7 +87,7 @@ struct KernelsToGpuPass : public ::axe::nvvm::impl::KernelsToGpuPassBase<Kernels
     }
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
-    auto gpuModule = b.create<gpu::GPUModuleOp>(module.getLoc(), "axe_kernels");
+    auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(), "axe_kernels");
     b.setInsertionPointToStart(gpuModule.getBody());
     for (func::FuncOp kernel : kernels)
       if (failed(buildGpuKernel(b, kernel)))

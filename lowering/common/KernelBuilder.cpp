@@ -125,18 +125,43 @@ Value KernelBuilder::dot(Value x, ValueRange xAt, Value y, ValueRange yAt, Value
   });
 }
 
+void KernelBuilder::forBlocks(Value lo, Value hi, int64_t size, const std::function<void(ArrayRef<Value>)> &body) {
+  Value full = addi(lo, muli(divui(subi(hi, lo), idx(size)), idx(size)));
+  forLoop(lo, full, size, [&](Value first) {
+    SmallVector<Value> block;
+    for (int64_t i = 0; i < size; ++i)
+      block.push_back(addi(first, idx(i)));
+    body(block);
+  });
+  forLoop(full, hi, [&](Value i) { body({i}); });
+}
+
 SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> xAts, Value y, ValueRange yAt,
                                           Value lo, int64_t n) {
-  constexpr int64_t lanes = kLanes;
+  SmallVector<SmallVector<Value>> grid = dotGrid(x, xAts, y, {SmallVector<Value>(yAt.begin(), yAt.end())}, lo, n);
   SmallVector<Value> sums;
+  for (const SmallVector<Value> &row : grid)
+    sums.push_back(row[0]);
+  return sums;
+}
+
+SmallVector<SmallVector<Value>> KernelBuilder::dotGrid(Value x, ArrayRef<SmallVector<Value>> xAts, Value y,
+                                                       ArrayRef<SmallVector<Value>> yAts, Value lo, int64_t n) {
+  constexpr int64_t lanes = kLanes;
+  SmallVector<SmallVector<Value>> sums(xAts.size());
   if (n % lanes != 0) {
-    for (const SmallVector<Value> &xAt : xAts)
-      sums.push_back(dot(x, xAt, y, yAt, lo, n));
+    for (auto [i, xAt] : llvm::enumerate(xAts))
+      for (const SmallVector<Value> &yAt : yAts)
+        sums[i].push_back(reduce1(idx(0), idx(n), f32(0.0f), [&](Value j, Value s) {
+          Value k = addi(lo, j);
+          return add(s, mul(load(x, at(xAt, k)), load(y, at(yAt, k))));
+        }));
     return sums;
   }
   auto f32s = VectorType::get({lanes}, b.getF32Type());
   Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 0.0f));
-  SmallVector<Value> init(xAts.size(), zero);
+  size_t cols = yAts.size();
+  SmallVector<Value> init(xAts.size() * cols, zero);
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), init);
   float xFactor = 1.0f, yFactor = 1.0f;
   {
@@ -146,16 +171,20 @@ SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> 
     // e4m3 lanes stay 2^-8 of their value and the sums are scaled back once: scaling by a power
     // of two is exact, so the sums are the same bits (outside f32's subnormal range) for two
     // fewer multiplies per 16 lanes in the FP8 GEMV's inner loop.
-    Value yv = loadLanes(y, at(yAt, k), lanes, &yFactor);
+    SmallVector<Value> yv;
+    for (const SmallVector<Value> &yAt : yAts)
+      yv.push_back(loadLanes(y, at(yAt, k), lanes, &yFactor));
     SmallVector<Value> next;
-    for (auto [i, xAt] : llvm::enumerate(xAts))
-      next.push_back(vector::FMAOp::create(b, loc, loadLanes(x, at(xAt, k), lanes, &xFactor), yv,
-                                           loop.getRegionIterArgs()[i]));
+    for (auto [i, xAt] : llvm::enumerate(xAts)) {
+      Value xv = loadLanes(x, at(xAt, k), lanes, &xFactor);
+      for (size_t j = 0; j < cols; ++j)
+        next.push_back(vector::FMAOp::create(b, loc, xv, yv[j], loop.getRegionIterArgs()[i * cols + j]));
+    }
     scf::YieldOp::create(b, loc, next);
   }
-  for (Value acc : loop.getResults()) {
+  for (auto [index, acc] : llvm::enumerate(loop.getResults())) {
     Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
-    sums.push_back(xFactor * yFactor == 1.0f ? sum : mul(sum, f32(xFactor * yFactor)));
+    sums[index / cols].push_back(xFactor * yFactor == 1.0f ? sum : mul(sum, f32(xFactor * yFactor)));
   }
   return sums;
 }

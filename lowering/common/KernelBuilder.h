@@ -83,6 +83,14 @@ public:
   // the accumulators stay in registers (a GEMM's register block over tokens).
   llvm::SmallVector<mlir::Value> dotMany(mlir::Value x, llvm::ArrayRef<llvm::SmallVector<mlir::Value>> xAts,
                                          mlir::Value y, mlir::ValueRange yAt, mlir::Value lo, int64_t n);
+  // dot() of every x row with every y row, sums[i][j] = x row i . y row j: each vector of either
+  // side is loaded once per K step for all the pairs (a register block over tokens and output
+  // rows). Each sum accumulates in the same order as dot() alone would: the same bits.
+  llvm::SmallVector<llvm::SmallVector<mlir::Value>> dotGrid(mlir::Value x,
+                                                            llvm::ArrayRef<llvm::SmallVector<mlir::Value>> xAts,
+                                                            mlir::Value y,
+                                                            llvm::ArrayRef<llvm::SmallVector<mlir::Value>> yAts,
+                                                            mlir::Value lo, int64_t n);
   // y[yAt..., lo + i] += alpha * x[xAt..., lo + i] for i < n, in f32: 16-lane vector FMAs when n
   // is a multiple of 16 and y is f32 (the state and scratch rows it is meant for), else scalar.
   void axpy(mlir::Value alpha, mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
@@ -100,6 +108,10 @@ public:
   // Loops.
   void forLoop(mlir::Value lo, mlir::Value hi, const std::function<void(mlir::Value)> &body);
   void forLoop(mlir::Value lo, mlir::Value hi, int64_t step, const std::function<void(mlir::Value)> &body);
+  // [lo, hi) in blocks: body(block indices) for each full block of `size` consecutive indices,
+  // then body({i}) for each index left over (register blocks over tokens or output rows).
+  void forBlocks(mlir::Value lo, mlir::Value hi, int64_t size,
+                 const std::function<void(llvm::ArrayRef<mlir::Value>)> &body);
   void forLoop(int64_t lo, int64_t hi, const std::function<void(mlir::Value)> &body) {
     forLoop(idx(lo), idx(hi), body);
   }

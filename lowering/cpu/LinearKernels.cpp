@@ -46,7 +46,10 @@ void quantizeInto(Lowering &L, const KernelArg &in, const KernelArg &codes, cons
 
 namespace {
 
-constexpr int64_t kTokenBlock = 4; // tokens per register block of a GEMM
+// A GEMM's register block: kTokenBlock tokens x kRowBlock output rows, so each weight vector is
+// loaded (and decoded) once per kTokenBlock tokens and each input vector once per kRowBlock rows.
+// 8 accumulators of 16 lanes fill the 16 AVX2 registers of x86-64-v3.
+constexpr int64_t kTokenBlock = 4, kRowBlock = 2;
 
 // Calls `block(tokens, rows)` for the tokens [0, T) in groups of kTokenBlock, then for the
 // remainder one at a time; `rows` are the tokens' row indices of a [T, K] input, for dotMany.
@@ -83,11 +86,15 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value xView = a["x"], wView = a["w"], outView = a["out"];
     Value tokens = kb.dim(xView, 0);
-    kb.forLoop(wb, we, [&](Value row) {
+    kb.forBlocks(wb, we, kRowBlock, [&](ArrayRef<Value> outRows) {
+      SmallVector<SmallVector<Value>> wAt;
+      for (Value r : outRows)
+        wAt.push_back({r});
       forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
-        SmallVector<Value> sums = kb.dotMany(xView, rows, wView, {row}, kb.idx(0), k);
-        for (auto [t, sum] : llvm::zip(ts, sums))
-          kb.store(sum, outView, {t, row});
+        SmallVector<SmallVector<Value>> sums = kb.dotGrid(xView, rows, wView, wAt, kb.idx(0), k);
+        for (auto [t, row] : llvm::zip(ts, sums))
+          for (auto [r, sum] : llvm::zip(outRows, row))
+            kb.store(sum, outView, {t, r});
       });
     });
   });

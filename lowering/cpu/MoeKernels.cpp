@@ -21,6 +21,13 @@ namespace ir = mlir::axe;
 
 namespace {
 
+// Register blocks, sized for the 16 AVX2 registers of x86-64-v3 (a 16-lane f32 vector is two):
+// both passes take kGroupTokens tokens of one expert at a time, so each weight vector is decoded
+// once for them all, against gate_up's gate and up rows of one output row or down's kDownRows
+// output rows, so each activation vector is loaded once for them. This cuts the decoding and the
+// re-reads from cache that bound prefill.
+constexpr int64_t kGroupTokens = 4, kDownRows = 2;
+
 LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   ViewArg logits = L.view(op.getLogits());
   ViewArg ids = L.result(op.getExpertIds()), weights = L.result(op.getExpertWeights());
@@ -84,18 +91,53 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   Type f32 = Float32Type::get(ctx), e4m3Values = f32;
   constexpr int64_t kDyn = ShapedType::kDynamic;
 
-  // dot(input row at inAt, K in groups) with weight row r of expert e: plain, or e4m3 products
-  // scaled per K group by the input's scale (scaleAt(g)) and the weight's.
-  auto expertDot = [=](KernelBuilder &kb, Value input, SmallVector<Value> inAt, int64_t k, int64_t group,
-                       const std::function<Value(Value)> &inputScale, Value w, Value ws, Value e,
-                       Value r) -> Value {
+  // Several input rows (inAt[i]) of one expert e against its weight rows `rows`, K in groups: each
+  // weight vector is loaded and decoded once for all the inputs, each input vector once for all the
+  // rows. Plain, or e4m3 products scaled per K group by input i's scale (inputScale(i, g)) and the
+  // row's weight scale. sums[i][j]: input i with row j, each accumulated as dot() alone would.
+  auto expertGrid = [=](KernelBuilder &kb, Value input, ArrayRef<SmallVector<Value>> inAt, int64_t k, int64_t group,
+                        const std::function<Value(size_t, Value)> &inputScale, Value w, Value ws, Value e,
+                        ArrayRef<Value> rows) -> SmallVector<SmallVector<Value>> {
+    SmallVector<SmallVector<Value>> wAt;
+    for (Value r : rows)
+      wAt.push_back({e, r});
     if (!fp8)
-      return kb.dot(input, inAt, w, {e, r}, kb.idx(0), k);
-    return kb.reduce1(kb.idx(0), kb.idx(k / group), kb.f32(0.0f), [&](Value g, Value sum) {
-      Value base = kb.muli(g, kb.idx(group));
-      Value partial = kb.dot(input, inAt, w, {e, r}, base, group); // both rows' group starts at base
-      Value wscale = block ? kb.load(ws, {e, kb.divui(r, kb.idx(bn)), g}) : kb.load(ws, {e, r});
-      return kb.add(sum, kb.mul(partial, kb.mul(inputScale(g), wscale)));
+      return kb.dotGrid(input, inAt, w, wAt, kb.idx(0), k);
+    SmallVector<Value> zeros(inAt.size() * rows.size(), kb.f32(0.0f));
+    SmallVector<Value> flat = kb.reduce(kb.idx(0), kb.idx(k / group), zeros, [&](Value g, ArrayRef<Value> sums) {
+      Value base = kb.muli(g, kb.idx(group)); // both rows' group starts at base
+      SmallVector<SmallVector<Value>> partials = kb.dotGrid(input, inAt, w, wAt, base, group);
+      SmallVector<Value> next;
+      for (size_t i = 0; i < inAt.size(); ++i) {
+        Value scale = inputScale(i, g);
+        for (auto [j, r] : llvm::enumerate(rows)) {
+          Value wscale = block ? kb.load(ws, {e, kb.divui(r, kb.idx(bn)), g}) : kb.load(ws, {e, r});
+          next.push_back(kb.add(sums[i * rows.size() + j], kb.mul(partials[i][j], kb.mul(scale, wscale))));
+        }
+      }
+      return next;
+    });
+    SmallVector<SmallVector<Value>> out(inAt.size());
+    for (auto [index, sum] : llvm::enumerate(flat))
+      out[index / rows.size()].push_back(sum);
+    return out;
+  };
+  // Calls body(e, tokens, slots) for each expert e that has tokens (used, offsets and entries of the
+  // grouping dispatch), its (token, slot) pairs kGroupTokens at a time.
+  auto forExpertGroups = [=](KernelBuilder &kb, Value used, Value offsets, Value entries,
+                             const std::function<void(Value, ArrayRef<Value>, ArrayRef<Value>)> &body) {
+    kb.forLoop(kb.idx(0), kb.loadIndex(used, {kb.idx(0)}), [&](Value k) {
+      Value e = kb.loadIndex(used, {kb.addi(k, kb.idx(1))});
+      Value lo = kb.loadIndex(offsets, {e}), hi = kb.loadIndex(offsets, {kb.addi(e, kb.idx(1))});
+      kb.forBlocks(lo, hi, kGroupTokens, [&](ArrayRef<Value> at) {
+        SmallVector<Value> ts, slots;
+        for (Value i : at) {
+          Value entry = kb.loadIndex(entries, {kb.divui(i, kb.idx(topK)), kb.remui(i, kb.idx(topK))});
+          ts.push_back(kb.divui(entry, kb.idx(topK)));
+          slots.push_back(kb.remui(entry, kb.idx(topK)));
+        }
+        body(e, ts, slots);
+      });
     });
   };
   // The expert of (t, slot), and whether the id is valid (an invalid one weighs nothing).
@@ -124,6 +166,60 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   }
   auto xInType = fp8 ? xCodesType : xt;
 
+  // The (token, slot) pairs grouped by expert, so that gate_up decodes each weight vector once for
+  // several tokens: offsets [E + 1] into entries [T, topK] (read flat), each t * topK + slot, in
+  // increasing order within an expert. One workgroup: a counting sort of T * topK ids. An id out of
+  // range counts as expert 0, as everywhere else here (its weight is then zero).
+  // used [E + 1]: how many experts have tokens, then those experts in increasing order (a decode
+  // step touches topK of them, and gate_up visits only those).
+  auto offsetsType = RankedTensorType::get({experts + 1}, IntegerType::get(ctx, 32));
+  auto entriesType = RankedTensorType::get({kDyn, topK}, IntegerType::get(ctx, 32));
+  ViewArg offsets = L.temp(offsetsType, "moe_offsets_"), entries = L.temp(entriesType, "moe_entries_");
+  ViewArg used = L.temp(offsetsType, "moe_used_");
+  std::vector<KernelArg> groupArgs{{"ids", ids, L.memrefType(idt)},
+                                   {"offsets", offsets, L.memrefType(offsetsType)},
+                                   {"entries", entries, L.memrefType(entriesType)},
+                                   {"used", used, L.memrefType(offsetsType)}};
+  int group = L.kernel("axe.moe_group", groupArgs, 0,
+                       [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
+    Value idsView = a["ids"], offsetsView = a["offsets"], entriesView = a["entries"], usedView = a["used"];
+    Value cursor = kb.scratch({experts}, kb.builder().getI32Type());
+    Value tokens = kb.dim(idsView, 0);
+    kb.forLoop(wb, we, [&](Value) {
+      kb.forLoop(0, experts, [&](Value e) { kb.storeIndex(kb.idx(0), cursor, {e}); });
+      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
+        kb.forLoop(0, topK, [&](Value slot) {
+          Value e = expertOf(kb, idsView, t, slot).first;
+          kb.storeIndex(kb.addi(kb.loadIndex(cursor, {e}), kb.idx(1)), cursor, {e});
+        });
+      });
+      // Counts to starts: offsets[e] = entries before expert e; the cursors start there.
+      SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(experts), {kb.idx(0), kb.idx(0)},
+                                            [&](Value e, ArrayRef<Value> acc) -> SmallVector<Value> {
+        Value before = acc[0], numUsed = acc[1];
+        Value count = kb.loadIndex(cursor, {e});
+        kb.storeIndex(before, offsetsView, {e});
+        kb.storeIndex(before, cursor, {e});
+        // Written at every e, kept only where the expert has tokens (the next one overwrites).
+        kb.storeIndex(e, usedView, {kb.addi(numUsed, kb.idx(1))});
+        Value has = kb.cmpi(arith::CmpIPredicate::ne, count, kb.idx(0));
+        return {kb.addi(before, count), kb.select(has, kb.addi(numUsed, kb.idx(1)), numUsed)};
+      });
+      kb.storeIndex(totals[0], offsetsView, {kb.idx(experts)});
+      kb.storeIndex(totals[1], usedView, {kb.idx(0)});
+      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
+        kb.forLoop(0, topK, [&](Value slot) {
+          Value e = expertOf(kb, idsView, t, slot).first;
+          Value at = kb.loadIndex(cursor, {e});
+          kb.storeIndex(kb.addi(kb.muli(t, kb.idx(topK)), slot), entriesView,
+                        {kb.divui(at, kb.idx(topK)), kb.remui(at, kb.idx(topK))});
+          kb.storeIndex(kb.addi(at, kb.idx(1)), cursor, {e});
+        });
+      });
+    });
+  });
+  L.dispatch(group, groupArgs, {}, SymInt::of(1));
+
   // act [T, topK, I]; the quantizer and its scales see it as [T, topK * I].
   auto actType = RankedTensorType::get({kDyn, topK, inter}, rounding);
   auto actFlatType = RankedTensorType::get({kDyn, topK * inter}, rounding);
@@ -133,27 +229,36 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     v.strides = {SymInt::of(topK * inter), SymInt::of(1)};
     return v;
   };
-  std::vector<KernelArg> guArgs{{"x", xIn, L.memrefType(xInType)}, {"ids", ids, L.memrefType(idt)},
+  std::vector<KernelArg> guArgs{{"x", xIn, L.memrefType(xInType)},
+                                {"offsets", offsets, L.memrefType(offsetsType)},
+                                {"entries", entries, L.memrefType(entriesType)},
+                                {"used", used, L.memrefType(offsetsType)},
                                 {"gateUp", gu, L.memrefType(gut)}, {"act", act, L.memrefType(actType)}};
   if (fp8)
     guArgs.insert(guArgs.end(), {{"xScales", xScales, L.memrefType(xScalesType)},
                                  {"gateUpScales", sgu, L.memrefType(tensorType(op.getGateUpScale()))}});
   int gateUp = L.kernel("axe.moe_experts", guArgs, 0,
                         [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
-    Value xView = a["x"], idsView = a["ids"], gateUpView = a["gateUp"], actView = a["act"];
+    Value xView = a["x"], offsetsView = a["offsets"], entriesView = a["entries"], gateUpView = a["gateUp"];
+    Value actView = a["act"], usedView = a["used"];
     Value xScalesView = fp8 ? a["xScales"] : Value(), gateUpScalesView = fp8 ? a["gateUpScales"] : Value();
-    Value tokens = kb.dim(xView, 0);
+    // Each output row r: for each expert, its tokens kGroupTokens at a time, so each vector of the
+    // expert's gate and up rows is loaded (and decoded) once for all of them.
     kb.forLoop(wb, we, [&](Value r) {
-      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        auto scaleOf = [&](Value g) { return block ? kb.load(xScalesView, {t, g}) : kb.load(xScalesView, {t}); };
-        kb.forLoop(0, topK, [&](Value slot) {
-          Value e = expertOf(kb, idsView, t, slot).first;
-          Value ws = gateUpScalesView;
-          Value gate = kb.roundTo(rounding, expertDot(kb, xView, {t}, hidden, xGroup, scaleOf, gateUpView, ws, e, r));
-          Value up = kb.roundTo(rounding, expertDot(kb, xView, {t}, hidden, xGroup, scaleOf, gateUpView, ws, e,
-                                                    kb.addi(r, kb.idx(inter))));
-          kb.store(kb.mul(kb.silu(gate), up), actView, {t, slot, r});
-        });
+      SmallVector<Value> rows{r, kb.addi(r, kb.idx(inter))}; // the gate row, the up row
+      forExpertGroups(kb, usedView, offsetsView, entriesView, [&](Value e, ArrayRef<Value> ts, ArrayRef<Value> slots) {
+        SmallVector<SmallVector<Value>> xAt;
+        for (Value t : ts)
+          xAt.push_back({t});
+        auto scaleOf = [&](size_t i, Value g) {
+          return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
+        };
+        SmallVector<SmallVector<Value>> dots =
+            expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows);
+        for (size_t i = 0; i < ts.size(); ++i) {
+          Value gate = kb.roundTo(rounding, dots[i][0]), up = kb.roundTo(rounding, dots[i][1]);
+          kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
+        }
       });
     });
   });
@@ -174,28 +279,49 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   auto actInType = fp8 ? actCodesType : actType;
 
   ViewArg out = L.result(op.getResult());
+  // parts [T, topK, H]: each (token, slot)'s down product before its routing weight, computed
+  // grouped by expert and then summed over the slots in slot order (the same sum as per token).
+  auto partsType = RankedTensorType::get({kDyn, topK, hidden}, f32);
+  ViewArg parts = L.temp(partsType, "moe_parts_");
   std::vector<KernelArg> dnArgs{{"act", actIn, L.memrefType(actInType)}, {"ids", ids, L.memrefType(idt)},
                                 {"weights", weights, L.memrefType(wtt)}, {"down", dn, L.memrefType(dnt)},
-                                {"out", out, L.memrefType(tensorType(op.getResult()))}};
+                                {"out", out, L.memrefType(tensorType(op.getResult()))},
+                                {"offsets", offsets, L.memrefType(offsetsType)},
+                                {"entries", entries, L.memrefType(entriesType)},
+                                {"used", used, L.memrefType(offsetsType)},
+                                {"parts", parts, L.memrefType(partsType)}};
   if (fp8)
     dnArgs.insert(dnArgs.end(), {{"actScales", actScales, L.memrefType(actScalesType)},
                                  {"downScales", sdn, L.memrefType(tensorType(op.getDownScale()))}});
   int down = L.kernel("axe.moe_experts", dnArgs, 0,
                       [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value actView = a["act"], idsView = a["ids"], weightsView = a["weights"], downView = a["down"], outView = a["out"];
+    Value offsetsView = a["offsets"], entriesView = a["entries"], usedView = a["used"], partsView = a["parts"];
     Value actScalesView = fp8 ? a["actScales"] : Value(), downScalesView = fp8 ? a["downScales"] : Value();
     Value tokens = kb.dim(actView, 0);
-    kb.forLoop(wb, we, [&](Value c) {
+    kb.forBlocks(wb, we, kDownRows, [&](ArrayRef<Value> cs) {
+      forExpertGroups(kb, usedView, offsetsView, entriesView, [&](Value e, ArrayRef<Value> ts, ArrayRef<Value> slots) {
+        SmallVector<SmallVector<Value>> actAt;
+        for (auto [t, slot] : llvm::zip(ts, slots))
+          actAt.push_back({t, slot});
+        auto scaleOf = [&](size_t i, Value g) {
+          return kb.load(actScalesView, {ts[i], kb.addi(kb.muli(slots[i], kb.idx(inter / actGroup)), g)});
+        };
+        SmallVector<SmallVector<Value>> dots =
+            expertGrid(kb, actView, actAt, inter, actGroup, scaleOf, downView, downScalesView, e, cs);
+        for (size_t i = 0; i < ts.size(); ++i)
+          for (auto [c, dot] : llvm::zip(cs, dots[i]))
+            kb.store(dot, partsView, {ts[i], slots[i], c});
+      });
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        Value y = kb.reduce1(kb.idx(0), kb.idx(topK), kb.f32(0.0f), [&](Value slot, Value sum) {
-          auto [e, valid] = expertOf(kb, idsView, t, slot);
-          Value weight = kb.select(valid, kb.load(weightsView, {t, slot}), kb.f32(0.0f));
-          Value groupsBefore = kb.muli(slot, kb.idx(inter / actGroup));
-          auto scaleOf = [&](Value g) { return kb.load(actScalesView, {t, kb.addi(groupsBefore, g)}); };
-          Value part = expertDot(kb, actView, {t, slot}, inter, actGroup, scaleOf, downView, downScalesView, e, c);
-          return kb.add(sum, kb.mul(weight, kb.roundTo(rounding, part)));
-        });
-        kb.store(y, outView, {t, c});
+        for (Value c : cs) {
+          Value y = kb.reduce1(kb.idx(0), kb.idx(topK), kb.f32(0.0f), [&](Value slot, Value sum) {
+            Value valid = expertOf(kb, idsView, t, slot).second;
+            Value weight = kb.select(valid, kb.load(weightsView, {t, slot}), kb.f32(0.0f));
+            return kb.add(sum, kb.mul(weight, kb.roundTo(rounding, kb.load(partsView, {t, slot, c}))));
+          });
+          kb.store(y, outView, {t, c});
+        }
       });
     });
   });

@@ -215,21 +215,35 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
   int kernel = L.kernel("axe.logits", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value hView = a["h"], wView = a["w"], rowsView = a["rows"], outView = a["out"];
+    Value wsView = fp8 ? a["ws"] : Value();
     Value numRows = kb.dim(rowsView, 0);
-    kb.forLoop(wb, we, [&](Value v) {
-      kb.forLoop(kb.idx(0), numRows, [&](Value r) {
-        Value t = kb.loadIndex(rowsView, {r});
-        if (!fp8) {
-          kb.store(kb.dot(hView, {t}, wView, {v}, kb.idx(0), d), outView, {r, v});
-          return;
-        }
-        Value wsView = a["ws"];
-        Value total = kb.reduce1(kb.idx(0), kb.idx(d / bk), kb.f32(0.0f), [&](Value g, Value sum) {
-          Value part = kb.dot(hView, {t}, wView, {v}, kb.muli(g, kb.idx(bk)), bk);
-          Value scale = blockScales ? kb.load(wsView, {kb.divui(v, kb.idx(128)), g}) : kb.load(wsView, {v});
-          return kb.add(sum, kb.mul(part, scale));
+    // Register blocks of kRowBlock vocabulary rows x kTokenBlock logits rows, as the linears.
+    kb.forBlocks(wb, we, kRowBlock, [&](ArrayRef<Value> vs) {
+      SmallVector<SmallVector<Value>> wAt;
+      for (Value v : vs)
+        wAt.push_back({v});
+      kb.forBlocks(kb.idx(0), numRows, kTokenBlock, [&](ArrayRef<Value> rs) {
+        SmallVector<SmallVector<Value>> hAt;
+        for (Value r : rs)
+          hAt.push_back({kb.loadIndex(rowsView, {r})});
+        SmallVector<Value> zeros(rs.size() * vs.size(), kb.f32(0.0f));
+        SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(d / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
+          SmallVector<SmallVector<Value>> parts = kb.dotGrid(hView, hAt, wView, wAt, kb.muli(g, kb.idx(bk)), bk);
+          SmallVector<Value> next;
+          for (size_t i = 0; i < rs.size(); ++i)
+            for (auto [j, v] : llvm::enumerate(vs)) {
+              if (!fp8) { // one group: the plain dot product
+                next.push_back(parts[i][j]);
+                continue;
+              }
+              Value scale = blockScales ? kb.load(wsView, {kb.divui(v, kb.idx(128)), g}) : kb.load(wsView, {v});
+              next.push_back(kb.add(sums[i * vs.size() + j], kb.mul(parts[i][j], scale)));
+            }
+          return next;
         });
-        kb.store(total, outView, {r, v});
+        for (size_t i = 0; i < rs.size(); ++i)
+          for (size_t j = 0; j < vs.size(); ++j)
+            kb.store(totals[i * vs.size() + j], outView, {rs[i], vs[j]});
       });
     });
   });

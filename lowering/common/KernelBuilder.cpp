@@ -133,7 +133,10 @@ void KernelBuilder::forBlocks(Value lo, Value hi, int64_t size, const std::funct
       block.push_back(addi(first, idx(i)));
     body(block);
   });
-  forLoop(full, hi, [&](Value i) { body({i}); });
+  // What is left in halving blocks (4: then at most one block of 2 and one of 1), so that a
+  // remainder of 3 still shares its loads.
+  if (size > 1)
+    forBlocks(full, hi, size / 2, body);
 }
 
 SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> xAts, Value y, ValueRange yAt,

@@ -109,7 +109,8 @@ public:
   void forLoop(mlir::Value lo, mlir::Value hi, const std::function<void(mlir::Value)> &body);
   void forLoop(mlir::Value lo, mlir::Value hi, int64_t step, const std::function<void(mlir::Value)> &body);
   // [lo, hi) in blocks: body(block indices) for each full block of `size` consecutive indices,
-  // then body({i}) for each index left over (register blocks over tokens or output rows).
+  // then what is left in blocks of size / 2, size / 4, ... 1 (register blocks over tokens or
+  // output rows).
   void forBlocks(mlir::Value lo, mlir::Value hi, int64_t size,
                  const std::function<void(llvm::ArrayRef<mlir::Value>)> &body);
   void forLoop(int64_t lo, int64_t hi, const std::function<void(mlir::Value)> &body) {

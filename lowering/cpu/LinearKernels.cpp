@@ -51,25 +51,17 @@ namespace {
 // 8 accumulators of 16 lanes fill the 16 AVX2 registers of x86-64-v3.
 constexpr int64_t kTokenBlock = 4, kRowBlock = 2;
 
-// Calls `block(tokens, rows)` for the tokens [0, T) in groups of kTokenBlock, then for the
-// remainder one at a time; `rows` are the tokens' row indices of a [T, K] input, for dotMany.
-// Each call computes a weight row against its tokens, sharing the weight's loads.
+// Calls `block(tokens, rows)` for the tokens [0, T) in groups of kTokenBlock (what is left in
+// groups of 2 and 1); `rows` are the tokens' row indices of a [T, K] input, for dotGrid. Each
+// call computes weight rows against its tokens, sharing the weights' loads.
 using TokenBlock = std::function<void(ArrayRef<Value> tokens, ArrayRef<SmallVector<Value>> rows)>;
 void forTokenBlocks(KernelBuilder &kb, Value numTokens, const TokenBlock &block) {
-  auto call = [&](SmallVector<Value> tokens) {
+  kb.forBlocks(kb.idx(0), numTokens, kTokenBlock, [&](ArrayRef<Value> tokens) {
     SmallVector<SmallVector<Value>> rows;
     for (Value t : tokens)
       rows.push_back({t});
     block(tokens, rows);
-  };
-  Value full = kb.muli(kb.divui(numTokens, kb.idx(kTokenBlock)), kb.idx(kTokenBlock));
-  kb.forLoop(kb.idx(0), full, kTokenBlock, [&](Value first) {
-    SmallVector<Value> tokens;
-    for (int64_t i = 0; i < kTokenBlock; ++i)
-      tokens.push_back(kb.addi(first, kb.idx(i)));
-    call(tokens);
   });
-  kb.forLoop(full, numTokens, [&](Value t) { call({t}); });
 }
 
 // y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cassert>
 #include <cstring>
 #include <map>
 #include <set>
@@ -543,6 +544,15 @@ std::optional<Symbol> parseSymbol(const std::string &name) {
 }
 
 std::string SymInt::str() const { return isSymbol() ? kSymbolNames[symbol] : std::to_string(value); }
+
+uint64_t BufferDecl::fixedElements(size_t fromDim) const {
+  uint64_t n = 1;
+  for (size_t d = fromDim; d < shape.size(); ++d) {
+    assert(!shape[d].isSymbol() && "fixedElements over a symbolic dim");
+    n *= uint64_t(shape[d].value);
+  }
+  return n;
+}
 
 const char *bufferKindName(BufferKind kind) {
   switch (kind) {

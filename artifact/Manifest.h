@@ -61,6 +61,11 @@ struct BufferDecl {
   std::string name;
   DType dtype = DType::F32;
   std::vector<SymInt> shape; // only dim 0 may be symbolic (the block table: both dims)
+
+  // Elements and bytes of the dims from `fromDim` on, which must all be fixed: a weight's whole
+  // size, or one block's or slot's share of a cache (every dim after the symbolic first).
+  uint64_t fixedElements(size_t fromDim = 0) const;
+  uint64_t fixedBytes(size_t fromDim = 0) const { return fixedElements(fromDim) * dtypeSize(dtype); }
 };
 
 // What a compiled kernel assumes of one view argument: its element type and rank, and the sizes

@@ -157,7 +157,6 @@ void Artifact::mapWeights(const ArtifactLoadOptions &options) {
                     "]: the weights are corrupt or were changed after axe-compile");
   }
   watchMappedFile(weights_->mappedData(), weights_->mappedBytes(), weightsPath);
-
 }
 
 void Artifact::makeSyntheticWeights() {
@@ -165,9 +164,7 @@ void Artifact::makeSyntheticWeights() {
   for (const BufferDecl &b : manifest_.buffers) {
     if (b.kind != BufferKind::Weight)
       continue;
-    uint64_t bytes = dtypeSize(b.dtype);
-    for (const SymInt &d : b.shape)
-      bytes *= uint64_t(d.value);
+    uint64_t bytes = b.fixedBytes();
     // 64-byte aligned, like the tensors of a weights file the compiler writes.
     void *data = std::aligned_alloc(64, std::max<uint64_t>(64, (bytes + 63) / 64 * 64));
     if (!data)
@@ -223,11 +220,13 @@ std::vector<uint8_t> Artifact::readRecorded(const ManifestFile &file, const char
   return bytes;
 }
 
-std::vector<uint8_t> Artifact::readGpuKernels() const {
+const std::vector<uint8_t> &Artifact::gpuKernels() const {
   if (manifest_.gpuKernelsFile.path.empty())
     throw Error(dir_ + ": the artifact holds no GPU kernels; compile it with axe-compile --target cpu,sm_90a");
   // The CPU kernels embed the manifest's digest, which covers this file's size and hash.
-  return readRecorded(manifest_.gpuKernelsFile, "gpu_kernels");
+  if (!gpuKernels_)
+    gpuKernels_ = readRecorded(manifest_.gpuKernelsFile, "gpu_kernels");
+  return *gpuKernels_;
 }
 
 std::vector<uint8_t> Artifact::readKernels() const {

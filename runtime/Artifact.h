@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,9 @@ public:
   // mapping keeps the old one.) Costs one fstat; the engine calls it before every step.
   void checkUnchanged() const;
   // nvvm/kernels.cubin's bytes, checked against the manifest (size, SHA-256); throws when the
-  // artifact was compiled for the CPU only.
-  std::vector<uint8_t> readGpuKernels() const;
+  // artifact was compiled for the CPU only. Read and checked on the first call and kept: the
+  // engine's cache plan and the CUDA device both ask.
+  const std::vector<uint8_t> &gpuKernels() const;
 
 private:
   Artifact() = default;
@@ -79,6 +81,7 @@ private:
   std::unique_ptr<SafetensorsFile> weights_;
   std::vector<const void *> weightData_; // by buffer id; null for other kinds
   std::vector<std::unique_ptr<uint8_t, void (*)(void *)>> synthetic_; // synthetic weights' memory
+  mutable std::optional<std::vector<uint8_t>> gpuKernels_;
   int weightsFd_ = -1;                   // the mapped file, for checkUnchanged
   int64_t weightsSize_ = 0, weightsMtimeNs_ = 0;
   void *library_ = nullptr; // dlopen handle of cpu/kernels.so

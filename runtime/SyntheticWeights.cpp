@@ -26,9 +26,7 @@ uint64_t splitmix64(uint64_t x) {
 } // namespace
 
 void fillSyntheticWeight(const BufferDecl &b, uint64_t seed, int64_t hiddenSize, void *out, unsigned threads) {
-  uint64_t count = 1;
-  for (const SymInt &d : b.shape)
-    count *= uint64_t(d.value);
+  uint64_t count = b.fixedElements();
   uint64_t stream = splitmix64(seed ^ splitmix64(uint64_t(b.id)));
   bool scale = b.name.find("_scale") != std::string::npos;
   float amplitude = 0.1f;

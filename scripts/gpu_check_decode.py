@@ -116,7 +116,7 @@ def roofline_bytes(prog, config, batch, context):
     return {k: (v / count[k] if k in count else v) for k, v in out.items()}
 
 
-def per_step(profile, bench_row):
+def per_step(profile):
     calls = max(p["calls"] for p in profile["program"])
     return [p["seconds"] / calls if calls else 0.0 for p in profile["program"]], calls
 
@@ -281,7 +281,7 @@ def main():
         bench = json.load(open(bench_path))
         serve = [r for r in bench["results"] if r["test"] == "serve"]
         wall_ms = serve[0]["itl_ms"][0] if serve else float("nan")
-        seconds, steps = per_step(profile, bench)
+        seconds, steps = per_step(profile)
         outside, per_kind = layer_times(prog, seconds)
         full_s = outside + sum(full_count[k] * per_kind[k] for k in kinds)
         roof = roofline_bytes(prog, config, batch, args.context)

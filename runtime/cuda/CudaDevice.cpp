@@ -29,7 +29,7 @@ CudaDriver &driver() {
 CudaDevice::CudaDevice(const Artifact &artifact, int64_t numBlocks, int64_t numStateSlots)
     : Device("cuda", artifact, numBlocks, numStateSlots) {
   // The artifact first: a CPU-only or corrupt artifact is an error on any machine.
-  std::vector<uint8_t> cubin = artifact.readGpuKernels();
+  const std::vector<uint8_t> &cubin = artifact.gpuKernels();
   const std::string &chip = manifest_.gpuKernelsFile.target;
   CudaDriver &d = driver();
   if (chip == "sm_90a" && d.computeCapability() != 90)

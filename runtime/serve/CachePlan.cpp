@@ -19,10 +19,7 @@ CacheLayout cacheLayout(const Manifest &manifest) {
   for (const BufferDecl &b : manifest.buffers) {
     if (b.kind != BufferKind::State || b.shape.empty() || !b.shape[0].isSymbol())
       continue;
-    uint64_t elements = 1;
-    for (size_t d = 1; d < b.shape.size(); ++d)
-      elements *= uint64_t(b.shape[d].value);
-    uint64_t bytes = elements * dtypeSize(b.dtype);
+    uint64_t bytes = b.fixedBytes(1);
     if (b.shape[0].symbol == int(Symbol::NB))
       layout.bytesPerBlock += bytes;
     else if (b.shape[0].symbol == int(Symbol::P))

@@ -27,15 +27,11 @@ CachePlan makeCachePlan(const Artifact &artifact, const CacheLayout &layout, con
     // The caches live in GPU memory: the default share is of what the GPU has free beside the
     // weights, not of the host's memory. The artifact's GPU kernels are checked before the
     // driver is asked (as CudaDevice does): a defective artifact gets its own error on any machine.
-    artifact.readGpuKernels();
+    artifact.gpuKernels();
     uint64_t weights = 0;
     for (const BufferDecl &b : m.buffers)
-      if (b.kind == BufferKind::Weight) {
-        uint64_t n = dtypeSize(b.dtype);
-        for (const SymInt &d : b.shape)
-          n *= uint64_t(d.value);
-        weights += n;
-      }
+      if (b.kind == BufferKind::Weight)
+        weights += b.fixedBytes();
     uint64_t free = CudaDevice::freeMemoryBytes();
     if (free <= weights)
       throw Error("cuda device: the weights (" + std::to_string(weights >> 20) + " MiB) do not fit in the GPU's " +

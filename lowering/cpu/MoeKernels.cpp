@@ -1,10 +1,14 @@
 //===- MoeKernels.cpp - routing and the grouped SwiGLU experts ------------===//
 //
-// Routing: one workgroup per token: softmax over all experts, top-k, renormalise. Experts: the
-// gate/up rows, SiLU·mul, then the down rows, each split over output channels; every token's
-// experts are weighted into its output. FP8 experts quantize the token and the SwiGLU product
-// dynamically (per token, or per 1 x bk group with block scales) and accumulate e4m3 products in
-// f32, as axe.fp8_linear does. The grids never depend on routing.
+// Routing: one workgroup per token: softmax over all experts, top-k, renormalise. Grouping
+// (axe.moe_group): one workgroup counting-sorts the step's (token, slot) pairs by expert, so the
+// expert passes walk only the experts some token chose, each weight vector decoded once for a
+// block of that expert's tokens. Experts: the gate/up rows, SiLU·mul, then the down rows, each
+// split over output channels; down writes every pair's product apart and a last pass sums a
+// token's slots in slot order, so the result does not depend on how tokens were grouped. FP8
+// experts quantize the token and the SwiGLU product dynamically (per token, or per 1 x bk group
+// with block scales) and accumulate e4m3 products in f32, as axe.fp8_linear does. The grids never
+// depend on routing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -122,22 +126,28 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
       out[index / rows.size()].push_back(sum);
     return out;
   };
-  // Calls body(e, tokens, slots) for each expert e that has tokens (used, offsets and entries of the
-  // grouping dispatch), its (token, slot) pairs kGroupTokens at a time.
-  auto forExpertGroups = [=](KernelBuilder &kb, Value used, Value offsets, Value entries,
-                             const std::function<void(Value, ArrayRef<Value>, ArrayRef<Value>)> &body) {
+  // Calls body(e) for each expert e that has tokens (`used` of the grouping dispatch). The expert
+  // passes run expert by expert, each over its range of output rows: an expert's rows are
+  // contiguous, so its weights stream from memory in order (row by row across the experts, the
+  // reads were 1 KB pieces 1 MB apart, bound by memory latency, not bandwidth).
+  auto forUsedExperts = [=](KernelBuilder &kb, Value used, const std::function<void(Value)> &body) {
     kb.forLoop(kb.idx(0), kb.loadIndex(used, {kb.idx(0)}), [&](Value k) {
-      Value e = kb.loadIndex(used, {kb.addi(k, kb.idx(1))});
-      Value lo = kb.loadIndex(offsets, {e}), hi = kb.loadIndex(offsets, {kb.addi(e, kb.idx(1))});
-      kb.forBlocks(lo, hi, kGroupTokens, [&](ArrayRef<Value> at) {
-        SmallVector<Value> ts, slots;
-        for (Value i : at) {
-          Value entry = kb.loadIndex(entries, {kb.divui(i, kb.idx(topK)), kb.remui(i, kb.idx(topK))});
-          ts.push_back(kb.divui(entry, kb.idx(topK)));
-          slots.push_back(kb.remui(entry, kb.idx(topK)));
-        }
-        body(e, ts, slots);
-      });
+      body(kb.loadIndex(used, {kb.addi(k, kb.idx(1))}));
+    });
+  };
+  // Calls body(tokens, slots) for expert e's (token, slot) pairs (offsets and entries of the
+  // grouping dispatch), kGroupTokens at a time.
+  auto forExpertTokens = [=](KernelBuilder &kb, Value offsets, Value entries, Value e,
+                             const std::function<void(ArrayRef<Value>, ArrayRef<Value>)> &body) {
+    Value lo = kb.loadIndex(offsets, {e}), hi = kb.loadIndex(offsets, {kb.addi(e, kb.idx(1))});
+    kb.forBlocks(lo, hi, kGroupTokens, [&](ArrayRef<Value> at) {
+      SmallVector<Value> ts, slots;
+      for (Value i : at) {
+        Value entry = kb.loadIndex(entries, {kb.divui(i, kb.idx(topK)), kb.remui(i, kb.idx(topK))});
+        ts.push_back(kb.divui(entry, kb.idx(topK)));
+        slots.push_back(kb.remui(entry, kb.idx(topK)));
+      }
+      body(ts, slots);
     });
   };
   // The expert of (t, slot), and whether the id is valid (an invalid one weighs nothing).
@@ -242,23 +252,25 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value xView = a["x"], offsetsView = a["offsets"], entriesView = a["entries"], gateUpView = a["gateUp"];
     Value actView = a["act"], usedView = a["used"];
     Value xScalesView = fp8 ? a["xScales"] : Value(), gateUpScalesView = fp8 ? a["gateUpScales"] : Value();
-    // Each output row r: for each expert, its tokens kGroupTokens at a time, so each vector of the
-    // expert's gate and up rows is loaded (and decoded) once for all of them.
-    kb.forLoop(wb, we, [&](Value r) {
-      SmallVector<Value> rows{r, kb.addi(r, kb.idx(inter))}; // the gate row, the up row
-      forExpertGroups(kb, usedView, offsetsView, entriesView, [&](Value e, ArrayRef<Value> ts, ArrayRef<Value> slots) {
-        SmallVector<SmallVector<Value>> xAt;
-        for (Value t : ts)
-          xAt.push_back({t});
-        auto scaleOf = [&](size_t i, Value g) {
-          return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
-        };
-        SmallVector<SmallVector<Value>> dots =
-            expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows);
-        for (size_t i = 0; i < ts.size(); ++i) {
-          Value gate = kb.roundTo(rounding, dots[i][0]), up = kb.roundTo(rounding, dots[i][1]);
-          kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
-        }
+    // Each expert, each output row r: the expert's tokens kGroupTokens at a time, so each vector
+    // of its gate and up rows is loaded (and decoded) once for all of them.
+    forUsedExperts(kb, usedView, [&](Value e) {
+      kb.forLoop(wb, we, [&](Value r) {
+        SmallVector<Value> rows{r, kb.addi(r, kb.idx(inter))}; // the gate row, the up row
+        forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
+          SmallVector<SmallVector<Value>> xAt;
+          for (Value t : ts)
+            xAt.push_back({t});
+          auto scaleOf = [&](size_t i, Value g) {
+            return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
+          };
+          SmallVector<SmallVector<Value>> dots =
+              expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows);
+          for (size_t i = 0; i < ts.size(); ++i) {
+            Value gate = kb.roundTo(rounding, dots[i][0]), up = kb.roundTo(rounding, dots[i][1]);
+            kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
+          }
+        });
       });
     });
   });
@@ -299,29 +311,32 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value offsetsView = a["offsets"], entriesView = a["entries"], usedView = a["used"], partsView = a["parts"];
     Value actScalesView = fp8 ? a["actScales"] : Value(), downScalesView = fp8 ? a["downScales"] : Value();
     Value tokens = kb.dim(actView, 0);
-    kb.forBlocks(wb, we, kDownRows, [&](ArrayRef<Value> cs) {
-      forExpertGroups(kb, usedView, offsetsView, entriesView, [&](Value e, ArrayRef<Value> ts, ArrayRef<Value> slots) {
-        SmallVector<SmallVector<Value>> actAt;
-        for (auto [t, slot] : llvm::zip(ts, slots))
-          actAt.push_back({t, slot});
-        auto scaleOf = [&](size_t i, Value g) {
-          return kb.load(actScalesView, {ts[i], kb.addi(kb.muli(slots[i], kb.idx(inter / actGroup)), g)});
-        };
-        SmallVector<SmallVector<Value>> dots =
-            expertGrid(kb, actView, actAt, inter, actGroup, scaleOf, downView, downScalesView, e, cs);
-        for (size_t i = 0; i < ts.size(); ++i)
-          for (auto [c, dot] : llvm::zip(cs, dots[i]))
-            kb.store(dot, partsView, {ts[i], slots[i], c});
+    forUsedExperts(kb, usedView, [&](Value e) {
+      kb.forBlocks(wb, we, kDownRows, [&](ArrayRef<Value> cs) {
+        forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
+          SmallVector<SmallVector<Value>> actAt;
+          for (auto [t, slot] : llvm::zip(ts, slots))
+            actAt.push_back({t, slot});
+          auto scaleOf = [&](size_t i, Value g) {
+            return kb.load(actScalesView, {ts[i], kb.addi(kb.muli(slots[i], kb.idx(inter / actGroup)), g)});
+          };
+          SmallVector<SmallVector<Value>> dots =
+              expertGrid(kb, actView, actAt, inter, actGroup, scaleOf, downView, downScalesView, e, cs);
+          for (size_t i = 0; i < ts.size(); ++i)
+            for (auto [c, dot] : llvm::zip(cs, dots[i]))
+              kb.store(dot, partsView, {ts[i], slots[i], c});
+        });
       });
-      kb.forLoop(kb.idx(0), tokens, [&](Value t) {
-        for (Value c : cs) {
-          Value y = kb.reduce1(kb.idx(0), kb.idx(topK), kb.f32(0.0f), [&](Value slot, Value sum) {
-            Value valid = expertOf(kb, idsView, t, slot).second;
-            Value weight = kb.select(valid, kb.load(weightsView, {t, slot}), kb.f32(0.0f));
-            return kb.add(sum, kb.mul(weight, kb.roundTo(rounding, kb.load(partsView, {t, slot, c}))));
-          });
-          kb.store(y, outView, {t, c});
-        }
+    });
+    // Each token's output channels [wb, we): its slots' parts weighted, summed in slot order.
+    kb.forLoop(kb.idx(0), tokens, [&](Value t) {
+      kb.forLoop(wb, we, [&](Value c) {
+        Value y = kb.reduce1(kb.idx(0), kb.idx(topK), kb.f32(0.0f), [&](Value slot, Value sum) {
+          Value valid = expertOf(kb, idsView, t, slot).second;
+          Value weight = kb.select(valid, kb.load(weightsView, {t, slot}), kb.f32(0.0f));
+          return kb.add(sum, kb.mul(weight, kb.roundTo(rounding, kb.load(partsView, {t, slot, c}))));
+        });
+        kb.store(y, outView, {t, c});
       });
     });
   });

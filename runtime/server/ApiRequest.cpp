@@ -232,7 +232,8 @@ ChatApiRequest parseChatRequest(const json &body, const ApiLimits &limits) {
     if (!tools->is_array())
       bad("tools", "'tools' must be an array");
     for (const json &t : *tools)
-      if (!t.is_object() || t.value("type", "") != "function" || !t.contains("function") ||
+      // Compared, not read with value(): value("type", "") throws a type_error on a non-string.
+      if (!t.is_object() || !t.contains("type") || t["type"] != "function" || !t.contains("function") ||
           !t["function"].is_object() || !t["function"].contains("name") || !t["function"]["name"].is_string())
         bad("tools", "each tool must be {\"type\": \"function\", \"function\": {\"name\": ..., ...}}");
     r.tools = *tools;

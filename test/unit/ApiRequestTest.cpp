@@ -129,6 +129,12 @@ TEST(ApiRequest, Chat) {
   EXPECT_EQ(error({{"messages", "hi"}}, true).first, 400);
   EXPECT_NE(error({{"messages", messages}, {"tools", {{{"type", "code"}}}}}, true).second.find("each tool"),
             std::string::npos);
+  // A non-string type is a 400, not a type_error escaping (found by fuzz-api-request).
+  EXPECT_NE(error({{"messages", messages}, {"tools", {{{"type", json::object()}}}}}, true).second.find("each tool"),
+            std::string::npos);
+  EXPECT_NE(error({{"messages", messages}, {"tools", {{{"type", 1}, {"function", {{"name", "f"}}}}}}}, true)
+                .second.find("each tool"),
+            std::string::npos);
   EXPECT_NE(error({{"messages", messages}, {"tool_choice", "required"}}, true).second.find("'tool_choice'"),
             std::string::npos);
   EXPECT_NE(error({{"messages", messages}, {"top_logprobs", 2}}, true).second.find("needs 'logprobs'"),

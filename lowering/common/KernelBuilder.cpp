@@ -192,6 +192,18 @@ SmallVector<SmallVector<Value>> KernelBuilder::dotGrid(Value x, ArrayRef<SmallVe
   return sums;
 }
 
+bool KernelBuilder::vectorized(int64_t n) { return n % kLanes == 0; }
+
+void KernelBuilder::decodeRow(Value src, ValueRange srcAt, Value dst, ValueRange dstAt, int64_t n) {
+  if (!vectorized(n))
+    llvm_unreachable("decodeRow of a row that is not a multiple of 16 lanes");
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(kLanes));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value i = loop.getInductionVar();
+  vector::StoreOp::create(b, loc, loadLanes(src, at(srcAt, i), kLanes), dst, at(dstAt, i));
+}
+
 void KernelBuilder::axpy(Value alpha, Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {
   constexpr int64_t lanes = kLanes;
   if (n % lanes != 0 || !cast<MemRefType>(y.getType()).getElementType().isF32()) {
@@ -354,6 +366,15 @@ Value KernelBuilder::reduce1(Value lo, Value hi, Value init,
   return reduce(lo, hi, {init}, [&](Value iv, ArrayRef<Value> acc) -> SmallVector<Value> {
     return {body(iv, acc[0])};
   })[0];
+}
+
+void KernelBuilder::ifThenElse(Value cond, const std::function<void()> &then, const std::function<void()> &otherwise) {
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  then();
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+  otherwise();
 }
 
 void KernelBuilder::ifThen(Value cond, const std::function<void()> &then) {

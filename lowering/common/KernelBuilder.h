@@ -95,6 +95,10 @@ public:
   // is a multiple of 16 and y is f32 (the state and scratch rows it is meant for), else scalar.
   void axpy(mlir::Value alpha, mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,
             mlir::Value lo, int64_t n);
+  // dst[dstAt..., i] = src[srcAt..., i] as f32 for i < n (n a multiple of 16): a weight row
+  // decoded once into scratch, so that a GEMM over many tokens does not decode it per token block.
+  // Decoding is exact, so dot products over the copy have the same bits as over the source.
+  void decodeRow(mlir::Value src, mlir::ValueRange srcAt, mlir::Value dst, mlir::ValueRange dstAt, int64_t n);
   // `lanes` consecutive elements of the innermost dimension as f32 lanes. With `factor`, e4m3
   // lanes come back divided by *factor (256; 1 for other types), for callers that scale once later.
   mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes,
@@ -123,6 +127,9 @@ public:
   mlir::Value reduce1(mlir::Value lo, mlir::Value hi, mlir::Value init,
                       const std::function<mlir::Value(mlir::Value, mlir::Value)> &body);
   void ifThen(mlir::Value cond, const std::function<void()> &then);
+  void ifThenElse(mlir::Value cond, const std::function<void()> &then, const std::function<void()> &otherwise);
+  // Whether dot products of length n take the 16-lane vector path (decodeRow needs it too).
+  static bool vectorized(int64_t n);
 
 private:
   mlir::OpBuilder &b;

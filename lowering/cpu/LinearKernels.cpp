@@ -51,17 +51,57 @@ namespace {
 // 8 accumulators of 16 lanes fill the 16 AVX2 registers of x86-64-v3.
 constexpr int64_t kTokenBlock = 4, kRowBlock = 2;
 
-// Calls `block(tokens, rows)` for the tokens [0, T) in groups of kTokenBlock (what is left in
+// Prefill's cache block: a workgroup walks its rows once per tile of this many tokens, so the
+// tile's inputs (64 x K f32: 256 KB at K = 1024) stay in L2 while every row passes over them,
+// instead of streaming all T inputs from L3 or memory once per row. A tile with more than
+// kTokenBlock tokens has each weight row decoded once into f32 scratch for all its blocks: the
+// decode (e4m3 especially) costs more vector instructions per block than the FMAs it feeds.
+constexpr int64_t kTokenTile = 64;
+
+// Calls `block(tokens, rows)` for the tokens [lo, hi) in groups of kTokenBlock (what is left in
 // groups of 2 and 1); `rows` are the tokens' row indices of a [T, K] input, for dotGrid. Each
 // call computes weight rows against its tokens, sharing the weights' loads.
 using TokenBlock = std::function<void(ArrayRef<Value> tokens, ArrayRef<SmallVector<Value>> rows)>;
-void forTokenBlocks(KernelBuilder &kb, Value numTokens, const TokenBlock &block) {
-  kb.forBlocks(kb.idx(0), numTokens, kTokenBlock, [&](ArrayRef<Value> tokens) {
+void forTokenBlocks(KernelBuilder &kb, Value lo, Value hi, const TokenBlock &block) {
+  kb.forBlocks(lo, hi, kTokenBlock, [&](ArrayRef<Value> tokens) {
     SmallVector<SmallVector<Value>> rows;
     for (Value t : tokens)
       rows.push_back({t});
     block(tokens, rows);
   });
+}
+
+// Calls body(lo, hi, many) for the tokens [0, T) in tiles of kTokenTile; `many` is whether the
+// tile holds more than one register block, the case where rows are worth decoding once.
+void forTokenTiles(KernelBuilder &kb, Value numTokens,
+                   const std::function<void(Value lo, Value hi, Value many)> &body) {
+  kb.forLoop(kb.idx(0), numTokens, kTokenTile, [&](Value lo) {
+    Value hi = arith::MinUIOp::create(kb.builder(), lo.getLoc(), kb.addi(lo, kb.idx(kTokenTile)), numTokens);
+    body(lo, hi, kb.cmpi(arith::CmpIPredicate::ugt, kb.subi(hi, lo), kb.idx(kTokenBlock)));
+  });
+}
+
+// Runs body(w, at) with rows `rows` of w decoded into `decoded` when `many` (and the rows are
+// vectorized), else body(w, at) on the rows in place; at[j] indexes row j in what body gets.
+using RowsBody = std::function<void(Value w, ArrayRef<SmallVector<Value>> at)>;
+void withDecodedRows(KernelBuilder &kb, Value w, ArrayRef<Value> rows, int64_t k, Value decoded, Value many,
+                     const RowsBody &body) {
+  SmallVector<SmallVector<Value>> inPlace, copied;
+  for (auto [j, r] : llvm::enumerate(rows)) {
+    inPlace.push_back({r});
+    copied.push_back({kb.idx(int64_t(j))});
+  }
+  if (!decoded)
+    return body(w, inPlace);
+  kb.ifThenElse(many, [&] {
+    for (auto [j, r] : llvm::enumerate(rows))
+      kb.decodeRow(w, {r}, decoded, copied[j], k);
+    body(decoded, copied);
+  }, [&] { body(w, inPlace); });
+}
+
+Value decodeScratch(KernelBuilder &kb, int64_t rows, int64_t k) {
+  return KernelBuilder::vectorized(k) ? kb.scratch({rows, k}, kb.builder().getF32Type()) : Value();
 }
 
 // y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the
@@ -77,16 +117,17 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.linear", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value xView = a["x"], wView = a["w"], outView = a["out"];
-    Value tokens = kb.dim(xView, 0);
-    kb.forBlocks(wb, we, kRowBlock, [&](ArrayRef<Value> outRows) {
-      SmallVector<SmallVector<Value>> wAt;
-      for (Value r : outRows)
-        wAt.push_back({r});
-      forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
-        SmallVector<SmallVector<Value>> sums = kb.dotGrid(xView, rows, wView, wAt, kb.idx(0), k);
-        for (auto [t, row] : llvm::zip(ts, sums))
-          for (auto [r, sum] : llvm::zip(outRows, row))
-            kb.store(sum, outView, {t, r});
+    Value decoded = decodeScratch(kb, kRowBlock, k);
+    forTokenTiles(kb, kb.dim(xView, 0), [&](Value lo, Value hi, Value many) {
+      kb.forBlocks(wb, we, kRowBlock, [&](ArrayRef<Value> outRows) {
+        withDecodedRows(kb, wView, outRows, k, decoded, many, [&](Value w, ArrayRef<SmallVector<Value>> wAt) {
+          forTokenBlocks(kb, lo, hi, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
+            SmallVector<SmallVector<Value>> sums = kb.dotGrid(xView, rows, w, wAt, kb.idx(0), k);
+            for (auto [t, row] : llvm::zip(ts, sums))
+              for (auto [r, sum] : llvm::zip(outRows, row))
+                kb.store(sum, outView, {t, r});
+          });
+        });
       });
     });
   });
@@ -165,13 +206,15 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.fp8_linear", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value codesView = a["codes"], scalesView = a["scales"], wView = a["w"], wsView = a["ws"], outView = a["out"];
-    Value tokens = kb.dim(codesView, 0);
+    Value decoded = decodeScratch(kb, 1, k);
+    forTokenTiles(kb, kb.dim(codesView, 0), [&](Value lo, Value hi, Value many) {
     kb.forLoop(wb, we, [&](Value row) {
-      forTokenBlocks(kb, tokens, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
+      withDecodedRows(kb, wView, {row}, k, decoded, many, [&](Value w, ArrayRef<SmallVector<Value>> wAt) {
+      forTokenBlocks(kb, lo, hi, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
         SmallVector<Value> zeros(ts.size(), kb.f32(0.0f));
         SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(k / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
           Value base = kb.muli(g, kb.idx(bk));
-          SmallVector<Value> partials = kb.dotMany(codesView, rows, wView, {row}, base, bk);
+          SmallVector<Value> partials = kb.dotMany(codesView, rows, w, wAt[0], base, bk);
           Value weightScale = blockScales ? kb.load(wsView, {kb.divui(row, kb.idx(bn)), g}) : kb.load(wsView, {row});
           SmallVector<Value> next;
           for (auto [t, partial, sum] : llvm::zip(ts, partials, sums)) {
@@ -183,6 +226,8 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
         for (auto [t, total] : llvm::zip(ts, totals))
           kb.store(total, outView, {t, row});
       });
+      });
+    });
     });
   });
   L.dispatch(kernel, args, {}, SymInt::of(n));

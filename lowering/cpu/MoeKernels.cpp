@@ -31,6 +31,11 @@ namespace {
 // output rows, so each activation vector is loaded once for them. This cuts the decoding and the
 // re-reads from cache that bound prefill.
 constexpr int64_t kGroupTokens = 4, kDownRows = 2;
+// An expert with more tokens than this (several register blocks: prefill, large batches) has its
+// weight rows decoded once into scratch, and its blocks read the f32 copy: decoding e4m3 costs more
+// vector instructions than the FMAs it feeds, so per block it bounds the loop. With fewer tokens
+// (decode) the rows are read as they are, which touches memory once instead of twice.
+constexpr int64_t kDecodeOnceTokens = kGroupTokens;
 
 LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   ViewArg logits = L.view(op.getLogits());
@@ -99,12 +104,15 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   // weight vector is loaded and decoded once for all the inputs, each input vector once for all the
   // rows. Plain, or e4m3 products scaled per K group by input i's scale (inputScale(i, g)) and the
   // row's weight scale. sums[i][j]: input i with row j, each accumulated as dot() alone would.
+  // With `decoded`, row j's values are read from decoded[j] (decodeRows) instead of w.
   auto expertGrid = [=](KernelBuilder &kb, Value input, ArrayRef<SmallVector<Value>> inAt, int64_t k, int64_t group,
                         const std::function<Value(size_t, Value)> &inputScale, Value w, Value ws, Value e,
-                        ArrayRef<Value> rows) -> SmallVector<SmallVector<Value>> {
+                        ArrayRef<Value> rows, Value decoded) -> SmallVector<SmallVector<Value>> {
     SmallVector<SmallVector<Value>> wAt;
-    for (Value r : rows)
-      wAt.push_back({e, r});
+    for (auto [j, r] : llvm::enumerate(rows))
+      wAt.push_back(decoded ? SmallVector<Value>{kb.idx(int64_t(j))} : SmallVector<Value>{e, r});
+    if (decoded)
+      w = decoded;
     if (!fp8)
       return kb.dotGrid(input, inAt, w, wAt, kb.idx(0), k);
     SmallVector<Value> zeros(inAt.size() * rows.size(), kb.f32(0.0f));
@@ -125,6 +133,25 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     for (auto [index, sum] : llvm::enumerate(flat))
       out[index / rows.size()].push_back(sum);
     return out;
+  };
+  // Scratch for `rows` weight rows of length k, and the rows of expert e decoded into it.
+  auto decodeScratch = [=](KernelBuilder &kb, int64_t rows, int64_t k) {
+    return KernelBuilder::vectorized(k) ? kb.scratch({rows, k}, kb.builder().getF32Type()) : Value();
+  };
+  auto decodeRows = [=](KernelBuilder &kb, Value w, Value e, ArrayRef<Value> rows, int64_t k, Value decoded) {
+    for (auto [j, r] : llvm::enumerate(rows))
+      kb.decodeRow(w, {e, r}, decoded, {kb.idx(int64_t(j))}, k);
+  };
+  // Runs body(decoded) when expert e has more than kDecodeOnceTokens tokens, else body(null); a
+  // body given `decoded` decodes its rows into it (decodeRows) and reads them there. Chosen once
+  // per expert, so that the decode path's loops are the plain ones.
+  auto perExpertPath = [=](KernelBuilder &kb, Value offsets, Value e, Value decoded,
+                           const std::function<void(Value)> &body) {
+    if (!decoded)
+      return body(Value());
+    Value count = kb.subi(kb.loadIndex(offsets, {kb.addi(e, kb.idx(1))}), kb.loadIndex(offsets, {e}));
+    kb.ifThenElse(kb.cmpi(arith::CmpIPredicate::ugt, count, kb.idx(kDecodeOnceTokens)), [&] { body(decoded); },
+                  [&] { body(Value()); });
   };
   // Calls body(e) for each expert e that has tokens (`used` of the grouping dispatch). The expert
   // passes run expert by expert, each over its range of output rows: an expert's rows are
@@ -254,9 +281,13 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value xScalesView = fp8 ? a["xScales"] : Value(), gateUpScalesView = fp8 ? a["gateUpScales"] : Value();
     // Each expert, each output row r: the expert's tokens kGroupTokens at a time, so each vector
     // of its gate and up rows is loaded (and decoded) once for all of them.
+    Value decoded = decodeScratch(kb, 2, hidden);
     forUsedExperts(kb, usedView, [&](Value e) {
+      perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
       kb.forLoop(wb, we, [&](Value r) {
         SmallVector<Value> rows{r, kb.addi(r, kb.idx(inter))}; // the gate row, the up row
+        if (rowsAt)
+          decodeRows(kb, gateUpView, e, rows, hidden, rowsAt);
         forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
           SmallVector<SmallVector<Value>> xAt;
           for (Value t : ts)
@@ -265,11 +296,12 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
             return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
           };
           SmallVector<SmallVector<Value>> dots =
-              expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows);
+              expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows, rowsAt);
           for (size_t i = 0; i < ts.size(); ++i) {
             Value gate = kb.roundTo(rounding, dots[i][0]), up = kb.roundTo(rounding, dots[i][1]);
             kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
           }
+        });
         });
       });
     });
@@ -311,8 +343,12 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value offsetsView = a["offsets"], entriesView = a["entries"], usedView = a["used"], partsView = a["parts"];
     Value actScalesView = fp8 ? a["actScales"] : Value(), downScalesView = fp8 ? a["downScales"] : Value();
     Value tokens = kb.dim(actView, 0);
+    Value decoded = decodeScratch(kb, kDownRows, inter);
     forUsedExperts(kb, usedView, [&](Value e) {
+      perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
       kb.forBlocks(wb, we, kDownRows, [&](ArrayRef<Value> cs) {
+        if (rowsAt)
+          decodeRows(kb, downView, e, cs, inter, rowsAt);
         forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
           SmallVector<SmallVector<Value>> actAt;
           for (auto [t, slot] : llvm::zip(ts, slots))
@@ -321,10 +357,11 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
             return kb.load(actScalesView, {ts[i], kb.addi(kb.muli(slots[i], kb.idx(inter / actGroup)), g)});
           };
           SmallVector<SmallVector<Value>> dots =
-              expertGrid(kb, actView, actAt, inter, actGroup, scaleOf, downView, downScalesView, e, cs);
+              expertGrid(kb, actView, actAt, inter, actGroup, scaleOf, downView, downScalesView, e, cs, rowsAt);
           for (size_t i = 0; i < ts.size(); ++i)
             for (auto [c, dot] : llvm::zip(cs, dots[i]))
               kb.store(dot, partsView, {ts[i], slots[i], c});
+        });
         });
       });
     });

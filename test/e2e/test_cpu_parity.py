@@ -24,6 +24,8 @@ from synthetic_language import Language
 
 
 PROMPT_LEN, DECODE_STEPS = 64, 64
+# The f32 prompts cross the CPU GEMMs' 64-token cache tile and end in a partial one.
+F32_PROMPT_LEN = 150
 
 
 def run_axe(axe_run, artifact: Path, prompt, steps: int, tmp_path: Path, *extra) -> tuple[list, np.ndarray]:
@@ -66,7 +68,7 @@ def kl_and_top1(logits, ref) -> tuple[float, float]:
 @pytest.mark.parametrize("model,seed", [("tiny", 0), ("tiny", 1), ("tiny-text", 2)])
 def test_f32_policy_matches_transformers(axe_run, compiled, models, tmp_path, model, seed):
     vocab = 512 if model == "tiny" else 768
-    prompt = prompt_ids(vocab, PROMPT_LEN, seed)
+    prompt = prompt_ids(vocab, F32_PROMPT_LEN, seed)
     generated, logits = run_axe(axe_run, compiled(model, "f32"), prompt, DECODE_STEPS, tmp_path)
     assert len(generated) == DECODE_STEPS
     fed = prompt + generated[:-1]
@@ -75,8 +77,8 @@ def test_f32_policy_matches_transformers(axe_run, compiled, models, tmp_path, mo
     # axe's greedy choices are transformers' own (ties aside): the sequences agree.
     assert (logits.argmax(-1) == ref.argmax(-1)).mean() > 0.99
     err = np.abs(logits - ref).max(-1) / np.abs(ref).max()
-    print(f"{model} seed {seed}: max relative error {err.max():.2e} (prefill {err[:PROMPT_LEN].max():.2e}, "
-          f"decode {err[PROMPT_LEN:].max():.2e})")
+    print(f"{model} seed {seed}: max relative error {err.max():.2e} (prefill {err[:F32_PROMPT_LEN].max():.2e}, "
+          f"decode {err[F32_PROMPT_LEN:].max():.2e})")
     assert err.max() <= 1e-3, f"position {err.argmax()} is off by {err.max():.2e} of max |ref|"
 
 

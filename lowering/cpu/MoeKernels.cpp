@@ -36,11 +36,6 @@ constexpr int64_t kGroupTokens = 4, kDownRows = 2;
 // vector instructions than the FMAs it feeds, so per block it bounds the loop. With fewer tokens
 // (decode) the rows are read as they are, which touches memory once instead of twice.
 constexpr int64_t kDecodeOnceTokens = kGroupTokens;
-// Decoded weights go in tiles of rows: a tile is decoded, then each block of tokens passes over
-// all its rows while the block's inputs stay in L1 (row by row over all of an expert's tokens,
-// those inputs came from L2 at two loads per FMA pair). gate_up: kGateUpTile output rows (a gate
-// and an up row each); down: kDownTile rows, kDownRows at a time.
-constexpr int64_t kGateUpTile = 4, kDownTile = 8;
 
 LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   ViewArg logits = L.view(op.getLogits());
@@ -109,14 +104,13 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   // weight vector is loaded and decoded once for all the inputs, each input vector once for all the
   // rows. Plain, or e4m3 products scaled per K group by input i's scale (inputScale(i, g)) and the
   // row's weight scale. sums[i][j]: input i with row j, each accumulated as dot() alone would.
-  // With `decoded`, row j's values are read from decoded[decodedAt[j]] instead of w.
+  // With `decoded`, row j's values are read from decoded[j] (decodeRows) instead of w.
   auto expertGrid = [=](KernelBuilder &kb, Value input, ArrayRef<SmallVector<Value>> inAt, int64_t k, int64_t group,
                         const std::function<Value(size_t, Value)> &inputScale, Value w, Value ws, Value e,
-                        ArrayRef<Value> rows, Value decoded,
-                        ArrayRef<Value> decodedAt) -> SmallVector<SmallVector<Value>> {
+                        ArrayRef<Value> rows, Value decoded) -> SmallVector<SmallVector<Value>> {
     SmallVector<SmallVector<Value>> wAt;
     for (auto [j, r] : llvm::enumerate(rows))
-      wAt.push_back(decoded ? SmallVector<Value>{decodedAt[j]} : SmallVector<Value>{e, r});
+      wAt.push_back(decoded ? SmallVector<Value>{kb.idx(int64_t(j))} : SmallVector<Value>{e, r});
     if (decoded)
       w = decoded;
     if (!fp8)
@@ -144,16 +138,13 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   auto decodeScratch = [=](KernelBuilder &kb, int64_t rows, int64_t k) {
     return KernelBuilder::vectorized(k) ? kb.scratch({rows, k}, kb.builder().getF32Type()) : Value();
   };
-  // Calls body(lo, hi) for the rows [wb, we) in tiles of `tile`.
-  auto forRowTiles = [=](KernelBuilder &kb, Value wb, Value we, int64_t tile,
-                         const std::function<void(Value, Value)> &body) {
-    kb.forLoop(wb, we, tile, [&](Value lo) {
-      body(lo, arith::MinUIOp::create(kb.builder(), lo.getLoc(), kb.addi(lo, kb.idx(tile)), we));
-    });
+  auto decodeRows = [=](KernelBuilder &kb, Value w, Value e, ArrayRef<Value> rows, int64_t k, Value decoded) {
+    for (auto [j, r] : llvm::enumerate(rows))
+      kb.decodeRow(w, {e, r}, decoded, {kb.idx(int64_t(j))}, k);
   };
   // Runs body(decoded) when expert e has more than kDecodeOnceTokens tokens, else body(null); a
-  // body given `decoded` decodes its rows into it and reads them there. Chosen once per expert,
-  // so that the decode path's loops are the plain ones.
+  // body given `decoded` decodes its rows into it (decodeRows) and reads them there. Chosen once
+  // per expert, so that the decode path's loops are the plain ones.
   auto perExpertPath = [=](KernelBuilder &kb, Value offsets, Value e, Value decoded,
                            const std::function<void(Value)> &body) {
     if (!decoded)
@@ -290,47 +281,27 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value xScalesView = fp8 ? a["xScales"] : Value(), gateUpScalesView = fp8 ? a["gateUpScales"] : Value();
     // Each expert, each output row r: the expert's tokens kGroupTokens at a time, so each vector
     // of its gate and up rows is loaded (and decoded) once for all of them.
-    // Row r of tokens ts (in slots) of expert e; the gate and up rows read from `decoded` at
-    // decodedAt when given.
-    auto rowBlock = [&](Value e, Value r, ArrayRef<Value> ts, ArrayRef<Value> slots, Value decoded,
-                        ArrayRef<Value> decodedAt) {
-      SmallVector<Value> rows{r, kb.addi(r, kb.idx(inter))}; // the gate row, the up row
-      SmallVector<SmallVector<Value>> xAt;
-      for (Value t : ts)
-        xAt.push_back({t});
-      auto scaleOf = [&](size_t i, Value g) {
-        return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
-      };
-      SmallVector<SmallVector<Value>> dots = expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView,
-                                                        gateUpScalesView, e, rows, decoded, decodedAt);
-      for (size_t i = 0; i < ts.size(); ++i) {
-        Value gate = kb.roundTo(rounding, dots[i][0]), up = kb.roundTo(rounding, dots[i][1]);
-        kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
-      }
-    };
-    Value scratch = decodeScratch(kb, 2 * kGateUpTile, hidden);
+    Value decoded = decodeScratch(kb, 2, hidden);
     forUsedExperts(kb, usedView, [&](Value e) {
-      perExpertPath(kb, offsetsView, e, scratch, [&](Value decoded) {
-        if (!decoded) { // row by row, the expert's tokens against the weights in place
-          kb.forLoop(wb, we, [&](Value r) {
-            forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
-              rowBlock(e, r, ts, slots, Value(), {});
-            });
-          });
-          return;
-        }
-        forRowTiles(kb, wb, we, kGateUpTile, [&](Value lo, Value hi) {
-          // Row r's gate row at 2 (r - lo), its up row after it.
-          auto at = [&](Value r) { return kb.muli(kb.subi(r, lo), kb.idx(2)); };
-          kb.forLoop(lo, hi, [&](Value r) {
-            kb.decodeRow(gateUpView, {e, r}, decoded, {at(r)}, hidden);
-            kb.decodeRow(gateUpView, {e, kb.addi(r, kb.idx(inter))}, decoded, {kb.addi(at(r), kb.idx(1))}, hidden);
-          });
-          forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
-            kb.forLoop(lo, hi, [&](Value r) {
-              rowBlock(e, r, ts, slots, decoded, {at(r), kb.addi(at(r), kb.idx(1))});
-            });
-          });
+      perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
+      kb.forLoop(wb, we, [&](Value r) {
+        SmallVector<Value> rows{r, kb.addi(r, kb.idx(inter))}; // the gate row, the up row
+        if (rowsAt)
+          decodeRows(kb, gateUpView, e, rows, hidden, rowsAt);
+        forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
+          SmallVector<SmallVector<Value>> xAt;
+          for (Value t : ts)
+            xAt.push_back({t});
+          auto scaleOf = [&](size_t i, Value g) {
+            return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
+          };
+          SmallVector<SmallVector<Value>> dots =
+              expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows, rowsAt);
+          for (size_t i = 0; i < ts.size(); ++i) {
+            Value gate = kb.roundTo(rounding, dots[i][0]), up = kb.roundTo(rounding, dots[i][1]);
+            kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
+          }
+        });
         });
       });
     });
@@ -372,43 +343,25 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value offsetsView = a["offsets"], entriesView = a["entries"], usedView = a["used"], partsView = a["parts"];
     Value actScalesView = fp8 ? a["actScales"] : Value(), downScalesView = fp8 ? a["downScales"] : Value();
     Value tokens = kb.dim(actView, 0);
-    // Output channels cs of tokens ts (in slots) of expert e; the rows read from `decoded` at
-    // decodedAt when given.
-    auto rowsBlock = [&](Value e, ArrayRef<Value> cs, ArrayRef<Value> ts, ArrayRef<Value> slots, Value decoded,
-                         ArrayRef<Value> decodedAt) {
-      SmallVector<SmallVector<Value>> actAt;
-      for (auto [t, slot] : llvm::zip(ts, slots))
-        actAt.push_back({t, slot});
-      auto scaleOf = [&](size_t i, Value g) {
-        return kb.load(actScalesView, {ts[i], kb.addi(kb.muli(slots[i], kb.idx(inter / actGroup)), g)});
-      };
-      SmallVector<SmallVector<Value>> dots = expertGrid(kb, actView, actAt, inter, actGroup, scaleOf, downView,
-                                                        downScalesView, e, cs, decoded, decodedAt);
-      for (size_t i = 0; i < ts.size(); ++i)
-        for (auto [c, dot] : llvm::zip(cs, dots[i]))
-          kb.store(dot, partsView, {ts[i], slots[i], c});
-    };
-    Value scratch = decodeScratch(kb, kDownTile, inter);
+    Value decoded = decodeScratch(kb, kDownRows, inter);
     forUsedExperts(kb, usedView, [&](Value e) {
-      perExpertPath(kb, offsetsView, e, scratch, [&](Value decoded) {
-        if (!decoded) { // kDownRows rows at a time, the expert's tokens against the weights in place
-          kb.forBlocks(wb, we, kDownRows, [&](ArrayRef<Value> cs) {
-            forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
-              rowsBlock(e, cs, ts, slots, Value(), {});
-            });
-          });
-          return;
-        }
-        forRowTiles(kb, wb, we, kDownTile, [&](Value lo, Value hi) {
-          kb.forLoop(lo, hi, [&](Value c) { kb.decodeRow(downView, {e, c}, decoded, {kb.subi(c, lo)}, inter); });
-          forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
-            kb.forBlocks(lo, hi, kDownRows, [&](ArrayRef<Value> cs) {
-              SmallVector<Value> at;
-              for (Value c : cs)
-                at.push_back(kb.subi(c, lo));
-              rowsBlock(e, cs, ts, slots, decoded, at);
-            });
-          });
+      perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
+      kb.forBlocks(wb, we, kDownRows, [&](ArrayRef<Value> cs) {
+        if (rowsAt)
+          decodeRows(kb, downView, e, cs, inter, rowsAt);
+        forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
+          SmallVector<SmallVector<Value>> actAt;
+          for (auto [t, slot] : llvm::zip(ts, slots))
+            actAt.push_back({t, slot});
+          auto scaleOf = [&](size_t i, Value g) {
+            return kb.load(actScalesView, {ts[i], kb.addi(kb.muli(slots[i], kb.idx(inter / actGroup)), g)});
+          };
+          SmallVector<SmallVector<Value>> dots =
+              expertGrid(kb, actView, actAt, inter, actGroup, scaleOf, downView, downScalesView, e, cs, rowsAt);
+          for (size_t i = 0; i < ts.size(); ++i)
+            for (auto [c, dot] : llvm::zip(cs, dots[i]))
+              kb.store(dot, partsView, {ts[i], slots[i], c});
+        });
         });
       });
     });

@@ -157,6 +157,18 @@ void KernelBuilder::forBlocks(Value lo, Value hi, int64_t size, const std::funct
     forBlocks(full, hi, size / 2, body);
 }
 
+void KernelBuilder::forFullBlocks(Value lo, Value hi, int64_t size,
+                                  const std::function<void(ArrayRef<Value>)> &body) {
+  Value lastStart = subi(hi, idx(size));
+  forLoop(lo, hi, size, [&](Value first) {
+    Value start = arith::MinUIOp::create(b, loc, first, lastStart);
+    SmallVector<Value> block;
+    for (int64_t i = 0; i < size; ++i)
+      block.push_back(addi(start, idx(i)));
+    body(block);
+  });
+}
+
 SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> xAts, Value y, ValueRange yAt,
                                           Value lo, int64_t n) {
   SmallVector<SmallVector<Value>> grid = dotGrid(x, xAts, y, {SmallVector<Value>(yAt.begin(), yAt.end())}, lo, n);

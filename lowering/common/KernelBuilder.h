@@ -117,6 +117,12 @@ public:
   // output rows).
   void forBlocks(mlir::Value lo, mlir::Value hi, int64_t size,
                  const std::function<void(llvm::ArrayRef<mlir::Value>)> &body);
+  // [lo, hi) in blocks of `size` where hi - lo >= size (the caller's to ensure), all full: the
+  // last block ends at hi and overlaps the one before it. For bodies whose results for an index
+  // do not depend on the rest of its block (the dot-product grids), so the overlap recomputes
+  // the same values where a remainder would run a narrower, slower block.
+  void forFullBlocks(mlir::Value lo, mlir::Value hi, int64_t size,
+                     const std::function<void(llvm::ArrayRef<mlir::Value>)> &body);
   void forLoop(int64_t lo, int64_t hi, const std::function<void(mlir::Value)> &body) {
     forLoop(idx(lo), idx(hi), body);
   }

@@ -57,18 +57,27 @@ constexpr int64_t kTokenBlock = 4, kRowBlock = 2;
 // kTokenBlock tokens has each weight row decoded once into f32 scratch for all its blocks: the
 // decode (e4m3 especially) costs more vector instructions per block than the FMAs it feeds.
 constexpr int64_t kTokenTile = 64;
+// The decoded path's register block: kTokenBlock tokens x 4 rows, 16 accumulators (half the
+// registers of x86-64-v4), each input vector loaded once for 4 rows: the inputs' loads from L2,
+// not the FMAs, bound the 4 x 2 block there.
+constexpr int64_t kDecodedRowBlock = 4;
 
 // Calls `block(tokens, rows)` for the tokens [lo, hi) in groups of kTokenBlock (what is left in
-// groups of 2 and 1); `rows` are the tokens' row indices of a [T, K] input, for dotGrid. Each
-// call computes weight rows against its tokens, sharing the weights' loads.
+// groups of 2 and 1, or with `full`, hi - lo >= kTokenBlock, in a last full block overlapping
+// the one before); `rows` are the tokens' row indices of a [T, K] input, for dotGrid. Each call
+// computes weight rows against its tokens, sharing the weights' loads.
 using TokenBlock = std::function<void(ArrayRef<Value> tokens, ArrayRef<SmallVector<Value>> rows)>;
-void forTokenBlocks(KernelBuilder &kb, Value lo, Value hi, const TokenBlock &block) {
-  kb.forBlocks(lo, hi, kTokenBlock, [&](ArrayRef<Value> tokens) {
+void forTokenBlocks(KernelBuilder &kb, Value lo, Value hi, const TokenBlock &block, bool full = false) {
+  auto body = [&](ArrayRef<Value> tokens) {
     SmallVector<SmallVector<Value>> rows;
     for (Value t : tokens)
       rows.push_back({t});
     block(tokens, rows);
-  });
+  };
+  if (full)
+    kb.forFullBlocks(lo, hi, kTokenBlock, body);
+  else
+    kb.forBlocks(lo, hi, kTokenBlock, body);
 }
 
 // Calls body(lo, hi, many) for the tokens [0, T) in tiles of kTokenTile; `many` is whether the
@@ -81,23 +90,29 @@ void forTokenTiles(KernelBuilder &kb, Value numTokens,
   });
 }
 
-// Runs body(w, at) with rows `rows` of w decoded into `decoded` when `many` (and the rows are
-// vectorized), else body(w, at) on the rows in place; at[j] indexes row j in what body gets.
-using RowsBody = std::function<void(Value w, ArrayRef<SmallVector<Value>> at)>;
-void withDecodedRows(KernelBuilder &kb, Value w, ArrayRef<Value> rows, int64_t k, Value decoded, Value many,
-                     const RowsBody &body) {
-  SmallVector<SmallVector<Value>> inPlace, copied;
-  for (auto [j, r] : llvm::enumerate(rows)) {
-    inPlace.push_back({r});
-    copied.push_back({kb.idx(int64_t(j))});
-  }
+// Runs body(decoded) for a tile of more than one register block (`many`), body(null) otherwise;
+// a body given `decoded` (scratch for kDecodedRowBlock rows) decodes its rows into it and reads
+// them there. Chosen once per tile, so that decode's loops are the plain ones.
+void perTilePath(KernelBuilder &kb, Value decoded, Value many, const std::function<void(Value)> &body) {
   if (!decoded)
-    return body(w, inPlace);
-  kb.ifThenElse(many, [&] {
-    for (auto [j, r] : llvm::enumerate(rows))
-      kb.decodeRow(w, {r}, decoded, copied[j], k);
-    body(decoded, copied);
-  }, [&] { body(w, inPlace); });
+    return body(Value());
+  kb.ifThenElse(many, [&] { body(decoded); }, [&] { body(Value()); });
+}
+
+// Rows `rows` of w where body reads them: decoded into decoded[0..] when given, else in place.
+// Returns the memref and each row's indices in it.
+std::pair<Value, SmallVector<SmallVector<Value>>> rowsFor(KernelBuilder &kb, Value w, ArrayRef<Value> rows,
+                                                          int64_t k, Value decoded) {
+  SmallVector<SmallVector<Value>> at;
+  for (auto [j, r] : llvm::enumerate(rows)) {
+    if (!decoded) {
+      at.push_back({r});
+      continue;
+    }
+    at.push_back({kb.idx(int64_t(j))});
+    kb.decodeRow(w, {r}, decoded, at.back(), k);
+  }
+  return {decoded ? decoded : w, at};
 }
 
 Value decodeScratch(KernelBuilder &kb, int64_t rows, int64_t k) {
@@ -117,16 +132,17 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.linear", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value xView = a["x"], wView = a["w"], outView = a["out"];
-    Value decoded = decodeScratch(kb, kRowBlock, k);
+    Value scratch = decodeScratch(kb, kDecodedRowBlock, k);
     forTokenTiles(kb, kb.dim(xView, 0), [&](Value lo, Value hi, Value many) {
-      kb.forBlocks(wb, we, kRowBlock, [&](ArrayRef<Value> outRows) {
-        withDecodedRows(kb, wView, outRows, k, decoded, many, [&](Value w, ArrayRef<SmallVector<Value>> wAt) {
+      perTilePath(kb, scratch, many, [&](Value decoded) {
+        kb.forBlocks(wb, we, decoded ? kDecodedRowBlock : kRowBlock, [&](ArrayRef<Value> outRows) {
+          auto [w, wAt] = rowsFor(kb, wView, outRows, k, decoded);
           forTokenBlocks(kb, lo, hi, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
             SmallVector<SmallVector<Value>> sums = kb.dotGrid(xView, rows, w, wAt, kb.idx(0), k);
             for (auto [t, row] : llvm::zip(ts, sums))
               for (auto [r, sum] : llvm::zip(outRows, row))
                 kb.store(sum, outView, {t, r});
-          });
+          }, bool(decoded));
         });
       });
     });
@@ -206,28 +222,36 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.fp8_linear", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value codesView = a["codes"], scalesView = a["scales"], wView = a["w"], wsView = a["ws"], outView = a["out"];
-    Value decoded = decodeScratch(kb, 1, k);
+    Value scratch = decodeScratch(kb, kDecodedRowBlock, k);
     forTokenTiles(kb, kb.dim(codesView, 0), [&](Value lo, Value hi, Value many) {
-    kb.forLoop(wb, we, [&](Value row) {
-      withDecodedRows(kb, wView, {row}, k, decoded, many, [&](Value w, ArrayRef<SmallVector<Value>> wAt) {
-      forTokenBlocks(kb, lo, hi, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
-        SmallVector<Value> zeros(ts.size(), kb.f32(0.0f));
-        SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(k / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
-          Value base = kb.muli(g, kb.idx(bk));
-          SmallVector<Value> partials = kb.dotMany(codesView, rows, w, wAt[0], base, bk);
-          Value weightScale = blockScales ? kb.load(wsView, {kb.divui(row, kb.idx(bn)), g}) : kb.load(wsView, {row});
-          SmallVector<Value> next;
-          for (auto [t, partial, sum] : llvm::zip(ts, partials, sums)) {
-            Value tokenScale = blockScales ? kb.load(scalesView, {t, g}) : kb.load(scalesView, {t});
-            next.push_back(kb.add(sum, kb.mul(partial, kb.mul(tokenScale, weightScale))));
-          }
-          return next;
+      perTilePath(kb, scratch, many, [&](Value decoded) {
+        // One row at a time in place (decode), kDecodedRowBlock decoded.
+        kb.forBlocks(wb, we, decoded ? kDecodedRowBlock : 1, [&](ArrayRef<Value> outRows) {
+          auto [w, wAt] = rowsFor(kb, wView, outRows, k, decoded);
+          forTokenBlocks(kb, lo, hi, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
+            size_t numRows = outRows.size();
+            SmallVector<Value> zeros(ts.size() * numRows, kb.f32(0.0f));
+            SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(k / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
+              Value base = kb.muli(g, kb.idx(bk));
+              SmallVector<SmallVector<Value>> partials = kb.dotGrid(codesView, rows, w, wAt, base, bk);
+              SmallVector<Value> next;
+              for (auto [i, t] : llvm::enumerate(ts)) {
+                Value tokenScale = blockScales ? kb.load(scalesView, {t, g}) : kb.load(scalesView, {t});
+                for (auto [j, row] : llvm::enumerate(outRows)) {
+                  Value weightScale =
+                      blockScales ? kb.load(wsView, {kb.divui(row, kb.idx(bn)), g}) : kb.load(wsView, {row});
+                  next.push_back(
+                      kb.add(sums[i * numRows + j], kb.mul(partials[i][j], kb.mul(tokenScale, weightScale))));
+                }
+              }
+              return next;
+            });
+            for (auto [i, t] : llvm::enumerate(ts))
+              for (auto [j, row] : llvm::enumerate(outRows))
+                kb.store(totals[i * numRows + j], outView, {t, row});
+          }, bool(decoded));
         });
-        for (auto [t, total] : llvm::zip(ts, totals))
-          kb.store(total, outView, {t, row});
       });
-      });
-    });
     });
   });
   L.dispatch(kernel, args, {}, SymInt::of(n));

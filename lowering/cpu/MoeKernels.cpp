@@ -36,6 +36,11 @@ constexpr int64_t kGroupTokens = 4, kDownRows = 2;
 // vector instructions than the FMAs it feeds, so per block it bounds the loop. With fewer tokens
 // (decode) the rows are read as they are, which touches memory once instead of twice.
 constexpr int64_t kDecodeOnceTokens = kGroupTokens;
+static_assert(kDecodeOnceTokens >= kGroupTokens, "the decoded path's blocks are all full");
+// Output rows per register block of the decoded paths, where the inputs' loads (from L2) bound the
+// loop: gate_up 4 tokens x 2 x (gate, up), down 4 x 4, 16 accumulators, half the registers of
+// x86-64-v4. (In place, for decode, gate_up keeps one row and down kDownRows.)
+constexpr int64_t kGateUpRows = 2, kDecodedDownRows = 4;
 
 LogicalResult lowerRoute(ir::MoeRouteOp op, Lowering &L) {
   ViewArg logits = L.view(op.getLogits());
@@ -145,13 +150,19 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   // Runs body(decoded) when expert e has more than kDecodeOnceTokens tokens, else body(null); a
   // body given `decoded` decodes its rows into it (decodeRows) and reads them there. Chosen once
   // per expert, so that the decode path's loops are the plain ones.
+  // `only` restricts a kernel to one of the two paths (the experts it skips are another kernel's).
+  enum class Only { Either, FewTokens, ManyTokens };
   auto perExpertPath = [=](KernelBuilder &kb, Value offsets, Value e, Value decoded,
-                           const std::function<void(Value)> &body) {
-    if (!decoded)
+                           const std::function<void(Value)> &body, Only only = Only::Either) {
+    if (!decoded && only == Only::Either)
       return body(Value());
     Value count = kb.subi(kb.loadIndex(offsets, {kb.addi(e, kb.idx(1))}), kb.loadIndex(offsets, {e}));
-    kb.ifThenElse(kb.cmpi(arith::CmpIPredicate::ugt, count, kb.idx(kDecodeOnceTokens)), [&] { body(decoded); },
-                  [&] { body(Value()); });
+    Value many = kb.cmpi(arith::CmpIPredicate::ugt, count, kb.idx(kDecodeOnceTokens));
+    if (only == Only::ManyTokens)
+      return kb.ifThen(many, [&] { body(decoded); });
+    if (only == Only::FewTokens)
+      return kb.ifThenElse(many, [] {}, [&] { body(Value()); });
+    kb.ifThenElse(many, [&] { body(decoded); }, [&] { body(Value()); });
   };
   // Calls body(e) for each expert e that has tokens (`used` of the grouping dispatch). The expert
   // passes run expert by expert, each over its range of output rows: an expert's rows are
@@ -163,11 +174,18 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     });
   };
   // Calls body(tokens, slots) for expert e's (token, slot) pairs (offsets and entries of the
-  // grouping dispatch), kGroupTokens at a time.
-  auto forExpertTokens = [=](KernelBuilder &kb, Value offsets, Value entries, Value e,
+  // grouping dispatch), kGroupTokens at a time. With `full` (an expert with at least kGroupTokens
+  // tokens) every block is full, the last overlapping the one before (KernelBuilder::forFullBlocks).
+  auto forExpertTokens = [=](KernelBuilder &kb, Value offsets, Value entries, Value e, bool full,
                              const std::function<void(ArrayRef<Value>, ArrayRef<Value>)> &body) {
     Value lo = kb.loadIndex(offsets, {e}), hi = kb.loadIndex(offsets, {kb.addi(e, kb.idx(1))});
-    kb.forBlocks(lo, hi, kGroupTokens, [&](ArrayRef<Value> at) {
+    auto blocks = [&](Value lo, Value hi, int64_t size, const std::function<void(ArrayRef<Value>)> &block) {
+      if (full)
+        kb.forFullBlocks(lo, hi, size, block);
+      else
+        kb.forBlocks(lo, hi, size, block);
+    };
+    blocks(lo, hi, kGroupTokens, [&](ArrayRef<Value> at) {
       SmallVector<Value> ts, slots;
       for (Value i : at) {
         Value entry = kb.loadIndex(entries, {kb.divui(i, kb.idx(topK)), kb.remui(i, kb.idx(topK))});
@@ -274,39 +292,62 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   if (fp8)
     guArgs.insert(guArgs.end(), {{"xScales", xScales, L.memrefType(xScalesType)},
                                  {"gateUpScales", sgu, L.memrefType(tensorType(op.getGateUpScale()))}});
-  int gateUp = L.kernel("axe.moe_experts", guArgs, 0,
+  // Two kernels when rows can be decoded: the experts with few tokens (decode) and those with
+  // many. In one function, the many-token path's 16 accumulators made the other's loop 30 %
+  // slower (decode steps, measured), so each gets its own.
+  bool splitGateUp = KernelBuilder::vectorized(hidden);
+  auto gateUpKernel = [&](Only only) {
+    return L.kernel("axe.moe_experts", guArgs, 0,
                         [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value xView = a["x"], offsetsView = a["offsets"], entriesView = a["entries"], gateUpView = a["gateUp"];
     Value actView = a["act"], usedView = a["used"];
     Value xScalesView = fp8 ? a["xScales"] : Value(), gateUpScalesView = fp8 ? a["gateUpScales"] : Value();
     // Each expert, each output row r: the expert's tokens kGroupTokens at a time, so each vector
-    // of its gate and up rows is loaded (and decoded) once for all of them.
-    Value decoded = decodeScratch(kb, 2, hidden);
+    // of its gate and up rows is loaded (and decoded) once for all of them. Decoded rows go
+    // kGateUpRows output rows at a time (a gate and an up row each), so that each input vector is
+    // loaded once for all of them too.
+    Value decoded = only == Only::FewTokens ? Value() : decodeScratch(kb, 2 * kGateUpRows, hidden);
     forUsedExperts(kb, usedView, [&](Value e) {
       perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
-      kb.forLoop(wb, we, [&](Value r) {
-        SmallVector<Value> rows{r, kb.addi(r, kb.idx(inter))}; // the gate row, the up row
-        if (rowsAt)
-          decodeRows(kb, gateUpView, e, rows, hidden, rowsAt);
-        forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
-          SmallVector<SmallVector<Value>> xAt;
-          for (Value t : ts)
-            xAt.push_back({t});
-          auto scaleOf = [&](size_t i, Value g) {
-            return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
-          };
-          SmallVector<SmallVector<Value>> dots =
-              expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows, rowsAt);
-          for (size_t i = 0; i < ts.size(); ++i) {
-            Value gate = kb.roundTo(rounding, dots[i][0]), up = kb.roundTo(rounding, dots[i][1]);
-            kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
-          }
+        // In place (decode) row by row, as a plain loop: a block loop of 1 measured slower.
+        auto rowLoop = [&](const std::function<void(ArrayRef<Value>)> &body) {
+          if (rowsAt)
+            kb.forBlocks(wb, we, kGateUpRows, body);
+          else
+            kb.forLoop(wb, we, [&](Value r) { body({r}); });
+        };
+        rowLoop([&](ArrayRef<Value> rs) {
+          SmallVector<Value> rows; // the gate row, the up row of each r
+          for (Value r : rs)
+            rows.append({r, kb.addi(r, kb.idx(inter))});
+          if (rowsAt)
+            decodeRows(kb, gateUpView, e, rows, hidden, rowsAt);
+          forExpertTokens(kb, offsetsView, entriesView, e, bool(rowsAt), [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
+            SmallVector<SmallVector<Value>> xAt;
+            for (Value t : ts)
+              xAt.push_back({t});
+            auto scaleOf = [&](size_t i, Value g) {
+              return block ? kb.load(xScalesView, {ts[i], g}) : kb.load(xScalesView, {ts[i]});
+            };
+            SmallVector<SmallVector<Value>> dots =
+                expertGrid(kb, xView, xAt, hidden, xGroup, scaleOf, gateUpView, gateUpScalesView, e, rows, rowsAt);
+            for (size_t i = 0; i < ts.size(); ++i)
+              for (auto [q, r] : llvm::enumerate(rs)) {
+                Value gate = kb.roundTo(rounding, dots[i][2 * q]), up = kb.roundTo(rounding, dots[i][2 * q + 1]);
+                kb.store(kb.mul(kb.silu(gate), up), actView, {ts[i], slots[i], r});
+              }
+          });
         });
-        });
-      });
+      }, only);
     });
   });
-  L.dispatch(gateUp, guArgs, {}, SymInt::of(inter));
+  };
+  if (splitGateUp) {
+    L.dispatch(gateUpKernel(Only::FewTokens), guArgs, {}, SymInt::of(inter));
+    L.dispatch(gateUpKernel(Only::ManyTokens), guArgs, {}, SymInt::of(inter));
+  } else {
+    L.dispatch(gateUpKernel(Only::Either), guArgs, {}, SymInt::of(inter));
+  }
 
   // Quantized act (FP8): codes [T, topK, I] and scales [T, topK * I / group].
   auto actCodesType = RankedTensorType::get({kDyn, topK, inter}, e4m3Values);
@@ -343,13 +384,13 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value offsetsView = a["offsets"], entriesView = a["entries"], usedView = a["used"], partsView = a["parts"];
     Value actScalesView = fp8 ? a["actScales"] : Value(), downScalesView = fp8 ? a["downScales"] : Value();
     Value tokens = kb.dim(actView, 0);
-    Value decoded = decodeScratch(kb, kDownRows, inter);
+    Value decoded = decodeScratch(kb, kDecodedDownRows, inter);
     forUsedExperts(kb, usedView, [&](Value e) {
       perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
-      kb.forBlocks(wb, we, kDownRows, [&](ArrayRef<Value> cs) {
+      kb.forBlocks(wb, we, rowsAt ? kDecodedDownRows : kDownRows, [&](ArrayRef<Value> cs) {
         if (rowsAt)
           decodeRows(kb, downView, e, cs, inter, rowsAt);
-        forExpertTokens(kb, offsetsView, entriesView, e, [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
+        forExpertTokens(kb, offsetsView, entriesView, e, bool(rowsAt), [&](ArrayRef<Value> ts, ArrayRef<Value> slots) {
           SmallVector<SmallVector<Value>> actAt;
           for (auto [t, slot] : llvm::zip(ts, slots))
             actAt.push_back({t, slot});

@@ -34,8 +34,13 @@ def source_dir() -> Path:
     return src
 
 
+NO_AMX = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+
+
 def llama_bench() -> Path:
-    """llama-bench built for this CPU (GGML_NATIVE), with CMake and Ninja as the sdist would."""
+    """llama-bench built for this CPU (GGML_NATIVE), with CMake and Ninja as the sdist would, but
+    without AMX: on a host whose CPU reports AMX but whose kernel or hypervisor does not grant the
+    tile state (as on the 2026-12-02 machine), its AMX kernels die on SIGILL (tilezero)."""
     build = PEERS / "llama-build"
     binary = build / "bin/llama-bench"
     if binary.exists():
@@ -43,7 +48,8 @@ def llama_bench() -> Path:
     src = source_dir()
     subprocess.run(["cmake", "-G", "Ninja", "-S", str(src), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
                     "-DGGML_NATIVE=ON", "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
-                    "-DLLAMA_BUILD_SERVER=OFF"], check=True, capture_output=True)
+                    "-DLLAMA_BUILD_SERVER=OFF", f"-DCMAKE_C_FLAGS={NO_AMX}", f"-DCMAKE_CXX_FLAGS={NO_AMX}"],
+                   check=True, capture_output=True)
     subprocess.run(["ninja", "-C", str(build), f"-j{os.cpu_count()}", "llama-bench"], check=True)
     return binary
 

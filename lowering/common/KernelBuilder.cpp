@@ -157,8 +157,10 @@ void KernelBuilder::forBlocks(Value lo, Value hi, int64_t size, const std::funct
     forBlocks(full, hi, size / 2, body);
 }
 
-void KernelBuilder::forFullBlocks(Value lo, Value hi, int64_t size,
-                                  const std::function<void(ArrayRef<Value>)> &body) {
+void KernelBuilder::forBlocks(Value lo, Value hi, int64_t size, const std::function<void(ArrayRef<Value>)> &body,
+                              bool fullOnly) {
+  if (!fullOnly)
+    return forBlocks(lo, hi, size, body);
   Value lastStart = subi(hi, idx(size));
   forLoop(lo, hi, size, [&](Value first) {
     Value start = arith::MinUIOp::create(b, loc, first, lastStart);
@@ -232,6 +234,10 @@ void KernelBuilder::decodeRow(Value src, ValueRange srcAt, Value dst, ValueRange
   b.setInsertionPointToStart(loop.getBody());
   Value i = loop.getInductionVar();
   vector::StoreOp::create(b, loc, loadLanes(src, at(srcAt, i), kLanes), dst, at(dstAt, i));
+}
+
+Value KernelBuilder::decodedRowsScratch(int64_t rows, int64_t n) {
+  return vectorized(n) ? scratch({rows, n}, b.getF32Type()) : Value();
 }
 
 void KernelBuilder::axpy(Value alpha, Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {

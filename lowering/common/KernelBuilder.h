@@ -99,6 +99,9 @@ public:
   // decoded once into scratch, so that a GEMM over many tokens does not decode it per token block.
   // Decoding is exact, so dot products over the copy have the same bits as over the source.
   void decodeRow(mlir::Value src, mlir::ValueRange srcAt, mlir::Value dst, mlir::ValueRange dstAt, int64_t n);
+  // Scratch for `rows` decoded rows of length n, or null where n is not vectorized (decodeRow
+  // needs 16-lane rows; the caller then reads its rows in place).
+  mlir::Value decodedRowsScratch(int64_t rows, int64_t n);
   // `lanes` consecutive elements of the innermost dimension as f32 lanes. With `factor`, e4m3
   // lanes come back divided by *factor (256; 1 for other types), for callers that scale once later.
   mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes,
@@ -117,12 +120,12 @@ public:
   // output rows).
   void forBlocks(mlir::Value lo, mlir::Value hi, int64_t size,
                  const std::function<void(llvm::ArrayRef<mlir::Value>)> &body);
-  // [lo, hi) in blocks of `size` where hi - lo >= size (the caller's to ensure), all full: the
-  // last block ends at hi and overlaps the one before it. For bodies whose results for an index
-  // do not depend on the rest of its block (the dot-product grids), so the overlap recomputes
-  // the same values where a remainder would run a narrower, slower block.
-  void forFullBlocks(mlir::Value lo, mlir::Value hi, int64_t size,
-                     const std::function<void(llvm::ArrayRef<mlir::Value>)> &body);
+  // With `fullOnly`, hi - lo >= size (the caller's to ensure) and every block is full: the last
+  // one ends at hi and overlaps the one before it. For bodies whose results for an index do not
+  // depend on the rest of its block (the dot-product grids), so the overlap recomputes the same
+  // values where a remainder would run a narrower, slower block.
+  void forBlocks(mlir::Value lo, mlir::Value hi, int64_t size,
+                 const std::function<void(llvm::ArrayRef<mlir::Value>)> &body, bool fullOnly);
   void forLoop(int64_t lo, int64_t hi, const std::function<void(mlir::Value)> &body) {
     forLoop(idx(lo), idx(hi), body);
   }

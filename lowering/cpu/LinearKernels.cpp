@@ -68,16 +68,12 @@ constexpr int64_t kDecodedRowBlock = 4;
 // computes weight rows against its tokens, sharing the weights' loads.
 using TokenBlock = std::function<void(ArrayRef<Value> tokens, ArrayRef<SmallVector<Value>> rows)>;
 void forTokenBlocks(KernelBuilder &kb, Value lo, Value hi, const TokenBlock &block, bool full = false) {
-  auto body = [&](ArrayRef<Value> tokens) {
+  kb.forBlocks(lo, hi, kTokenBlock, [&](ArrayRef<Value> tokens) {
     SmallVector<SmallVector<Value>> rows;
     for (Value t : tokens)
       rows.push_back({t});
     block(tokens, rows);
-  };
-  if (full)
-    kb.forFullBlocks(lo, hi, kTokenBlock, body);
-  else
-    kb.forBlocks(lo, hi, kTokenBlock, body);
+  }, full);
 }
 
 // Calls body(lo, hi, many) for the tokens [0, T) in tiles of kTokenTile; `many` is whether the
@@ -115,10 +111,6 @@ std::pair<Value, SmallVector<SmallVector<Value>>> rowsFor(KernelBuilder &kb, Val
   return {decoded ? decoded : w, at};
 }
 
-Value decodeScratch(KernelBuilder &kb, int64_t rows, int64_t k) {
-  return KernelBuilder::vectorized(k) ? kb.scratch({rows, k}, kb.builder().getF32Type()) : Value();
-}
-
 // y[t, n] = Σ_k x[t, k] w[n, k] over n in the workgroup range, for every token t. Also the
 // f8 x f8 -> f32 matmul of the unfused per-channel form: loads decode e4m3 codes.
 LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
@@ -132,7 +124,7 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.linear", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value xView = a["x"], wView = a["w"], outView = a["out"];
-    Value scratch = decodeScratch(kb, kDecodedRowBlock, k);
+    Value scratch = kb.decodedRowsScratch(kDecodedRowBlock, k);
     forTokenTiles(kb, kb.dim(xView, 0), [&](Value lo, Value hi, Value many) {
       perTilePath(kb, scratch, many, [&](Value decoded) {
         kb.forBlocks(wb, we, decoded ? kDecodedRowBlock : kRowBlock, [&](ArrayRef<Value> outRows) {
@@ -222,7 +214,7 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
   int kernel = L.kernel("axe.fp8_linear", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value codesView = a["codes"], scalesView = a["scales"], wView = a["w"], wsView = a["ws"], outView = a["out"];
-    Value scratch = decodeScratch(kb, kDecodedRowBlock, k);
+    Value scratch = kb.decodedRowsScratch(kDecodedRowBlock, k);
     forTokenTiles(kb, kb.dim(codesView, 0), [&](Value lo, Value hi, Value many) {
       perTilePath(kb, scratch, many, [&](Value decoded) {
         // One row at a time in place (decode), kDecodedRowBlock decoded.

@@ -139,10 +139,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
       out[index / rows.size()].push_back(sum);
     return out;
   };
-  // Scratch for `rows` weight rows of length k, and the rows of expert e decoded into it.
-  auto decodeScratch = [=](KernelBuilder &kb, int64_t rows, int64_t k) {
-    return KernelBuilder::vectorized(k) ? kb.scratch({rows, k}, kb.builder().getF32Type()) : Value();
-  };
+  // Rows `rows` of expert e decoded into decoded[0..].
   auto decodeRows = [=](KernelBuilder &kb, Value w, Value e, ArrayRef<Value> rows, int64_t k, Value decoded) {
     for (auto [j, r] : llvm::enumerate(rows))
       kb.decodeRow(w, {e, r}, decoded, {kb.idx(int64_t(j))}, k);
@@ -175,17 +172,11 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
   };
   // Calls body(tokens, slots) for expert e's (token, slot) pairs (offsets and entries of the
   // grouping dispatch), kGroupTokens at a time. With `full` (an expert with at least kGroupTokens
-  // tokens) every block is full, the last overlapping the one before (KernelBuilder::forFullBlocks).
+  // tokens) every block is full, the last overlapping the one before (KernelBuilder::forBlocks).
   auto forExpertTokens = [=](KernelBuilder &kb, Value offsets, Value entries, Value e, bool full,
                              const std::function<void(ArrayRef<Value>, ArrayRef<Value>)> &body) {
     Value lo = kb.loadIndex(offsets, {e}), hi = kb.loadIndex(offsets, {kb.addi(e, kb.idx(1))});
-    auto blocks = [&](Value lo, Value hi, int64_t size, const std::function<void(ArrayRef<Value>)> &block) {
-      if (full)
-        kb.forFullBlocks(lo, hi, size, block);
-      else
-        kb.forBlocks(lo, hi, size, block);
-    };
-    blocks(lo, hi, kGroupTokens, [&](ArrayRef<Value> at) {
+    kb.forBlocks(lo, hi, kGroupTokens, [&](ArrayRef<Value> at) {
       SmallVector<Value> ts, slots;
       for (Value i : at) {
         Value entry = kb.loadIndex(entries, {kb.divui(i, kb.idx(topK)), kb.remui(i, kb.idx(topK))});
@@ -193,7 +184,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
         slots.push_back(kb.remui(entry, kb.idx(topK)));
       }
       body(ts, slots);
-    });
+    }, full);
   };
   // The expert of (t, slot), and whether the id is valid (an invalid one weighs nothing).
   auto expertOf = [=](KernelBuilder &kb, Value ids, Value t, Value slot) -> std::pair<Value, Value> {
@@ -306,7 +297,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     // of its gate and up rows is loaded (and decoded) once for all of them. Decoded rows go
     // kGateUpRows output rows at a time (a gate and an up row each), so that each input vector is
     // loaded once for all of them too.
-    Value decoded = only == Only::FewTokens ? Value() : decodeScratch(kb, 2 * kGateUpRows, hidden);
+    Value decoded = only == Only::FewTokens ? Value() : kb.decodedRowsScratch(2 * kGateUpRows, hidden);
     forUsedExperts(kb, usedView, [&](Value e) {
       perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
         // In place (decode) row by row, as a plain loop: a block loop of 1 measured slower.
@@ -384,7 +375,7 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     Value offsetsView = a["offsets"], entriesView = a["entries"], usedView = a["used"], partsView = a["parts"];
     Value actScalesView = fp8 ? a["actScales"] : Value(), downScalesView = fp8 ? a["downScales"] : Value();
     Value tokens = kb.dim(actView, 0);
-    Value decoded = decodeScratch(kb, kDecodedDownRows, inter);
+    Value decoded = kb.decodedRowsScratch(kDecodedDownRows, inter);
     forUsedExperts(kb, usedView, [&](Value e) {
       perExpertPath(kb, offsetsView, e, decoded, [&](Value rowsAt) {
       kb.forBlocks(wb, we, rowsAt ? kDecodedDownRows : kDownRows, [&](ArrayRef<Value> cs) {

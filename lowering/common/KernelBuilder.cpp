@@ -48,7 +48,11 @@ Value KernelBuilder::sqrt(Value a) { return math::SqrtOp::create(b, loc, a); }
 Value KernelBuilder::sin(Value a) { return math::SinOp::create(b, loc, a); }
 Value KernelBuilder::cos(Value a) { return math::CosOp::create(b, loc, a); }
 Value KernelBuilder::pow(Value a, Value c) { return math::PowFOp::create(b, loc, a, c); }
-Value KernelBuilder::sigmoid(Value a) { return div(f32(1.0f), add(f32(1.0f), exp(neg(a)))); }
+Value KernelBuilder::sigmoid(Value a) {
+  auto lanes = dyn_cast<VectorType>(a.getType());
+  Value one = lanes ? splat(1.0f, lanes.getDimSize(0)) : f32(1.0f);
+  return div(one, add(one, exp(neg(a))));
+}
 Value KernelBuilder::silu(Value a) { return mul(a, sigmoid(a)); }
 Value KernelBuilder::softplus(Value a) {
   // log1p(exp(x)) without a log1p: below -15, log(1 + e^x) = e^x to f32 precision (and 1 + e^x
@@ -101,6 +105,21 @@ Value KernelBuilder::loadLanes(Value memref, ValueRange indices, int64_t lanes, 
   }
   Value scale = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 256.0f));
   return arith::MulFOp::create(b, loc, single, scale);
+}
+
+void KernelBuilder::storeLanes(Value lanes, Value memref, ValueRange indices) {
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  auto vt = cast<VectorType>(lanes.getType());
+  if (elem.isBF16() || elem.isF16())
+    lanes = arith::TruncFOp::create(b, loc, VectorType::get(vt.getShape(), elem), lanes);
+  else if (!elem.isF32())
+    llvm_unreachable("kernel lane store of an unsupported element type");
+  vector::StoreOp::create(b, loc, lanes, memref, indices);
+}
+
+Value KernelBuilder::splat(float v, int64_t lanes) {
+  auto f32s = VectorType::get({lanes}, b.getF32Type());
+  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, v));
 }
 
 namespace {

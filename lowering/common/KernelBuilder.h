@@ -54,6 +54,7 @@ public:
   mlir::Value sin(mlir::Value a);
   mlir::Value cos(mlir::Value a);
   mlir::Value pow(mlir::Value a, mlir::Value c);
+  // sigmoid and silu take f32 or f32 lanes.
   mlir::Value sigmoid(mlir::Value a);
   mlir::Value silu(mlir::Value a);
   // PyTorch's softplus: x above 20 passes through.
@@ -106,6 +107,11 @@ public:
   // lanes come back divided by *factor (256; 1 for other types), for callers that scale once later.
   mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes,
                         float *factor = nullptr);
+  // Stores f32 lanes into consecutive elements of the innermost dimension, rounded to the
+  // memref's type (f32, bf16 or f16) as store() rounds one element.
+  void storeLanes(mlir::Value lanes, mlir::Value memref, mlir::ValueRange indices);
+  // `lanes` copies of an f32 constant, for lane-wise arithmetic.
+  mlir::Value splat(float v, int64_t lanes);
 
   // E4M3 (float8_e4m3fn) codes as i8 (what f8E4M3FN bitcasts to): decode to f32; encode f32
   // after clamping to ±448. Integer ops only, so no target needs f8 arithmetic.

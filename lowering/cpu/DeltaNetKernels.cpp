@@ -36,12 +36,20 @@ std::pair<Value, Value> runBounds(KernelBuilder &kb, Value seqIds, Value t, Valu
   return {first, last};
 }
 
+// The conv's channels are independent and contiguous in every operand but the weight, so a
+// workgroup takes 16 of them as f32 lanes where the channel count allows (one vector op per tap
+// instead of 16 strided scalar ones); the sums run in the scalar path's order, so both paths
+// give the same bits.
+constexpr int64_t kConvLanes = 16;
+
 LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
   ViewArg x = L.view(op.getInput()), w = L.view(op.getWeight()), st = L.view(op.getState()),
        seq = L.view(op.getSeqIds()), slots = L.view(op.getStateSlots());
   ViewArg out = L.result(op.getResult());
   auto wt = tensorType(op.getWeight());
   int64_t channels = wt.getDimSize(0), taps = wt.getDimSize(2);
+  bool lanes = channels % kConvLanes == 0;
+  int64_t width = lanes ? kConvLanes : 1; // channels per workgroup
   std::vector<KernelArg> args = {{"x", x, L.memrefType(tensorType(op.getInput()))},
       {"w", w, L.memrefType(wt)},
       {"st", st, L.memrefType(tensorType(op.getState()))},
@@ -51,33 +59,41 @@ LogicalResult lowerCausalConv(ir::CausalConv1dOp op, Lowering &L) {
   int kernel = L.kernel("axe.causal_conv1d", args,
                         0, [=](KernelBuilder &kb, const KernelArgValues &a, ArrayRef<Value>, Value wb, Value we) {
     Value xView = a["x"], wView = a["w"], stView = a["st"], seqView = a["seq"], slotsView = a["slots"], outView = a["out"];
-    Value window = kb.scratch({taps - 1}, kb.builder().getF32Type()); // the K-1 previous inputs
+    Type f32 = kb.builder().getF32Type();
+    // The K-1 previous inputs and the taps, `width` channels each.
+    Value window = kb.scratch({taps - 1, width}, f32), weights = kb.scratch({taps, width}, f32);
     Value tokens = kb.dim(xView, 0);
-    kb.forLoop(wb, we, [&](Value c) {
+    auto get = [&](Value buf, ValueRange at) { return lanes ? kb.loadLanes(buf, at, width) : kb.load(buf, at); };
+    auto put = [&](Value v, Value buf, ValueRange at) { lanes ? kb.storeLanes(v, buf, at) : kb.store(v, buf, at); };
+    kb.forLoop(wb, we, [&](Value group) {
+      Value c = kb.muli(group, kb.idx(width));
+      kb.forLoop(0, width, [&](Value l) {
+        kb.forLoop(0, taps, [&](Value j) {
+          kb.store(kb.load(wView, {kb.addi(c, l), kb.idx(0), j}), weights, {j, l});
+        });
+      });
       kb.forLoop(kb.idx(0), tokens, [&](Value t) {
         std::pair<Value, Value> run = runBounds(kb, seqView, t, tokens);
         Value slot = kb.loadIndex(slotsView, {kb.loadIndex(seqView, {t})});
         kb.ifThen(run.first, [&] {
-          kb.forLoop(0, taps - 1, [&](Value j) { kb.store(kb.load(stView, {slot, j, c}), window, {j}); });
+          kb.forLoop(0, taps - 1, [&](Value j) { put(get(stView, {slot, j, c}), window, {j, kb.idx(0)}); });
         });
-        Value xt = kb.load(xView, {t, c});
+        Value xt = get(xView, {t, c});
         // Tap K-1 multiplies the current token (PyTorch conv1d with K-1 left padding).
-        Value acc = kb.reduce1(kb.idx(0), kb.idx(taps - 1), kb.mul(kb.load(wView, {c, kb.idx(0), kb.idx(taps - 1)}), xt),
-                               [&](Value j, Value s) {
-          return kb.add(s, kb.mul(kb.load(wView, {c, kb.idx(0), j}), kb.load(window, {j})));
-        });
-        kb.store(kb.silu(acc), outView, {t, c});
-        kb.forLoop(0, taps - 2, [&](Value j) {
-          kb.store(kb.load(window, {kb.addi(j, kb.idx(1))}), window, {j});
-        });
-        kb.store(xt, window, {kb.idx(taps - 2)});
+        Value acc = kb.mul(get(weights, {kb.idx(taps - 1), kb.idx(0)}), xt);
+        for (int64_t j = 0; j < taps - 1; ++j)
+          acc = kb.add(acc, kb.mul(get(weights, {kb.idx(j), kb.idx(0)}), get(window, {kb.idx(j), kb.idx(0)})));
+        put(kb.silu(acc), outView, {t, c});
+        for (int64_t j = 0; j + 1 < taps - 1; ++j)
+          put(get(window, {kb.idx(j + 1), kb.idx(0)}), window, {kb.idx(j), kb.idx(0)});
+        put(xt, window, {kb.idx(taps - 2), kb.idx(0)});
         kb.ifThen(run.second, [&] {
-          kb.forLoop(0, taps - 1, [&](Value j) { kb.store(kb.load(window, {j}), stView, {slot, j, c}); });
+          kb.forLoop(0, taps - 1, [&](Value j) { put(get(window, {j, kb.idx(0)}), stView, {slot, j, c}); });
         });
       });
     });
   });
-  L.dispatch(kernel, args, {}, SymInt::of(channels));
+  L.dispatch(kernel, args, {}, SymInt::of(channels / width));
   return success();
 }
 

@@ -151,6 +151,32 @@ Value laneSum(OpBuilder &b, Location loc, Value v) {
   return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
 }
 
+// How far ahead of its loads a streamed weight row is prefetched. Measured on a 128 MB bf16 GEMV
+// (2 rows per block, one thread, AVX-512): 7.7 GB/s without prefetches, 11.7 at 1 KB ahead,
+// 12.8-14.5 at 4-8 KB; a plain streaming read of the same buffer ran at 15.5.
+constexpr int64_t kPrefetchBytes = 6144;
+
+// Prefetches the element at `indices` of a row-major memref (rows: the next-to-last index) from
+// the row that lies about kPrefetchBytes further on, clamped to the last row so the address stays
+// inside the memref. Rows narrower than a cache line, or of dynamic width, are not prefetched.
+void prefetchRowsAhead(OpBuilder &b, Location loc, Value memref, ArrayRef<Value> indices) {
+  auto type = cast<MemRefType>(memref.getType());
+  int64_t rank = type.getRank(), width = type.getShape().back();
+  if (rank < 2 || ShapedType::isDynamic(width))
+    return;
+  int64_t rowBytes = width * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  if (rowBytes < 64)
+    return;
+  int64_t ahead = (kPrefetchBytes + rowBytes - 1) / rowBytes;
+  SmallVector<Value> at(indices.begin(), indices.end());
+  Value row = at[rank - 2];
+  Value rows = memref::DimOp::create(b, loc, memref, rank - 2);
+  Value last = arith::SubIOp::create(b, loc, rows, arith::ConstantIndexOp::create(b, loc, 1));
+  Value next = arith::AddIOp::create(b, loc, row, arith::ConstantIndexOp::create(b, loc, ahead));
+  at[rank - 2] = arith::MinUIOp::create(b, loc, next, last);
+  memref::PrefetchOp::create(b, loc, memref, at, /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+}
+
 } // namespace
 
 Value KernelBuilder::dot(Value x, ValueRange xAt, Value y, ValueRange yAt, Value lo, int64_t n) {
@@ -200,7 +226,8 @@ SmallVector<Value> KernelBuilder::dotMany(Value x, ArrayRef<SmallVector<Value>> 
 }
 
 SmallVector<SmallVector<Value>> KernelBuilder::dotGrid(Value x, ArrayRef<SmallVector<Value>> xAts, Value y,
-                                                       ArrayRef<SmallVector<Value>> yAts, Value lo, int64_t n) {
+                                                       ArrayRef<SmallVector<Value>> yAts, Value lo, int64_t n,
+                                                       bool prefetchY) {
   constexpr int64_t lanes = kLanes;
   SmallVector<SmallVector<Value>> sums(xAts.size());
   if (n % lanes != 0) {
@@ -226,8 +253,11 @@ SmallVector<SmallVector<Value>> KernelBuilder::dotGrid(Value x, ArrayRef<SmallVe
     // of two is exact, so the sums are the same bits (outside f32's subnormal range) for two
     // fewer multiplies per 16 lanes in the FP8 GEMV's inner loop.
     SmallVector<Value> yv;
-    for (const SmallVector<Value> &yAt : yAts)
+    for (const SmallVector<Value> &yAt : yAts) {
+      if (prefetchY)
+        prefetchRowsAhead(b, loc, y, at(yAt, k));
       yv.push_back(loadLanes(y, at(yAt, k), lanes, &yFactor));
+    }
     SmallVector<Value> next;
     for (auto [i, xAt] : llvm::enumerate(xAts)) {
       Value xv = loadLanes(x, at(xAt, k), lanes, &xFactor);

@@ -87,11 +87,14 @@ public:
   // dot() of every x row with every y row, sums[i][j] = x row i . y row j: each vector of either
   // side is loaded once per K step for all the pairs (a register block over tokens and output
   // rows). Each sum accumulates in the same order as dot() alone would: the same bits.
+  // With `prefetchY` (y: weight rows streamed from memory once, as in a decode step's GEMV),
+  // each y load is paired with a prefetch of the same column kPrefetchBytes further down the
+  // rows, so the memory reads run ahead of the FMAs.
   llvm::SmallVector<llvm::SmallVector<mlir::Value>> dotGrid(mlir::Value x,
                                                             llvm::ArrayRef<llvm::SmallVector<mlir::Value>> xAts,
                                                             mlir::Value y,
                                                             llvm::ArrayRef<llvm::SmallVector<mlir::Value>> yAts,
-                                                            mlir::Value lo, int64_t n);
+                                                            mlir::Value lo, int64_t n, bool prefetchY = false);
   // y[yAt..., lo + i] += alpha * x[xAt..., lo + i] for i < n, in f32: 16-lane vector FMAs when n
   // is a multiple of 16 and y is f32 (the state and scratch rows it is meant for), else scalar.
   void axpy(mlir::Value alpha, mlir::Value x, mlir::ValueRange xAt, mlir::Value y, mlir::ValueRange yAt,

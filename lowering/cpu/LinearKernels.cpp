@@ -130,7 +130,7 @@ LogicalResult lowerPlainLinear(ir::LinearOp op, Lowering &L) {
         kb.forBlocks(wb, we, decoded ? kDecodedRowBlock : kRowBlock, [&](ArrayRef<Value> outRows) {
           auto [w, wAt] = rowsFor(kb, wView, outRows, k, decoded);
           forTokenBlocks(kb, lo, hi, [&](ArrayRef<Value> ts, ArrayRef<SmallVector<Value>> rows) {
-            SmallVector<SmallVector<Value>> sums = kb.dotGrid(xView, rows, w, wAt, kb.idx(0), k);
+            SmallVector<SmallVector<Value>> sums = kb.dotGrid(xView, rows, w, wAt, kb.idx(0), k, !decoded);
             for (auto [t, row] : llvm::zip(ts, sums))
               for (auto [r, sum] : llvm::zip(outRows, row))
                 kb.store(sum, outView, {t, r});
@@ -225,7 +225,7 @@ LogicalResult lowerFp8Linear(ir::Fp8LinearOp op, Lowering &L) {
             SmallVector<Value> zeros(ts.size() * numRows, kb.f32(0.0f));
             SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(k / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
               Value base = kb.muli(g, kb.idx(bk));
-              SmallVector<SmallVector<Value>> partials = kb.dotGrid(codesView, rows, w, wAt, base, bk);
+              SmallVector<SmallVector<Value>> partials = kb.dotGrid(codesView, rows, w, wAt, base, bk, !decoded);
               SmallVector<Value> next;
               for (auto [i, t] : llvm::enumerate(ts)) {
                 Value tokenScale = blockScales ? kb.load(scalesView, {t, g}) : kb.load(scalesView, {t});
@@ -281,7 +281,8 @@ LogicalResult lowerLogits(ir::LogitsOp op, Lowering &L) {
           hAt.push_back({kb.loadIndex(rowsView, {r})});
         SmallVector<Value> zeros(rs.size() * vs.size(), kb.f32(0.0f));
         SmallVector<Value> totals = kb.reduce(kb.idx(0), kb.idx(d / bk), zeros, [&](Value g, ArrayRef<Value> sums) {
-          SmallVector<SmallVector<Value>> parts = kb.dotGrid(hView, hAt, wView, wAt, kb.muli(g, kb.idx(bk)), bk);
+          SmallVector<SmallVector<Value>> parts = kb.dotGrid(hView, hAt, wView, wAt, kb.muli(g, kb.idx(bk)), bk,
+                                                                /*prefetchY=*/true);
           SmallVector<Value> next;
           for (size_t i = 0; i < rs.size(); ++i)
             for (auto [j, v] : llvm::enumerate(vs)) {

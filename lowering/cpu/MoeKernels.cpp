@@ -116,14 +116,15 @@ LogicalResult lowerExperts(ir::MoeExpertsOp op, Lowering &L) {
     SmallVector<SmallVector<Value>> wAt;
     for (auto [j, r] : llvm::enumerate(rows))
       wAt.push_back(decoded ? SmallVector<Value>{kb.idx(int64_t(j))} : SmallVector<Value>{e, r});
+    bool inPlace = !decoded; // weights streamed from memory: prefetched ahead
     if (decoded)
       w = decoded;
     if (!fp8)
-      return kb.dotGrid(input, inAt, w, wAt, kb.idx(0), k);
+      return kb.dotGrid(input, inAt, w, wAt, kb.idx(0), k, inPlace);
     SmallVector<Value> zeros(inAt.size() * rows.size(), kb.f32(0.0f));
     SmallVector<Value> flat = kb.reduce(kb.idx(0), kb.idx(k / group), zeros, [&](Value g, ArrayRef<Value> sums) {
       Value base = kb.muli(g, kb.idx(group)); // both rows' group starts at base
-      SmallVector<SmallVector<Value>> partials = kb.dotGrid(input, inAt, w, wAt, base, group);
+      SmallVector<SmallVector<Value>> partials = kb.dotGrid(input, inAt, w, wAt, base, group, inPlace);
       SmallVector<Value> next;
       for (size_t i = 0; i < inAt.size(); ++i) {
         Value scale = inputScale(i, g);

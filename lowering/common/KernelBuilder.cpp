@@ -151,8 +151,15 @@ Value laneSum(OpBuilder &b, Location loc, Value v) {
   return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
 }
 
-// How far ahead of its loads a streamed weight row is prefetched. Measured on a 128 MB bf16 GEMV
-// (2 rows per block, one thread, AVX-512): 7.7 GB/s without prefetches, 11.7 at 1 KB ahead,
+// e4m3 rows are decoded 32 lanes at a time where n allows: the integer moves of the decode then
+// run on full 512-bit registers of x86-64-v4 (half the instructions per weight). Other types 16.
+int64_t decodeLanes(Value memref, int64_t n) {
+  bool e4m3 = isa<Float8E4M3FNType>(cast<MemRefType>(memref.getType()).getElementType());
+  return e4m3 && n % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
+}
+
+// How far ahead of its loads a streamed weight row is prefetched. Measured with a C++ model of the
+// kernel's loop over a 128 MB bf16 GEMV (2 rows per block, one thread, AVX-512): 7.7 GB/s without prefetches, 11.7 at 1 KB ahead,
 // 12.8-14.5 at 4-8 KB; a plain streaming read of the same buffer ran at 15.5.
 constexpr int64_t kPrefetchBytes = 6144;
 
@@ -243,11 +250,9 @@ SmallVector<SmallVector<Value>> KernelBuilder::dotGrid(Value x, ArrayRef<SmallVe
   Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32s, 0.0f));
   size_t cols = yAts.size();
   SmallVector<Value> init(xAts.size() * cols, zero);
-  // e4m3 rows are decoded 32 lanes at a time where n allows: the integer moves of the decode
-  // then run on full 512-bit registers of x86-64-v4 (half the instructions per weight), and the
-  // two 16-lane halves feed each accumulator in turn, the order of two 16-lane steps.
-  bool e4m3Rows = isa<Float8E4M3FNType>(cast<MemRefType>(y.getType()).getElementType());
-  int64_t pieces = e4m3Rows && n % (2 * lanes) == 0 ? 2 : 1;
+  // y rows decoded decodeLanes at a time; each 16-lane piece feeds the accumulators in turn, the
+  // order of plain 16-lane steps, so the sums keep their bits.
+  int64_t pieces = decodeLanes(y, n) / lanes;
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes * pieces), init);
   float xFactor = 1.0f, yFactor = 1.0f;
   {
@@ -263,14 +268,10 @@ SmallVector<SmallVector<Value>> KernelBuilder::dotGrid(Value x, ArrayRef<SmallVe
         prefetchRowsAhead(b, loc, y, at(yAt, k));
       Value wide = loadLanes(y, at(yAt, k), lanes * pieces, &yFactor);
       for (int64_t p = 0; p < pieces; ++p) {
-        if (pieces == 1) {
-          yv[p].push_back(wide);
-          continue;
-        }
-        SmallVector<int64_t> half; // a shuffle, which every target lowers directly
+        SmallVector<int64_t> piece; // a shuffle, which every target lowers directly
         for (int64_t l = 0; l < lanes; ++l)
-          half.push_back(p * lanes + l);
-        yv[p].push_back(vector::ShuffleOp::create(b, loc, wide, wide, half));
+          piece.push_back(p * lanes + l);
+        yv[p].push_back(pieces == 1 ? wide : vector::ShuffleOp::create(b, loc, wide, wide, piece).getResult());
       }
     }
     SmallVector<Value> acc(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
@@ -296,9 +297,7 @@ bool KernelBuilder::vectorized(int64_t n) { return n % kLanes == 0; }
 void KernelBuilder::decodeRow(Value src, ValueRange srcAt, Value dst, ValueRange dstAt, int64_t n) {
   if (!vectorized(n))
     llvm_unreachable("decodeRow of a row that is not a multiple of 16 lanes");
-  // e4m3 32 lanes at a time where n allows, as in dotGrid.
-  bool e4m3 = isa<Float8E4M3FNType>(cast<MemRefType>(src.getType()).getElementType());
-  int64_t lanes = e4m3 && n % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
+  int64_t lanes = decodeLanes(src, n);
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());

@@ -152,11 +152,11 @@ void writeManifest(const Manifest &manifest, const fs::path &path) {
 
 } // namespace
 
-mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module) {
+mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module, FormationOptions options) {
   // The fused module stays as it is: the weights and the manifest's precision facts are read
   // from it after the step program is formed.
   mlir::OwningOpRef<mlir::ModuleOp> dispatchModule = module.clone();
-  if (mlir::failed(formDispatches(*dispatchModule, cpu::populateDispatchPatterns)))
+  if (mlir::failed(formDispatches(*dispatchModule, cpu::populateDispatchPatterns, options)))
     throw Error("dispatch formation failed (see the error above)");
   mlir::PassManager pm(module.getContext());
   pm.addPass(createPlanBuffersPass());
@@ -172,7 +172,10 @@ void writeArtifact(mlir::ModuleOp module, const ModelConfig &config, const Check
     throw Error(outDirName + ": already exists; axe does not overwrite an artifact");
   Progress &progress = options.progress ? *options.progress : Progress::silent();
   progress.stage("forming dispatches");
-  mlir::OwningOpRef<mlir::ModuleOp> dispatchModule = formDispatchesAndPlan(module);
+  // Without --allow-non-finite-weights the weights writer below refuses every e4m3 NaN code (and
+  // synthetic weights have none), so the kernels may decode weights without the NaN fix-up.
+  mlir::OwningOpRef<mlir::ModuleOp> dispatchModule =
+      formDispatchesAndPlan(module, {/*weightsHoldNoNaNCodes=*/!options.allowNonFiniteWeights});
   StepProgram program = readStepProgram(*dispatchModule);
   mlir::ModuleOp kernels = kernelModule(*dispatchModule);
 

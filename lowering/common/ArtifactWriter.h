@@ -10,6 +10,7 @@
 #ifndef AXE_LOWERING_COMMON_ARTIFACTWRITER_H
 #define AXE_LOWERING_COMMON_ARTIFACTWRITER_H
 
+#include "lowering/common/Lowering.h"
 #include "models/ModelConfig.h"
 #include "support/Progress.h"
 #include "support/Safetensors.h"
@@ -41,7 +42,7 @@ struct ArtifactWriteOptions {
 
 // The dispatch-level step program of `module` (lowering/common/StepProgram.h) for the CPU
 // target, its buffers planned: what the artifact is written from (and --emit=dispatches prints).
-mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module);
+mlir::OwningOpRef<mlir::ModuleOp> formDispatchesAndPlan(mlir::ModuleOp module, FormationOptions options);
 
 // `module` has been through the precision passes. `checkpoint` holds the weights; it may be null
 // only with options.syntheticSeed (then the tokenizer files are not copied either). Throws axe::Error; leaves nothing behind on

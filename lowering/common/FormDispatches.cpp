@@ -172,8 +172,8 @@ LogicalResult guarded(Operation *op, function_ref<LogicalResult()> rewrite) {
 // DispatchFormation
 //===----------------------------------------------------------------------===//
 
-DispatchFormation::DispatchFormation(ModuleOp module, func::FuncOp step)
-    : ctx_(module.getContext()), step_(step) {
+DispatchFormation::DispatchFormation(ModuleOp module, func::FuncOp step, FormationOptions options)
+    : ctx_(module.getContext()), options_(options), step_(step) {
   OpBuilder b(ctx_);
   b.setInsertionPoint(step);
   kernels_ = ModuleOp::create(b, module.getLoc(), StringRef(kKernelModuleName));
@@ -322,6 +322,12 @@ int DispatchFormation::kernel(StringRef op, const std::vector<KernelArg> &args, 
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   func->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx_, LLVM::Linkage::Internal));
   func->setAttr(kKernelOfAttr, b.getStringAttr(op));
+  for (auto [i, a] : llvm::enumerate(args)) {
+    auto buffer = buffers_[size_t(a.view.buffer)].getDefiningOp<ir::BufferOp>();
+    if (options_.weightsHoldNoNaNCodes && buffer.getKind() == ir::BufferKind::weight &&
+        isa<Float8E4M3FNType>(a.type.getElementType()))
+      func.setArgAttr(unsigned(i), kNoNaNCodesAttr, b.getUnitAttr());
+  }
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   KernelBuilder kb(b, func);
@@ -538,7 +544,8 @@ struct ReturnBuffers : OpConversionPattern<func::ReturnOp> {
 
 } // namespace
 
-LogicalResult formDispatches(ModuleOp module, const PopulateDispatchPatterns &populate) {
+LogicalResult formDispatches(ModuleOp module, const PopulateDispatchPatterns &populate,
+                             FormationOptions options) {
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<arith::ArithDialect, math::MathDialect, memref::MemRefDialect,
                    scf::SCFDialect, func::FuncDialect, LLVM::LLVMDialect, vector::VectorDialect>();
@@ -548,7 +555,7 @@ LogicalResult formDispatches(ModuleOp module, const PopulateDispatchPatterns &po
 
   std::optional<DispatchFormation> formation;
   try {
-    formation.emplace(module, step);
+    formation.emplace(module, step, options);
   } catch (const Error &e) {
     return step.emitOpError() << e.what();
   }

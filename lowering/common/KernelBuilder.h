@@ -108,6 +108,8 @@ public:
   mlir::Value decodedRowsScratch(int64_t rows, int64_t n);
   // `lanes` consecutive elements of the innermost dimension as f32 lanes. With `factor`, e4m3
   // lanes come back divided by *factor (256; 1 for other types), for callers that scale once later.
+  // e4m3 codes 0x7F/0xFF decode to NaN unless the memref views a kernel argument marked
+  // kNoNaNCodesAttr (a weight axe-compile checked), whose decode skips that fix-up.
   mlir::Value loadLanes(mlir::Value memref, mlir::ValueRange indices, int64_t lanes,
                         float *factor = nullptr);
   // Stores f32 lanes into consecutive elements of the innermost dimension, rounded to the
@@ -150,6 +152,10 @@ public:
   static bool vectorized(int64_t n);
 
 private:
+  // Whether `memref` may hold e4m3 NaN codes: false only for a view of an argument of this kernel
+  // that carries kNoNaNCodesAttr.
+  bool mayHoldNaNCodes(mlir::Value memref);
+
   mlir::OpBuilder &b;
   mlir::Location loc;
   mlir::func::FuncOp func;

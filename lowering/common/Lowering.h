@@ -49,6 +49,14 @@ using KernelBody = std::function<void(KernelBuilder &kb, const KernelArgValues &
                                       llvm::ArrayRef<mlir::Value> scalars, mlir::Value wgBegin,
                                       mlir::Value wgEnd)>;
 
+// What dispatch formation may assume of the weights it lowers.
+struct FormationOptions {
+  // No e4m3 weight holds a NaN code (0x7F, 0xFF): axe-compile refused them (the default, without
+  // --allow-non-finite-weights). Kernel arguments that view an e4m3 weight then carry
+  // kNoNaNCodesAttr, and their lane loads skip the NaN fix-up of the decode.
+  bool weightsHoldNoNaNCodes = false;
+};
+
 // A kernel's memref argument: its name, the view a dispatch passes and the memref type the
 // kernel takes (DispatchFormation::memrefType). The kernel's signature and the dispatch's views
 // come from one list, so they cannot disagree on the order.
@@ -64,7 +72,7 @@ class DispatchFormation {
 public:
   // Adds `module @kernels` to `module` and the buffers of the step's arguments and weights at the
   // top of `step`. Throws axe::Error when an argument lacks its step attributes.
-  DispatchFormation(mlir::ModuleOp module, mlir::func::FuncOp step);
+  DispatchFormation(mlir::ModuleOp module, mlir::func::FuncOp step, FormationOptions options = {});
 
   mlir::MLIRContext *context() const { return ctx_; }
   mlir::func::FuncOp step() const { return step_; }
@@ -114,6 +122,7 @@ public:
 
 private:
   mlir::MLIRContext *ctx_;
+  FormationOptions options_;
   mlir::ModuleOp kernels_;
   mlir::func::FuncOp step_;
   std::vector<mlir::Value> buffers_;             // by id
@@ -207,7 +216,8 @@ using PopulateDispatchPatterns =
     std::function<void(mlir::RewritePatternSet &, DispatchFormation &)>;
 // Rewrites `module`'s forward_step into its dispatch-level program, in place, and verifies it;
 // buffers are not planned yet. Fails after a diagnostic at the op that cannot be lowered.
-mlir::LogicalResult formDispatches(mlir::ModuleOp module, const PopulateDispatchPatterns &populate);
+mlir::LogicalResult formDispatches(mlir::ModuleOp module, const PopulateDispatchPatterns &populate,
+                                   FormationOptions options = {});
 
 } // namespace axe
 

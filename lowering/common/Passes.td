@@ -23,6 +23,10 @@ def FormCpuDispatchesPass : Pass<"axe-form-cpu-dispatches", "::mlir::ModuleOp"> 
                            "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
+  let options = [
+    Option<"weightsHoldNoNaNCodes", "weights-hold-no-nan-codes", "bool", /*default=*/"false",
+           "The e4m3 weights hold no NaN code (axe-compile checked them): their decode skips the NaN fix-up">
+  ];
 }
 
 def PlanBuffersPass : Pass<"axe-plan-buffers", "::mlir::ModuleOp"> {

@@ -40,6 +40,9 @@ constexpr const char *kKernelModuleName = "kernels";
 constexpr const char *kStepFunctionName = "forward_step";
 // On each kernel function: the axe op it implements ("axe.rms_norm"), for the manifest.
 constexpr const char *kKernelOfAttr = "axe.kernel_of";
+// On a kernel's memref argument: an e4m3 weight in which axe-compile found no NaN code, so its
+// decode needs no NaN fix-up (FormationOptions::weightsHoldNoNaNCodes).
+constexpr const char *kNoNaNCodesAttr = "axe.no_nan_codes";
 
 // The step program in the artifact's types, as the dispatch-level module says.
 struct StepProgram {

@@ -18,14 +18,16 @@
 
 namespace axe {
 
+#define GEN_PASS_DECL_FORMCPUDISPATCHESPASS
 #define GEN_PASS_DEF_FORMCPUDISPATCHESPASS
 #include "lowering/common/Passes.h.inc"
 
 namespace {
 
 struct FormCpuDispatches : impl::FormCpuDispatchesPassBase<FormCpuDispatches> {
+  using Base::Base;
   void runOnOperation() override {
-    if (failed(formDispatches(getOperation(), cpu::populateDispatchPatterns)))
+    if (failed(formDispatches(getOperation(), cpu::populateDispatchPatterns, {weightsHoldNoNaNCodes})))
       signalPassFailure();
   }
 };

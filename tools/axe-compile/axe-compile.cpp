@@ -459,7 +459,8 @@ int run() {
   if (emit == "dispatches" || emit == "cpu-kernels") {
     // Needs no weights: dispatch formation reads shapes, types and attributes only.
     progress.stage("forming dispatches");
-    mlir::OwningOpRef<mlir::ModuleOp> dispatches = axe::formDispatchesAndPlan(*module);
+    mlir::OwningOpRef<mlir::ModuleOp> dispatches =
+        axe::formDispatchesAndPlan(*module, {/*weightsHoldNoNaNCodes=*/!allowNonFinite});
     std::string error;
     auto out = mlir::openOutputFile(output, &error);
     if (!out)

@@ -165,11 +165,14 @@ Value laneSum(OpBuilder &b, Location loc, Value v) {
   return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
 }
 
-// e4m3 rows are decoded 32 lanes at a time where n allows: the integer moves of the decode then
-// run on full 512-bit registers of x86-64-v4 (half the instructions per weight). Other types 16.
+// e4m3 and bf16 rows are decoded 32 lanes at a time where n allows: the integer moves of the
+// e4m3 decode then run on full 512-bit registers of x86-64-v4 (half the instructions per weight),
+// and a streamed row's prefetch (one per decode) covers a whole 64-byte line of bf16 instead of
+// half of one. f32 rows take 16.
 int64_t decodeLanes(Value memref, int64_t n) {
-  bool e4m3 = isa<Float8E4M3FNType>(cast<MemRefType>(memref.getType()).getElementType());
-  return e4m3 && n % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  bool wide = isa<Float8E4M3FNType>(elem) || elem.isBF16();
+  return wide && n % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
 }
 
 // How far ahead of its loads a streamed weight row is prefetched. Measured with a C++ model of the
